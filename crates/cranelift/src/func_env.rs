@@ -1,0 +1,222 @@
+//! Access to an instance's runtime state from generated code: the `VMContext` fields
+//! (memories, tables, globals, function references), builtin calls, and the signatures of
+//! wasm functions.
+
+use cranelift_codegen::ir::{
+    self, types, AbiParam, ArgumentPurpose, InstBuilder, MemFlagsData, Signature, Type, Value,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::FunctionBuilder;
+use std::collections::HashMap;
+use wasmfx_environ::wasmparser::{FuncType, ValType};
+use wasmfx_environ::{
+    memory_def, table_def, Builtin, BuiltinType, ModuleInfo, VMOffsets, PTR_SIZE,
+};
+
+/// The calling convention of every wasm function (and of calls between them).
+pub const WASM_CALL_CONV: CallConv = CallConv::Tail;
+
+/// The Cranelift type of a wasm value type, or an error for types not compiled yet.
+pub fn value_type(ty: ValType) -> anyhow::Result<Type> {
+    Ok(match ty {
+        ValType::I32 => types::I32,
+        ValType::I64 => types::I64,
+        ValType::F32 => types::F32,
+        ValType::F64 => types::F64,
+        ValType::V128 => anyhow::bail!("SIMD (v128) is not supported yet"),
+        ValType::Ref(_) => types::I64,
+    })
+}
+
+/// The signature of a wasm function of type `ty`: callee vmctx, caller vmctx, then the
+/// wasm parameters; the wasm results.
+pub fn wasm_signature(ty: &FuncType) -> anyhow::Result<Signature> {
+    let mut sig = Signature::new(WASM_CALL_CONV);
+    sig.params
+        .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
+    sig.params.push(AbiParam::new(types::I64));
+    for p in ty.params() {
+        sig.params.push(AbiParam::new(value_type(*p)?));
+    }
+    for r in ty.results() {
+        sig.returns.push(AbiParam::new(value_type(*r)?));
+    }
+    Ok(sig)
+}
+
+fn builtin_type(ty: BuiltinType) -> Type {
+    match ty {
+        BuiltinType::I32 => types::I32,
+        BuiltinType::I64 | BuiltinType::Ptr => types::I64,
+    }
+}
+
+/// The native signature of a builtin: vmctx first, then its parameters.
+pub fn builtin_signature(b: Builtin, call_conv: CallConv) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.push(AbiParam::new(types::I64));
+    for p in b.params() {
+        sig.params.push(AbiParam::new(builtin_type(*p)));
+    }
+    for r in b.results() {
+        sig.returns.push(AbiParam::new(builtin_type(*r)));
+    }
+    sig
+}
+
+/// Flags for loads of `VMContext` fields that never change during an instance's life.
+pub fn readonly_flags() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Flags for loads and stores of runtime data that may change.
+pub fn trusted_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Per-function view of the module and its `VMContext`.
+pub struct FuncEnv<'m> {
+    /// The module being compiled.
+    pub module: &'m ModuleInfo,
+    /// Its `VMContext` layout.
+    pub offsets: VMOffsets,
+    /// The native calling convention (for builtins and host calls).
+    pub native_call_conv: CallConv,
+    /// The `VMContext` of the function being compiled.
+    pub vmctx: Value,
+    builtin_sigs: HashMap<usize, ir::SigRef>,
+    wasm_sigs: HashMap<u32, ir::SigRef>,
+}
+
+impl<'m> FuncEnv<'m> {
+    /// A view of `module` for one function.
+    pub fn new(module: &'m ModuleInfo, native_call_conv: CallConv) -> Self {
+        FuncEnv {
+            module,
+            offsets: VMOffsets::new(module),
+            native_call_conv,
+            vmctx: Value::from_u32(0), // replaced by the entry block parameter
+            builtin_sigs: HashMap::new(),
+            wasm_sigs: HashMap::new(),
+        }
+    }
+
+    /// Load a pointer-sized field of the `VMContext` that never changes.
+    pub fn vmctx_load(&self, b: &mut FunctionBuilder, offset: u32) -> Value {
+        b.ins()
+            .load(types::I64, readonly_flags(), self.vmctx, offset as i32)
+    }
+
+    /// The `VMMemoryDefinition` pointer of memory `index`.
+    pub fn memory_def(&self, b: &mut FunctionBuilder, index: u32) -> Value {
+        self.vmctx_load(b, self.offsets.memory(index))
+    }
+
+    /// The base address of memory `index` (constant for the memory's lifetime).
+    pub fn memory_base(&self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let def = self.memory_def(b, index);
+        b.ins()
+            .load(types::I64, readonly_flags(), def, memory_def::BASE as i32)
+    }
+
+    /// The current byte length of memory `index`.
+    pub fn memory_length(&self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let def = self.memory_def(b, index);
+        b.ins()
+            .load(types::I64, trusted_flags(), def, memory_def::LENGTH as i32)
+    }
+
+    /// The `VMTableDefinition` pointer of table `index`.
+    pub fn table_def(&self, b: &mut FunctionBuilder, index: u32) -> Value {
+        self.vmctx_load(b, self.offsets.table(index))
+    }
+
+    /// The byte width of one element of table `index`.
+    pub fn table_elem_size(&self, _index: u32) -> u32 {
+        PTR_SIZE
+    }
+
+    /// The address of element `elem` (an i32) of table `index`, trapping with `trap` when it is
+    /// out of bounds.
+    pub fn table_elem_addr(
+        &self,
+        b: &mut FunctionBuilder,
+        index: u32,
+        elem: Value,
+        trap: ir::TrapCode,
+    ) -> Value {
+        let def = self.table_def(b, index);
+        let len = b
+            .ins()
+            .load(types::I64, trusted_flags(), def, table_def::LENGTH as i32);
+        let elem = b.ins().uextend(types::I64, elem);
+        let in_bounds = b
+            .ins()
+            .icmp(ir::condcodes::IntCC::UnsignedLessThan, elem, len);
+        b.ins().trapz(in_bounds, trap);
+        let base = b
+            .ins()
+            .load(types::I64, trusted_flags(), def, table_def::BASE as i32);
+        let scaled = b
+            .ins()
+            .imul_imm_u(elem, i64::from(self.table_elem_size(index)));
+        b.ins().iadd(base, scaled)
+    }
+
+    /// The `VMGlobalDefinition` pointer of global `index`.
+    pub fn global_def(&self, b: &mut FunctionBuilder, index: u32) -> Value {
+        self.vmctx_load(b, self.offsets.global(index))
+    }
+
+    /// The `VMFuncRef` pointer of function `index`.
+    pub fn func_ref(&self, b: &mut FunctionBuilder, index: u32) -> Value {
+        self.vmctx_load(b, self.offsets.func_ref(index))
+    }
+
+    /// The engine-wide type id of module type `index`.
+    pub fn type_id(&self, b: &mut FunctionBuilder, index: u32) -> Value {
+        let ids = self.vmctx_load(b, VMOffsets::TYPE_IDS);
+        b.ins()
+            .load(types::I32, readonly_flags(), ids, (index * 4) as i32)
+    }
+
+    /// The signature reference for wasm type `index` in the current function.
+    pub fn wasm_sig(&mut self, b: &mut FunctionBuilder, index: u32) -> anyhow::Result<ir::SigRef> {
+        if let Some(s) = self.wasm_sigs.get(&index) {
+            return Ok(*s);
+        }
+        let sig = wasm_signature(self.module.func_type_at(index))?;
+        let sig = b.import_signature(sig);
+        self.wasm_sigs.insert(index, sig);
+        Ok(sig)
+    }
+
+    /// Call builtin `builtin` with `args` (after the vmctx), returning its result if any.
+    pub fn call_builtin(
+        &mut self,
+        b: &mut FunctionBuilder,
+        builtin: Builtin,
+        args: &[Value],
+    ) -> Option<Value> {
+        let sig = match self.builtin_sigs.get(&builtin.index()) {
+            Some(s) => *s,
+            None => {
+                let s = b.import_signature(builtin_signature(builtin, self.native_call_conv));
+                self.builtin_sigs.insert(builtin.index(), s);
+                s
+            }
+        };
+        let table = self.vmctx_load(b, VMOffsets::BUILTINS);
+        let fptr = b.ins().load(
+            types::I64,
+            readonly_flags(),
+            table,
+            (builtin.index() as u32 * PTR_SIZE) as i32,
+        );
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(self.vmctx);
+        all.extend_from_slice(args);
+        let call = b.ins().call_indirect(sig, fptr, &all);
+        b.inst_results(call).first().copied()
+    }
+}

@@ -1,0 +1,223 @@
+//! wasmfx-cranelift: compiles WebAssembly to x86_64 machine code with Cranelift.
+//!
+//! [`Compiler::compile_module`] translates every function body of a module (validating it on
+//! the way) and lays the machine code out in one text section with calls between the module's
+//! functions already linked. [`Compiler::array_to_wasm`] and [`Compiler::wasm_to_host`] build
+//! the per-signature trampolines between the host's calling convention and wasm's.
+
+#![deny(missing_docs)]
+
+mod func_env;
+mod trampolines;
+mod translate;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use cranelift_codegen::binemit::Reloc;
+use cranelift_codegen::ir::{self, TrapCode};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use std::collections::BTreeMap;
+use wasmfx_environ::{FunctionBodyData, ModuleInfo, Trap};
+
+pub use func_env::{value_type, wasm_signature};
+
+/// The Cranelift trap code generated code uses for `trap`.
+pub fn trap_code(trap: Trap) -> TrapCode {
+    match trap {
+        Trap::StackOverflow => TrapCode::STACK_OVERFLOW,
+        Trap::MemoryOutOfBounds => TrapCode::HEAP_OUT_OF_BOUNDS,
+        Trap::IntegerOverflow => TrapCode::INTEGER_OVERFLOW,
+        Trap::IntegerDivisionByZero => TrapCode::INTEGER_DIVISION_BY_ZERO,
+        Trap::BadConversionToInteger => TrapCode::BAD_CONVERSION_TO_INTEGER,
+        other => TrapCode::unwrap_user(other as u8),
+    }
+}
+
+/// The trap a Cranelift trap code stands for.
+pub fn trap_from_code(code: TrapCode) -> Option<Trap> {
+    Some(match code {
+        TrapCode::STACK_OVERFLOW => Trap::StackOverflow,
+        TrapCode::HEAP_OUT_OF_BOUNDS => Trap::MemoryOutOfBounds,
+        TrapCode::INTEGER_OVERFLOW => Trap::IntegerOverflow,
+        TrapCode::INTEGER_DIVISION_BY_ZERO => Trap::IntegerDivisionByZero,
+        TrapCode::BAD_CONVERSION_TO_INTEGER => Trap::BadConversionToInteger,
+        other => return Trap::from_u8(other.as_raw().get()),
+    })
+}
+
+/// Machine code for one unit (a module or a trampoline), not yet placed in memory.
+#[derive(Clone, Debug, Default)]
+pub struct CompiledText {
+    /// The code bytes, position independent.
+    pub text: Vec<u8>,
+    /// Byte range of each compiled function in `text`, in order of compilation.
+    pub funcs: Vec<(u32, u32)>,
+    /// Offsets in `text` of trapping instructions and their traps, sorted by offset.
+    pub traps: Vec<(u32, Trap)>,
+}
+
+impl CompiledText {
+    /// Appends `other` (already linked), returning the offset at which its text starts.
+    pub fn append(&mut self, other: &CompiledText) -> u32 {
+        while !self.text.len().is_multiple_of(16) {
+            self.text.push(0xcc);
+        }
+        let base = self.text.len() as u32;
+        self.text.extend_from_slice(&other.text);
+        self.funcs
+            .extend(other.funcs.iter().map(|(start, len)| (base + start, *len)));
+        self.traps
+            .extend(other.traps.iter().map(|(off, trap)| (base + off, *trap)));
+        self.traps.sort_by_key(|t| t.0);
+        base
+    }
+
+    /// Appends one function's code, resolving calls to functions already laid out or given in
+    /// `targets` by their module function index.
+    fn push(
+        &mut self,
+        code: &cranelift_codegen::CompiledCode,
+        func: &ir::Function,
+        call_targets: &mut Vec<(u32, u32, i64)>,
+    ) -> Result<()> {
+        while !self.text.len().is_multiple_of(16) {
+            self.text.push(0xcc);
+        }
+        let start = self.text.len() as u32;
+        self.text.extend_from_slice(code.code_buffer());
+        for t in code.buffer.traps() {
+            let trap = trap_from_code(t.code)
+                .ok_or_else(|| anyhow!("unknown trap code {} in generated code", t.code))?;
+            self.traps.push((start + t.offset, trap));
+        }
+        for r in code.buffer.relocs() {
+            let at = start + r.offset;
+            match (&r.target, r.kind) {
+                (FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)), Reloc::X86CallPCRel4) => {
+                    let target = func.params.user_named_funcs()[*name].index;
+                    call_targets.push((at, target, r.addend));
+                }
+                (target, kind) => bail!("unsupported relocation {kind:?} against {target:?}"),
+            }
+        }
+        self.funcs.push((start, code.code_buffer().len() as u32));
+        Ok(())
+    }
+}
+
+/// A compiler for one target: the host's CPU.
+pub struct Compiler {
+    isa: OwnedTargetIsa,
+}
+
+impl Compiler {
+    /// A compiler for the host CPU, with the settings wasmfx's runtime relies on.
+    pub fn new() -> Result<Compiler> {
+        let mut flags = settings::builder();
+        for (name, value) in [
+            ("opt_level", "speed"),
+            ("preserve_frame_pointers", "true"),
+            ("enable_probestack", "false"),
+            ("unwind_info", "false"),
+            ("stack_switch_model", "basic"),
+            ("enable_multi_ret_implicit_sret", "true"),
+            (
+                "enable_verifier",
+                if cfg!(debug_assertions) { "true" } else { "false" },
+            ),
+        ] {
+            flags
+                .set(name, value)
+                .with_context(|| format!("setting Cranelift flag {name}"))?;
+        }
+        let isa = cranelift_native::builder()
+            .map_err(|e| anyhow!("host CPU not supported by Cranelift: {e}"))?
+            .finish(settings::Flags::new(flags))
+            .context("building the Cranelift target")?;
+        if isa.name() != "x64" {
+            bail!("wasmfx generates code for x86_64 only");
+        }
+        Ok(Compiler { isa })
+    }
+
+    /// The native calling convention (for builtins and host functions).
+    pub fn native_call_conv(&self) -> CallConv {
+        self.isa.default_call_conv()
+    }
+
+    /// Compiles the functions defined by `module` (validating their bodies) and links calls
+    /// between them. `funcs[i]` of the result is defined function `i`.
+    pub fn compile_module(
+        &self,
+        module: &ModuleInfo,
+        bodies: Vec<FunctionBodyData<'_>>,
+    ) -> Result<CompiledText> {
+        let mut out = CompiledText::default();
+        let mut calls = Vec::new();
+        let mut fb_ctx = FunctionBuilderContext::new();
+        let mut ctx = Context::new();
+        let mut allocs = wasmfx_environ::wasmparser::FuncValidatorAllocations::default();
+        for (i, body) in bodies.into_iter().enumerate() {
+            let func_index = module.num_imported_funcs + i as u32;
+            let mut validator = body.validator.into_validator(allocs);
+            let sig = wasm_signature(module.func_type(func_index));
+            let sig = match sig {
+                Ok(s) => s,
+                Err(e) => {
+                    // Validate anyway so invalid modules report validation errors first.
+                    validator.validate(&body.body)?;
+                    return Err(e);
+                }
+            };
+            ctx.clear();
+            ctx.func = ir::Function::with_name_signature(
+                ir::UserFuncName::user(0, func_index),
+                sig,
+            );
+            let builder = FunctionBuilder::new(&mut ctx.func, &mut fb_ctx);
+            let env = func_env::FuncEnv::new(module, self.native_call_conv());
+            let translated =
+                translate::FuncTranslator::new(builder, env).translate(
+                    func_index,
+                    &body.body,
+                    &mut validator,
+                    self.isa.frontend_config(),
+                );
+            translated?;
+            allocs = validator.into_allocations();
+            let code = ctx
+                .compile(&*self.isa, &mut Default::default())
+                .map_err(|e| anyhow!("Cranelift failed to compile function {func_index}: {:?}", e.inner))?;
+            let code = code.clone();
+            out.push(&code, &ctx.func, &mut calls)?;
+        }
+        let starts: BTreeMap<u32, u32> = out
+            .funcs
+            .iter()
+            .enumerate()
+            .map(|(i, (start, _))| (module.num_imported_funcs + i as u32, *start))
+            .collect();
+        for (at, target, addend) in calls {
+            let target = starts[&target];
+            let value = i64::from(target) - i64::from(at) + addend;
+            let value = i32::try_from(value).context("call displacement out of range")?;
+            out.text[at as usize..at as usize + 4].copy_from_slice(&value.to_le_bytes());
+        }
+        out.traps.sort_by_key(|t| t.0);
+        Ok(out)
+    }
+
+    fn compile_single(&self, func: ir::Function) -> Result<CompiledText> {
+        let mut ctx = Context::for_function(func);
+        let code = ctx
+            .compile(&*self.isa, &mut Default::default())
+            .map_err(|e| anyhow!("Cranelift failed to compile a trampoline: {:?}", e.inner))?
+            .clone();
+        let mut out = CompiledText::default();
+        out.push(&code, &ctx.func, &mut Vec::new())?;
+        Ok(out)
+    }
+}
+

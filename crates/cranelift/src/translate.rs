@@ -1,0 +1,985 @@
+//! Translation of one wasm function body into Cranelift IR: the operand stack, control frames,
+//! locals, and one arm per operator. Every operator is validated before it is translated.
+
+use crate::func_env::{self, trusted_flags, value_type, FuncEnv};
+use crate::trap_code;
+use anyhow::{bail, Result};
+use cranelift_codegen::ir::{
+    self, condcodes::FloatCC, condcodes::IntCC, types, BlockArg, InstBuilder, MemFlagsData,
+    Type, Value,
+};
+use cranelift_frontend::{FunctionBuilder, Variable};
+use wasmfx_environ::wasmparser::{
+    BlockType, FuncValidator, FunctionBody, MemArg, Operator, ValidatorResources,
+};
+use wasmfx_environ::{Builtin, Trap, VMOffsets};
+
+/// A control frame (`block`, `loop`, `if`, or the function body).
+struct Frame {
+    kind: FrameKind,
+    /// Where control goes after the frame's `end`; its block params are the results.
+    dest: ir::Block,
+    /// Number of branch arguments for a branch to a loop (its params).
+    num_params: usize,
+    num_results: usize,
+    /// Operand stack height below the frame's params.
+    height: usize,
+    /// Whether some branch targets `dest`.
+    exit_branched: bool,
+}
+
+enum FrameKind {
+    Block,
+    Loop {
+        header: ir::Block,
+    },
+    If {
+        else_block: ir::Block,
+        params: Vec<Value>,
+        has_else: bool,
+    },
+    /// A frame entered in unreachable code: no blocks exist for it.
+    Dead,
+}
+
+/// Translates one function body.
+pub struct FuncTranslator<'a, 'm> {
+    b: FunctionBuilder<'a>,
+    env: FuncEnv<'m>,
+    stack: Vec<Value>,
+    frames: Vec<Frame>,
+    locals: Vec<Variable>,
+    reachable: bool,
+}
+
+fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
+    Ok(match ty {
+        BlockType::Empty => (vec![], vec![]),
+        BlockType::Type(t) => (vec![], vec![value_type(t)?]),
+        BlockType::FuncType(idx) => {
+            let f = env.module.func_type_at(idx);
+            let p = f.params().iter().map(|t| value_type(*t)).collect::<Result<_>>()?;
+            let r = f.results().iter().map(|t| value_type(*t)).collect::<Result<_>>()?;
+            (p, r)
+        }
+    })
+}
+
+fn args(values: &[Value]) -> Vec<BlockArg> {
+    values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+fn trap(t: Trap) -> ir::TrapCode {
+    trap_code(t)
+}
+
+impl<'a, 'm> FuncTranslator<'a, 'm> {
+    /// Prepares to translate into `b`, a builder of a function with the wasm signature.
+    pub fn new(b: FunctionBuilder<'a>, env: FuncEnv<'m>) -> Self {
+        FuncTranslator {
+            b,
+            env,
+            stack: Vec::new(),
+            frames: Vec::new(),
+            locals: Vec::new(),
+            reachable: true,
+        }
+    }
+
+    /// Translates `body` (of function `func_index`), validating it with `validator`.
+    pub fn translate(
+        mut self,
+        func_index: u32,
+        body: &FunctionBody<'_>,
+        validator: &mut FuncValidator<ValidatorResources>,
+        frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
+    ) -> Result<()> {
+        let ty = self.env.module.func_type(func_index).clone();
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        self.b.seal_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        self.env.vmctx = params[0];
+
+        // Stack limit: loaded from the store context in every prologue.
+        let vmctx_gv = self.b.create_global_value(ir::GlobalValueData::VMContext);
+        let flags = self
+            .b
+            .func
+            .dfg
+            .mem_flags
+            .insert(func_env::readonly_flags())
+            .expect("memflags");
+        let store_ctx = self.b.create_global_value(ir::GlobalValueData::Load {
+            base: vmctx_gv,
+            offset: (VMOffsets::STORE_CONTEXT as i32).into(),
+            global_type: types::I64,
+            flags,
+        });
+        let limit_flags = self
+            .b
+            .func
+            .dfg
+            .mem_flags
+            .insert(MemFlagsData::trusted())
+            .expect("memflags");
+        let limit = self.b.create_global_value(ir::GlobalValueData::Load {
+            base: store_ctx,
+            offset: (wasmfx_environ::store_context::STACK_LIMIT as i32).into(),
+            global_type: types::I64,
+            flags: limit_flags,
+        });
+        self.b.func.stack_limit = Some(limit);
+
+        for (i, p) in ty.params().iter().enumerate() {
+            let var = self.b.declare_var(value_type(*p)?);
+            self.b.def_var(var, params[i + 2]);
+            self.locals.push(var);
+        }
+        let mut locals_reader = body.get_locals_reader()?;
+        for _ in 0..locals_reader.get_count() {
+            let offset = locals_reader.original_position() as u64;
+            let (count, ty) = locals_reader.read()?;
+            validator.define_locals(offset, count, ty)?;
+            let cty = value_type(ty)?;
+            for _ in 0..count {
+                let var = self.b.declare_var(cty);
+                let zero = self.zero(cty);
+                self.b.def_var(var, zero);
+                self.locals.push(var);
+            }
+        }
+
+        let exit = self.b.create_block();
+        for r in ty.results() {
+            self.b.append_block_param(exit, value_type(*r)?);
+        }
+        self.frames.push(Frame {
+            kind: FrameKind::Block,
+            dest: exit,
+            num_params: 0,
+            num_results: ty.results().len(),
+            height: 0,
+            exit_branched: false,
+        });
+
+        let mut reader = body.get_operators_reader()?;
+        while !reader.eof() {
+            let offset = reader.original_position();
+            let op = reader.read()?;
+            validator.op(offset, &op)?;
+            self.operator(&op, offset)?;
+        }
+
+        // The function's final `end` left us at the exit block (if it is reachable).
+        if self.reachable {
+            let rets = self.stack.clone();
+            self.b.ins().return_(&rets);
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize(frontend_config);
+        Ok(())
+    }
+
+    fn zero(&mut self, ty: Type) -> Value {
+        match ty {
+            types::F32 => self.b.ins().f32const(0.0),
+            types::F64 => self.b.ins().f64const(0.0),
+            t => self.b.ins().iconst(t, 0),
+        }
+    }
+
+    fn pop(&mut self) -> Value {
+        self.stack.pop().expect("validated operand stack")
+    }
+
+    fn pop2(&mut self) -> (Value, Value) {
+        let y = self.pop();
+        let x = self.pop();
+        (x, y)
+    }
+
+    fn pop3(&mut self) -> (Value, Value, Value) {
+        let z = self.pop();
+        let (x, y) = self.pop2();
+        (x, y, z)
+    }
+
+    fn peek_n(&self, n: usize) -> Vec<Value> {
+        self.stack[self.stack.len() - n..].to_vec()
+    }
+
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    fn bool_to_i32(&mut self, c: Value) -> Value {
+        self.b.ins().uextend(types::I32, c)
+    }
+
+    fn unop(&mut self, f: impl FnOnce(&mut FunctionBuilder, Value) -> Value) {
+        let x = self.pop();
+        let r = f(&mut self.b, x);
+        self.push(r);
+    }
+
+    fn binop(&mut self, f: impl FnOnce(&mut FunctionBuilder, Value, Value) -> Value) {
+        let (x, y) = self.pop2();
+        let r = f(&mut self.b, x, y);
+        self.push(r);
+    }
+
+    fn icmp(&mut self, cc: IntCC) {
+        let (x, y) = self.pop2();
+        let c = self.b.ins().icmp(cc, x, y);
+        let r = self.bool_to_i32(c);
+        self.push(r);
+    }
+
+    fn fcmp(&mut self, cc: FloatCC) {
+        let (x, y) = self.pop2();
+        let c = self.b.ins().fcmp(cc, x, y);
+        let r = self.bool_to_i32(c);
+        self.push(r);
+    }
+
+    fn eqz(&mut self) {
+        let x = self.pop();
+        let c = self.b.ins().icmp_imm_u(IntCC::Equal, x, 0);
+        let r = self.bool_to_i32(c);
+        self.push(r);
+    }
+
+    /// Effective address of a memory access: base + zero-extended index, plus the part of the
+    /// static offset that does not fit the instruction's immediate.
+    fn mem_addr(&mut self, memarg: &MemArg, index: Value) -> Result<(Value, i32)> {
+        let memory = match memarg.target {
+            wasmfx_environ::wasmparser::MemArgTarget::Memory(m) => m,
+            wasmfx_environ::wasmparser::MemArgTarget::Array(_) => bail!("GC array memory access is not supported yet"),
+        };
+        if self.env.module.memories[memory as usize].memory64 {
+            bail!("memory64 is not supported yet");
+        }
+        let base = self.env.memory_base(&mut self.b, memory);
+        let index = self.b.ins().uextend(types::I64, index);
+        let mut addr = self.b.ins().iadd(base, index);
+        let offset = if memarg.offset > i32::MAX as u64 {
+            addr = self.b.ins().iadd_imm_u(addr, memarg.offset as i64);
+            0
+        } else {
+            memarg.offset as i32
+        };
+        Ok((addr, offset))
+    }
+
+    fn load(&mut self, memarg: &MemArg, ty: Type, kind: LoadKind) -> Result<()> {
+        let index = self.pop();
+        let (addr, off) = self.mem_addr(memarg, index)?;
+        let flags = MemFlagsData::new();
+        let ins = self.b.ins();
+        let v = match kind {
+            LoadKind::Full => ins.load(ty, flags, addr, off),
+            LoadKind::S8 => ins.sload8(ty, flags, addr, off),
+            LoadKind::U8 => ins.uload8(ty, flags, addr, off),
+            LoadKind::S16 => ins.sload16(ty, flags, addr, off),
+            LoadKind::U16 => ins.uload16(ty, flags, addr, off),
+            LoadKind::S32 => ins.sload32(flags, addr, off),
+            LoadKind::U32 => ins.uload32(flags, addr, off),
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    /// Stores the top value; `bits` 8, 16 or 32 narrows an integer, 0 stores it whole.
+    fn store(&mut self, memarg: &MemArg, bits: u32) -> Result<()> {
+        let value = self.pop();
+        let index = self.pop();
+        let (addr, off) = self.mem_addr(memarg, index)?;
+        let flags = MemFlagsData::new();
+        match bits {
+            8 => self.b.ins().istore8(flags, value, addr, off),
+            16 => self.b.ins().istore16(flags, value, addr, off),
+            32 => self.b.ins().istore32(flags, value, addr, off),
+            _ => self.b.ins().store(flags, value, addr, off),
+        };
+        Ok(())
+    }
+
+    /// Branch target and argument count of the frame `depth` levels out.
+    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+        let i = self.frames.len() - 1 - depth as usize;
+        let frame = &mut self.frames[i];
+        match frame.kind {
+            FrameKind::Loop { header } => (header, frame.num_params),
+            _ => {
+                frame.exit_branched = true;
+                (frame.dest, frame.num_results)
+            }
+        }
+    }
+
+    fn push_frame(&mut self, ty: BlockType, make: impl FnOnce(&mut Self, &[Type]) -> FrameKind) -> Result<()> {
+        let (params, results) = block_arity(&self.env, ty)?;
+        let dest = self.b.create_block();
+        for r in &results {
+            self.b.append_block_param(dest, *r);
+        }
+        let kind = make(self, &params);
+        let height = self.stack.len() - params.len();
+        self.frames.push(Frame {
+            kind,
+            dest,
+            num_params: params.len(),
+            num_results: results.len(),
+            height,
+            exit_branched: false,
+        });
+        Ok(())
+    }
+
+    fn push_dead_frame(&mut self) {
+        let dest = self.b.create_block();
+        self.frames.push(Frame {
+            kind: FrameKind::Dead,
+            dest,
+            num_params: 0,
+            num_results: 0,
+            height: self.stack.len(),
+            exit_branched: false,
+        });
+    }
+
+    fn end_frame(&mut self) {
+        let frame = self.frames.pop().expect("validated control stack");
+        if let FrameKind::Dead = frame.kind {
+            return;
+        }
+        let mut exit_reachable = frame.exit_branched;
+        if self.reachable {
+            let results = self.peek_n(frame.num_results);
+            self.b.ins().jump(frame.dest, &args(&results));
+            exit_reachable = true;
+        }
+        match frame.kind {
+            FrameKind::If {
+                else_block,
+                params,
+                has_else: false,
+            } => {
+                // The missing else forwards the params as results.
+                self.b.switch_to_block(else_block);
+                self.b.seal_block(else_block);
+                self.b.ins().jump(frame.dest, &args(&params));
+                exit_reachable = true;
+            }
+            FrameKind::Loop { header } => self.b.seal_block(header),
+            _ => {}
+        }
+        self.stack.truncate(frame.height);
+        if exit_reachable {
+            self.b.switch_to_block(frame.dest);
+            self.b.seal_block(frame.dest);
+            let results = self.b.block_params(frame.dest).to_vec();
+            self.stack.extend(results);
+            self.reachable = true;
+        } else {
+            self.reachable = false;
+        }
+    }
+
+    fn operator(&mut self, op: &Operator, offset: u64) -> Result<()> {
+        if !self.reachable {
+            return self.unreachable_operator(op);
+        }
+        let b = &mut self.b;
+        match *op {
+            Operator::Unreachable => {
+                b.ins().trap(trap(Trap::Unreachable));
+                self.reachable = false;
+            }
+            Operator::Nop => {}
+            Operator::Block { blockty } => self.push_frame(blockty, |_, _| FrameKind::Block)?,
+            Operator::Loop { blockty } => self.push_frame(blockty, |t, params| {
+                let header = t.b.create_block();
+                for p in params {
+                    t.b.append_block_param(header, *p);
+                }
+                let entry_args = t.peek_n(params.len());
+                t.b.ins().jump(header, &args(&entry_args));
+                t.b.switch_to_block(header);
+                let new = t.b.block_params(header).to_vec();
+                let n = t.stack.len() - params.len();
+                t.stack.truncate(n);
+                t.stack.extend(new);
+                FrameKind::Loop { header }
+            })?,
+            Operator::If { blockty } => {
+                let cond = self.pop();
+                self.push_frame(blockty, |t, params| {
+                    let then_block = t.b.create_block();
+                    let else_block = t.b.create_block();
+                    t.b.ins().brif(cond, then_block, &[], else_block, &[]);
+                    t.b.switch_to_block(then_block);
+                    t.b.seal_block(then_block);
+                    FrameKind::If {
+                        else_block,
+                        params: t.peek_n(params.len()),
+                        has_else: false,
+                    }
+                })?;
+            }
+            Operator::Else => self.else_op(),
+            Operator::End => self.end_frame(),
+            Operator::Br { relative_depth } => {
+                let (target, n) = self.branch_target(relative_depth);
+                let a = self.peek_n(n);
+                self.b.ins().jump(target, &args(&a));
+                self.reachable = false;
+            }
+            Operator::BrIf { relative_depth } => {
+                let cond = self.pop();
+                let (target, n) = self.branch_target(relative_depth);
+                let a = self.peek_n(n);
+                let next = self.b.create_block();
+                self.b.ins().brif(cond, target, &args(&a), next, &[]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+            }
+            Operator::BrTable { ref targets } => {
+                let index = self.pop();
+                let mut calls = Vec::new();
+                let mut n = 0;
+                for depth in targets.targets() {
+                    let (block, arity) = self.branch_target(depth?);
+                    n = arity;
+                    calls.push(block);
+                }
+                let (default, arity) = self.branch_target(targets.default());
+                n = n.max(arity);
+                let a = args(&self.peek_n(n));
+                let default = self.b.func.dfg.block_call(default, &a);
+                let table: Vec<_> = calls
+                    .into_iter()
+                    .map(|blk| self.b.func.dfg.block_call(blk, &a))
+                    .collect();
+                let jt = self
+                    .b
+                    .create_jump_table(ir::JumpTableData::new(default, &table));
+                self.b.ins().br_table(index, jt);
+                self.reachable = false;
+            }
+            Operator::Return => {
+                let n = self.frames[0].num_results;
+                let rets = self.peek_n(n);
+                self.b.ins().return_(&rets);
+                self.reachable = false;
+            }
+            Operator::Call { function_index } => self.call(function_index)?,
+            Operator::CallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index)?,
+            Operator::Drop => {
+                self.pop();
+            }
+            Operator::Select | Operator::TypedSelect { .. } => {
+                let (x, y, c) = self.pop3();
+                let r = self.b.ins().select(c, x, y);
+                self.push(r);
+            }
+            Operator::LocalGet { local_index } => {
+                let v = b.use_var(self.locals[local_index as usize]);
+                self.push(v);
+            }
+            Operator::LocalSet { local_index } => {
+                let v = self.pop();
+                self.b.def_var(self.locals[local_index as usize], v);
+            }
+            Operator::LocalTee { local_index } => {
+                let v = *self.stack.last().expect("validated");
+                b.def_var(self.locals[local_index as usize], v);
+            }
+            Operator::GlobalGet { global_index } => {
+                let ty = value_type(self.env.module.globals[global_index as usize].ty.content_type)?;
+                let def = self.env.global_def(&mut self.b, global_index);
+                let v = self.b.ins().load(ty, trusted_flags(), def, 0);
+                self.push(v);
+            }
+            Operator::GlobalSet { global_index } => {
+                let v = self.pop();
+                let def = self.env.global_def(&mut self.b, global_index);
+                self.b.ins().store(trusted_flags(), v, def, 0);
+            }
+
+            // Memory.
+            Operator::I32Load { ref memarg } => self.load(memarg, types::I32, LoadKind::Full)?,
+            Operator::I64Load { ref memarg } => self.load(memarg, types::I64, LoadKind::Full)?,
+            Operator::F32Load { ref memarg } => self.load(memarg, types::F32, LoadKind::Full)?,
+            Operator::F64Load { ref memarg } => self.load(memarg, types::F64, LoadKind::Full)?,
+            Operator::I32Load8S { ref memarg } => self.load(memarg, types::I32, LoadKind::S8)?,
+            Operator::I32Load8U { ref memarg } => self.load(memarg, types::I32, LoadKind::U8)?,
+            Operator::I32Load16S { ref memarg } => self.load(memarg, types::I32, LoadKind::S16)?,
+            Operator::I32Load16U { ref memarg } => self.load(memarg, types::I32, LoadKind::U16)?,
+            Operator::I64Load8S { ref memarg } => self.load(memarg, types::I64, LoadKind::S8)?,
+            Operator::I64Load8U { ref memarg } => self.load(memarg, types::I64, LoadKind::U8)?,
+            Operator::I64Load16S { ref memarg } => self.load(memarg, types::I64, LoadKind::S16)?,
+            Operator::I64Load16U { ref memarg } => self.load(memarg, types::I64, LoadKind::U16)?,
+            Operator::I64Load32S { ref memarg } => self.load(memarg, types::I64, LoadKind::S32)?,
+            Operator::I64Load32U { ref memarg } => self.load(memarg, types::I64, LoadKind::U32)?,
+            Operator::I32Store { ref memarg }
+            | Operator::F32Store { ref memarg }
+            | Operator::I64Store { ref memarg }
+            | Operator::F64Store { ref memarg } => self.store(memarg, 0)?,
+            Operator::I32Store8 { ref memarg } | Operator::I64Store8 { ref memarg } => {
+                self.store(memarg, 8)?
+            }
+            Operator::I32Store16 { ref memarg } | Operator::I64Store16 { ref memarg } => {
+                self.store(memarg, 16)?
+            }
+            Operator::I64Store32 { ref memarg } => self.store(memarg, 32)?,
+            Operator::MemorySize { mem } => {
+                let len = self.env.memory_length(&mut self.b, mem);
+                let pages = self.b.ins().ushr_imm_u(len, 16);
+                let r = self.b.ins().ireduce(types::I32, pages);
+                self.push(r);
+            }
+            Operator::MemoryGrow { mem } => {
+                let delta = self.pop();
+                let delta = self.b.ins().uextend(types::I64, delta);
+                let m = self.b.ins().iconst(types::I32, i64::from(mem));
+                let r = self
+                    .env
+                    .call_builtin(&mut self.b, Builtin::memory_grow, &[m, delta])
+                    .expect("result");
+                let r = self.b.ins().ireduce(types::I32, r);
+                self.push(r);
+            }
+            Operator::MemoryFill { mem } => {
+                let (dst, val, len) = self.pop3();
+                let m = self.b.ins().iconst(types::I32, i64::from(mem));
+                let dst = self.b.ins().uextend(types::I64, dst);
+                let len = self.b.ins().uextend(types::I64, len);
+                self.checked_builtin(Builtin::memory_fill, &[m, dst, val, len], Trap::MemoryOutOfBounds);
+            }
+            Operator::MemoryCopy { dst_mem, src_mem } => {
+                let (dst, src, len) = self.pop3();
+                let dm = self.b.ins().iconst(types::I32, i64::from(dst_mem));
+                let sm = self.b.ins().iconst(types::I32, i64::from(src_mem));
+                let dst = self.b.ins().uextend(types::I64, dst);
+                let src = self.b.ins().uextend(types::I64, src);
+                let len = self.b.ins().uextend(types::I64, len);
+                self.checked_builtin(
+                    Builtin::memory_copy,
+                    &[dm, dst, sm, src, len],
+                    Trap::MemoryOutOfBounds,
+                );
+            }
+            Operator::MemoryInit { data_index, mem } => {
+                let (dst, src, len) = self.pop3();
+                let m = self.b.ins().iconst(types::I32, i64::from(mem));
+                let d = self.b.ins().iconst(types::I32, i64::from(data_index));
+                let dst = self.b.ins().uextend(types::I64, dst);
+                self.checked_builtin(
+                    Builtin::memory_init,
+                    &[m, d, dst, src, len],
+                    Trap::MemoryOutOfBounds,
+                );
+            }
+            Operator::DataDrop { data_index } => {
+                let d = self.b.ins().iconst(types::I32, i64::from(data_index));
+                self.env.call_builtin(&mut self.b, Builtin::data_drop, &[d]);
+            }
+
+            // Tables and references.
+            Operator::TableGet { table } => {
+                let i = self.pop();
+                let addr = self.env.table_elem_addr(&mut self.b, table, i, trap(Trap::TableOutOfBounds));
+                let v = self.b.ins().load(types::I64, trusted_flags(), addr, 0);
+                self.push(v);
+            }
+            Operator::TableSet { table } => {
+                let (i, v) = self.pop2();
+                let addr = self.env.table_elem_addr(&mut self.b, table, i, trap(Trap::TableOutOfBounds));
+                self.b.ins().store(trusted_flags(), v, addr, 0);
+            }
+            Operator::TableSize { table } => {
+                let def = self.env.table_def(&mut self.b, table);
+                let len = self.b.ins().load(
+                    types::I64,
+                    trusted_flags(),
+                    def,
+                    wasmfx_environ::table_def::LENGTH as i32,
+                );
+                let r = self.b.ins().ireduce(types::I32, len);
+                self.push(r);
+            }
+            Operator::TableGrow { table } => {
+                let (init, delta) = self.pop2();
+                let t = self.b.ins().iconst(types::I32, i64::from(table));
+                let r = self
+                    .env
+                    .call_builtin(&mut self.b, Builtin::table_grow, &[t, delta, init])
+                    .expect("result");
+                self.push(r);
+            }
+            Operator::TableFill { table } => {
+                let (dst, val, len) = self.pop3();
+                let t = self.b.ins().iconst(types::I32, i64::from(table));
+                self.checked_builtin(Builtin::table_fill, &[t, dst, val, len], Trap::TableOutOfBounds);
+            }
+            Operator::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let (dst, src, len) = self.pop3();
+                let dt = self.b.ins().iconst(types::I32, i64::from(dst_table));
+                let st = self.b.ins().iconst(types::I32, i64::from(src_table));
+                self.checked_builtin(
+                    Builtin::table_copy,
+                    &[dt, st, dst, src, len],
+                    Trap::TableOutOfBounds,
+                );
+            }
+            Operator::TableInit { elem_index, table } => {
+                let (dst, src, len) = self.pop3();
+                let t = self.b.ins().iconst(types::I32, i64::from(table));
+                let e = self.b.ins().iconst(types::I32, i64::from(elem_index));
+                self.checked_builtin(
+                    Builtin::table_init,
+                    &[t, e, dst, src, len],
+                    Trap::TableOutOfBounds,
+                );
+            }
+            Operator::ElemDrop { elem_index } => {
+                let e = self.b.ins().iconst(types::I32, i64::from(elem_index));
+                self.env.call_builtin(&mut self.b, Builtin::elem_drop, &[e]);
+            }
+            Operator::RefNull { .. } => {
+                let v = b.ins().iconst(types::I64, 0);
+                self.push(v);
+            }
+            Operator::RefIsNull => self.eqz(),
+            Operator::RefFunc { function_index } => {
+                let v = self.env.func_ref(&mut self.b, function_index);
+                self.push(v);
+            }
+
+            // Constants.
+            Operator::I32Const { value } => {
+                let v = b.ins().iconst(types::I32, i64::from(value));
+                self.push(v);
+            }
+            Operator::I64Const { value } => {
+                let v = b.ins().iconst(types::I64, value);
+                self.push(v);
+            }
+            Operator::F32Const { value } => {
+                let v = b.ins().f32const(ir::immediates::Ieee32::with_bits(value.bits()));
+                self.push(v);
+            }
+            Operator::F64Const { value } => {
+                let v = b.ins().f64const(ir::immediates::Ieee64::with_bits(value.bits()));
+                self.push(v);
+            }
+
+            // Integer comparisons.
+            Operator::I32Eqz | Operator::I64Eqz => self.eqz(),
+            Operator::I32Eq | Operator::I64Eq => self.icmp(IntCC::Equal),
+            Operator::I32Ne | Operator::I64Ne => self.icmp(IntCC::NotEqual),
+            Operator::I32LtS | Operator::I64LtS => self.icmp(IntCC::SignedLessThan),
+            Operator::I32LtU | Operator::I64LtU => self.icmp(IntCC::UnsignedLessThan),
+            Operator::I32GtS | Operator::I64GtS => self.icmp(IntCC::SignedGreaterThan),
+            Operator::I32GtU | Operator::I64GtU => self.icmp(IntCC::UnsignedGreaterThan),
+            Operator::I32LeS | Operator::I64LeS => self.icmp(IntCC::SignedLessThanOrEqual),
+            Operator::I32LeU | Operator::I64LeU => self.icmp(IntCC::UnsignedLessThanOrEqual),
+            Operator::I32GeS | Operator::I64GeS => self.icmp(IntCC::SignedGreaterThanOrEqual),
+            Operator::I32GeU | Operator::I64GeU => self.icmp(IntCC::UnsignedGreaterThanOrEqual),
+
+            // Float comparisons.
+            Operator::F32Eq | Operator::F64Eq => self.fcmp(FloatCC::Equal),
+            Operator::F32Ne | Operator::F64Ne => self.fcmp(FloatCC::NotEqual),
+            Operator::F32Lt | Operator::F64Lt => self.fcmp(FloatCC::LessThan),
+            Operator::F32Gt | Operator::F64Gt => self.fcmp(FloatCC::GreaterThan),
+            Operator::F32Le | Operator::F64Le => self.fcmp(FloatCC::LessThanOrEqual),
+            Operator::F32Ge | Operator::F64Ge => self.fcmp(FloatCC::GreaterThanOrEqual),
+
+            // Integer arithmetic.
+            Operator::I32Clz | Operator::I64Clz => self.unop(|b, x| b.ins().clz(x)),
+            Operator::I32Ctz | Operator::I64Ctz => self.unop(|b, x| b.ins().ctz(x)),
+            Operator::I32Popcnt | Operator::I64Popcnt => self.unop(|b, x| b.ins().popcnt(x)),
+            Operator::I32Add | Operator::I64Add => self.binop(|b, x, y| b.ins().iadd(x, y)),
+            Operator::I32Sub | Operator::I64Sub => self.binop(|b, x, y| b.ins().isub(x, y)),
+            Operator::I32Mul | Operator::I64Mul => self.binop(|b, x, y| b.ins().imul(x, y)),
+            Operator::I32DivS | Operator::I64DivS => self.binop(|b, x, y| b.ins().sdiv(x, y)),
+            Operator::I32DivU | Operator::I64DivU => self.binop(|b, x, y| b.ins().udiv(x, y)),
+            Operator::I32RemS | Operator::I64RemS => self.binop(|b, x, y| b.ins().srem(x, y)),
+            Operator::I32RemU | Operator::I64RemU => self.binop(|b, x, y| b.ins().urem(x, y)),
+            Operator::I32And | Operator::I64And => self.binop(|b, x, y| b.ins().band(x, y)),
+            Operator::I32Or | Operator::I64Or => self.binop(|b, x, y| b.ins().bor(x, y)),
+            Operator::I32Xor | Operator::I64Xor => self.binop(|b, x, y| b.ins().bxor(x, y)),
+            Operator::I32Shl | Operator::I64Shl => self.binop(|b, x, y| b.ins().ishl(x, y)),
+            Operator::I32ShrS | Operator::I64ShrS => self.binop(|b, x, y| b.ins().sshr(x, y)),
+            Operator::I32ShrU | Operator::I64ShrU => self.binop(|b, x, y| b.ins().ushr(x, y)),
+            Operator::I32Rotl | Operator::I64Rotl => self.binop(|b, x, y| b.ins().rotl(x, y)),
+            Operator::I32Rotr | Operator::I64Rotr => self.binop(|b, x, y| b.ins().rotr(x, y)),
+
+            // Float arithmetic.
+            Operator::F32Abs | Operator::F64Abs => self.unop(|b, x| b.ins().fabs(x)),
+            Operator::F32Neg | Operator::F64Neg => self.unop(|b, x| b.ins().fneg(x)),
+            Operator::F32Ceil | Operator::F64Ceil => self.unop(|b, x| b.ins().ceil(x)),
+            Operator::F32Floor | Operator::F64Floor => self.unop(|b, x| b.ins().floor(x)),
+            Operator::F32Trunc | Operator::F64Trunc => self.unop(|b, x| b.ins().trunc(x)),
+            Operator::F32Nearest | Operator::F64Nearest => self.unop(|b, x| b.ins().nearest(x)),
+            Operator::F32Sqrt | Operator::F64Sqrt => self.unop(|b, x| b.ins().sqrt(x)),
+            Operator::F32Add | Operator::F64Add => self.binop(|b, x, y| b.ins().fadd(x, y)),
+            Operator::F32Sub | Operator::F64Sub => self.binop(|b, x, y| b.ins().fsub(x, y)),
+            Operator::F32Mul | Operator::F64Mul => self.binop(|b, x, y| b.ins().fmul(x, y)),
+            Operator::F32Div | Operator::F64Div => self.binop(|b, x, y| b.ins().fdiv(x, y)),
+            Operator::F32Min | Operator::F64Min => self.binop(|b, x, y| b.ins().fmin(x, y)),
+            Operator::F32Max | Operator::F64Max => self.binop(|b, x, y| b.ins().fmax(x, y)),
+            Operator::F32Copysign | Operator::F64Copysign => {
+                self.binop(|b, x, y| b.ins().fcopysign(x, y))
+            }
+
+            // Conversions.
+            Operator::I32WrapI64 => self.unop(|b, x| b.ins().ireduce(types::I32, x)),
+            Operator::I64ExtendI32S => self.unop(|b, x| b.ins().sextend(types::I64, x)),
+            Operator::I64ExtendI32U => self.unop(|b, x| b.ins().uextend(types::I64, x)),
+            Operator::I32TruncF32S | Operator::I32TruncF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint(types::I32, x))
+            }
+            Operator::I32TruncF32U | Operator::I32TruncF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint(types::I32, x))
+            }
+            Operator::I64TruncF32S | Operator::I64TruncF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint(types::I64, x))
+            }
+            Operator::I64TruncF32U | Operator::I64TruncF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint(types::I64, x))
+            }
+            Operator::I32TruncSatF32S | Operator::I32TruncSatF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I32, x))
+            }
+            Operator::I32TruncSatF32U | Operator::I32TruncSatF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I32, x))
+            }
+            Operator::I64TruncSatF32S | Operator::I64TruncSatF64S => {
+                self.unop(|b, x| b.ins().fcvt_to_sint_sat(types::I64, x))
+            }
+            Operator::I64TruncSatF32U | Operator::I64TruncSatF64U => {
+                self.unop(|b, x| b.ins().fcvt_to_uint_sat(types::I64, x))
+            }
+            Operator::F32ConvertI32S | Operator::F32ConvertI64S => {
+                self.unop(|b, x| b.ins().fcvt_from_sint(types::F32, x))
+            }
+            Operator::F32ConvertI32U | Operator::F32ConvertI64U => {
+                self.unop(|b, x| b.ins().fcvt_from_uint(types::F32, x))
+            }
+            Operator::F64ConvertI32S | Operator::F64ConvertI64S => {
+                self.unop(|b, x| b.ins().fcvt_from_sint(types::F64, x))
+            }
+            Operator::F64ConvertI32U | Operator::F64ConvertI64U => {
+                self.unop(|b, x| b.ins().fcvt_from_uint(types::F64, x))
+            }
+            Operator::F32DemoteF64 => self.unop(|b, x| b.ins().fdemote(types::F32, x)),
+            Operator::F64PromoteF32 => self.unop(|b, x| b.ins().fpromote(types::F64, x)),
+            Operator::I32ReinterpretF32 => {
+                self.unop(|b, x| b.ins().bitcast(types::I32, MemFlagsData::new(), x))
+            }
+            Operator::I64ReinterpretF64 => {
+                self.unop(|b, x| b.ins().bitcast(types::I64, MemFlagsData::new(), x))
+            }
+            Operator::F32ReinterpretI32 => {
+                self.unop(|b, x| b.ins().bitcast(types::F32, MemFlagsData::new(), x))
+            }
+            Operator::F64ReinterpretI64 => {
+                self.unop(|b, x| b.ins().bitcast(types::F64, MemFlagsData::new(), x))
+            }
+            Operator::I32Extend8S => self.sign_extend(types::I32, types::I8),
+            Operator::I32Extend16S => self.sign_extend(types::I32, types::I16),
+            Operator::I64Extend8S => self.sign_extend(types::I64, types::I8),
+            Operator::I64Extend16S => self.sign_extend(types::I64, types::I16),
+            Operator::I64Extend32S => self.sign_extend(types::I64, types::I32),
+
+            ref other => bail!(
+                "unsupported instruction {} at offset {offset:#x} (its proposal is not implemented yet)",
+                operator_name(other)
+            ),
+        }
+        Ok(())
+    }
+
+    fn sign_extend(&mut self, to: Type, from: Type) {
+        self.unop(|b, x| {
+            let narrow = b.ins().ireduce(from, x);
+            b.ins().sextend(to, narrow)
+        })
+    }
+
+    /// Calls a builtin that returns non-zero on failure, trapping with `t` then.
+    fn checked_builtin(&mut self, builtin: Builtin, a: &[Value], t: Trap) {
+        let status = self
+            .env
+            .call_builtin(&mut self.b, builtin, a)
+            .expect("status result");
+        self.b.ins().trapnz(status, trap(t));
+    }
+
+    fn else_op(&mut self) {
+        let frame = self.frames.last_mut().expect("validated");
+        let (else_block, params) = match &mut frame.kind {
+            FrameKind::If {
+                else_block,
+                params,
+                has_else,
+            } => {
+                *has_else = true;
+                (*else_block, params.clone())
+            }
+            FrameKind::Dead => return,
+            _ => unreachable!("validated: else outside if"),
+        };
+        let dest = frame.dest;
+        let height = frame.height;
+        let num_results = frame.num_results;
+        if self.reachable {
+            let results = self.peek_n(num_results);
+            self.b.ins().jump(dest, &args(&results));
+            self.frames.last_mut().unwrap().exit_branched = true;
+        }
+        self.stack.truncate(height);
+        self.stack.extend(params);
+        self.b.switch_to_block(else_block);
+        self.b.seal_block(else_block);
+        self.reachable = true;
+    }
+
+    fn unreachable_operator(&mut self, op: &Operator) -> Result<()> {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.push_dead_frame()
+            }
+            Operator::Else => {
+                let live_if = matches!(self.frames.last().map(|f| &f.kind), Some(FrameKind::If { .. }));
+                if live_if {
+                    self.else_op();
+                }
+            }
+            Operator::End => self.end_frame(),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn call_args(&mut self, callee_vmctx: Value, n: usize) -> Vec<Value> {
+        let mut a = Vec::with_capacity(n + 2);
+        a.push(callee_vmctx);
+        a.push(self.env.vmctx);
+        let start = self.stack.len() - n;
+        a.extend(self.stack.drain(start..));
+        a
+    }
+
+    fn push_call_results(&mut self, call: ir::Inst) {
+        let results = self.b.inst_results(call).to_vec();
+        self.stack.extend(results);
+    }
+
+    fn call(&mut self, function_index: u32) -> Result<()> {
+        let type_index = self.env.module.functions[function_index as usize];
+        let n = self.env.module.func_type_at(type_index).params().len();
+        let sig = self.env.wasm_sig(&mut self.b, type_index)?;
+        if self.env.module.is_imported_func(function_index) {
+            let fref = self.env.func_ref(&mut self.b, function_index);
+            self.call_func_ref(fref, sig, n);
+        } else {
+            let name = self
+                .b
+                .func
+                .declare_imported_user_function(ir::UserExternalName::new(0, function_index));
+            let callee = self.b.import_function(ir::ExtFuncData {
+                name: ir::ExternalName::user(name),
+                signature: sig,
+                colocated: true,
+                patchable: false,
+            });
+            let a = self.call_args(self.env.vmctx, n);
+            let call = self.b.ins().call(callee, &a);
+            self.push_call_results(call);
+        }
+        Ok(())
+    }
+
+    fn call_func_ref(&mut self, fref: Value, sig: ir::SigRef, n: usize) {
+        use wasmfx_environ::func_ref;
+        let code = self.b.ins().load(
+            types::I64,
+            func_env::readonly_flags(),
+            fref,
+            func_ref::WASM_CALL as i32,
+        );
+        let callee_vmctx = self.b.ins().load(
+            types::I64,
+            func_env::readonly_flags(),
+            fref,
+            func_ref::VMCTX as i32,
+        );
+        let a = self.call_args(callee_vmctx, n);
+        let call = self.b.ins().call_indirect(sig, code, &a);
+        self.push_call_results(call);
+    }
+
+    fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
+        use wasmfx_environ::func_ref;
+        let n = self.env.module.func_type_at(type_index).params().len();
+        let sig = self.env.wasm_sig(&mut self.b, type_index)?;
+        let index = self.pop();
+        let addr = self.env.table_elem_addr(
+            &mut self.b,
+            table_index,
+            index,
+            trap(Trap::UndefinedElement),
+        );
+        let fref = self.b.ins().load(types::I64, trusted_flags(), addr, 0);
+        self.b.ins().trapz(fref, trap(Trap::UninitializedElement));
+        let actual = self.b.ins().load(
+            types::I32,
+            func_env::readonly_flags(),
+            fref,
+            func_ref::TYPE_ID as i32,
+        );
+        let expected = self.env.type_id(&mut self.b, type_index);
+        let same = self.b.ins().icmp(IntCC::Equal, actual, expected);
+        self.b
+            .ins()
+            .trapz(same, trap(Trap::IndirectCallTypeMismatch));
+        self.call_func_ref(fref, sig, n);
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum LoadKind {
+    Full,
+    S8,
+    U8,
+    S16,
+    U16,
+    S32,
+    U32,
+}
+
+/// The wasm text name of an operator, for error messages.
+fn operator_name(op: &Operator) -> String {
+    let debug = format!("{op:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or("?");
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}

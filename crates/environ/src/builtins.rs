@@ -1,0 +1,89 @@
+//! The runtime functions generated code may call, with their signatures.
+//!
+//! Generated code reaches them through a table of function pointers whose address is stored in
+//! every `VMContext`, so compiled code needs no relocations against the runtime. Every builtin
+//! takes the calling instance's `VMContext` as its first argument and uses the platform C ABI.
+
+/// A parameter or result type of a builtin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuiltinType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// Pointer-sized integer.
+    Ptr,
+}
+
+macro_rules! builtins {
+    ($( $(#[$doc:meta])* $name:ident ( $($param:ident),* ) -> ( $($result:ident)? ); )*) => {
+        /// A runtime function callable from generated code.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(non_camel_case_types)]
+        pub enum Builtin {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl Builtin {
+            /// Every builtin, in table order.
+            pub const ALL: &'static [Builtin] = &[ $( Builtin::$name, )* ];
+
+            /// Parameters after the leading `VMContext` pointer.
+            pub fn params(self) -> &'static [BuiltinType] {
+                match self { $( Builtin::$name => &[ $(BuiltinType::$param),* ], )* }
+            }
+
+            /// Results (zero or one).
+            pub fn results(self) -> &'static [BuiltinType] {
+                match self { $( Builtin::$name => &[ $(BuiltinType::$result)? ], )* }
+            }
+
+            /// The builtin's name, for diagnostics.
+            pub fn name(self) -> &'static str {
+                match self { $( Builtin::$name => stringify!($name), )* }
+            }
+        }
+    };
+}
+
+builtins! {
+    /// `memory.grow`: (memory, delta pages) -> old size in pages or -1.
+    memory_grow(I32, I64) -> (I64);
+    /// `memory.fill`: (memory, dst, byte, len) -> 0 or a non-zero failure.
+    memory_fill(I32, I64, I32, I64) -> (I32);
+    /// `memory.copy`: (dst memory, dst, src memory, src, len) -> 0 or failure.
+    memory_copy(I32, I64, I32, I64, I64) -> (I32);
+    /// `memory.init`: (memory, data segment, dst, src, len) -> 0 or failure.
+    memory_init(I32, I32, I64, I32, I32) -> (I32);
+    /// `data.drop`: (data segment).
+    data_drop(I32) -> ();
+    /// `table.grow`: (table, delta, init value) -> old size or -1.
+    table_grow(I32, I32, Ptr) -> (I32);
+    /// `table.fill`: (table, dst, value, len) -> 0 or failure.
+    table_fill(I32, I32, Ptr, I32) -> (I32);
+    /// `table.copy`: (dst table, src table, dst, src, len) -> 0 or failure.
+    table_copy(I32, I32, I32, I32, I32) -> (I32);
+    /// `table.init`: (table, element segment, dst, src, len) -> 0 or failure.
+    table_init(I32, I32, I32, I32, I32) -> (I32);
+    /// `elem.drop`: (element segment).
+    elem_drop(I32) -> ();
+}
+
+impl Builtin {
+    /// This builtin's index in the builtin table.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indices_follow_table_order() {
+        for (i, b) in Builtin::ALL.iter().enumerate() {
+            assert_eq!(b.index(), i, "{}", b.name());
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! wasmfx-environ: what the compiler and the runtime agree on.
+//!
+//! This crate holds no code generation and no `unsafe`: the description of a module as parsed
+//! from its bytes ([`ModuleInfo`]), the layout of the `VMContext` and the other structures
+//! shared with generated code ([`VMOffsets`]), the trap codes ([`Trap`]) and the list of
+//! runtime functions that generated code may call ([`Builtin`]).
+
+#![deny(missing_docs)]
+
+mod builtins;
+mod module;
+mod offsets;
+mod trap;
+
+pub use builtins::{Builtin, BuiltinType};
+pub use module::*;
+pub use offsets::*;
+pub use trap::Trap;
+pub use wasmparser;

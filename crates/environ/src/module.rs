@@ -1,0 +1,470 @@
+//! Parsing and validating a module's bytes into a [`ModuleInfo`]: everything about a module
+//! except its function bodies, which are handed to the compiler together with their validators.
+
+use anyhow::{bail, Result};
+use std::collections::HashMap;
+use wasmparser::{
+    CompositeInnerType, ElementItems, ElementKind, ExternalKind, FuncToValidate, FuncType,
+    FunctionBody, GlobalType, MemoryType, Operator, Parser, Payload, RefType, TableType,
+    TypeRef, ValType, ValidatorResources, WasmFeatures,
+};
+
+/// One operation of a constant expression (initialisers of globals, tables, segments).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstOp {
+    /// `i32.const`
+    I32(i32),
+    /// `i64.const`
+    I64(i64),
+    /// `f32.const`, as bits.
+    F32(u32),
+    /// `f64.const`, as bits.
+    F64(u64),
+    /// `v128.const`, as bits.
+    V128(u128),
+    /// `ref.null`
+    RefNull,
+    /// `ref.func`
+    RefFunc(u32),
+    /// `global.get`
+    GlobalGet(u32),
+    /// `i32.add`
+    I32Add,
+    /// `i32.sub`
+    I32Sub,
+    /// `i32.mul`
+    I32Mul,
+    /// `i64.add`
+    I64Add,
+    /// `i64.sub`
+    I64Sub,
+    /// `i64.mul`
+    I64Mul,
+}
+
+/// A constant expression: a short stack program evaluated at instantiation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstExpr(pub Vec<ConstOp>);
+
+impl ConstExpr {
+    fn parse(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+        let mut ops = Vec::new();
+        let mut reader = expr.get_operators_reader();
+        while !reader.eof() {
+            let offset = reader.original_position();
+            let op = match reader.read()? {
+                Operator::I32Const { value } => ConstOp::I32(value),
+                Operator::I64Const { value } => ConstOp::I64(value),
+                Operator::F32Const { value } => ConstOp::F32(value.bits()),
+                Operator::F64Const { value } => ConstOp::F64(value.bits()),
+                Operator::V128Const { value } => ConstOp::V128(value.i128() as u128),
+                Operator::RefNull { .. } => ConstOp::RefNull,
+                Operator::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+                Operator::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+                Operator::I32Add => ConstOp::I32Add,
+                Operator::I32Sub => ConstOp::I32Sub,
+                Operator::I32Mul => ConstOp::I32Mul,
+                Operator::I64Add => ConstOp::I64Add,
+                Operator::I64Sub => ConstOp::I64Sub,
+                Operator::I64Mul => ConstOp::I64Mul,
+                Operator::End => continue,
+                other => bail!(
+                    "unsupported constant expression operator {other:?} (at offset {offset:#x})"
+                ),
+            };
+            ops.push(op);
+        }
+        Ok(ConstExpr(ops))
+    }
+}
+
+/// What kind of entity an import or export refers to, with its index in its index space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EntityIndex {
+    /// A function.
+    Function(u32),
+    /// A table.
+    Table(u32),
+    /// A memory.
+    Memory(u32),
+    /// A global.
+    Global(u32),
+    /// An exception tag.
+    Tag(u32),
+}
+
+/// An import of the module.
+#[derive(Clone, Debug)]
+pub struct Import {
+    /// The module name.
+    pub module: String,
+    /// The field name.
+    pub name: String,
+    /// What is imported, with its index in the importing module's index space.
+    pub index: EntityIndex,
+}
+
+/// A type of the type section.
+#[derive(Clone, Debug)]
+pub enum ModuleType {
+    /// A function type.
+    Func(FuncType),
+    /// A type of a proposal this engine does not compile yet (struct, array, cont).
+    Other(&'static str),
+}
+
+/// A table of the module, defined or imported.
+#[derive(Clone, Debug)]
+pub struct TablePlan {
+    /// Its type.
+    pub ty: TableType,
+    /// Its initial element value for defined tables with an explicit initialiser.
+    pub init: Option<ConstExpr>,
+}
+
+/// A global of the module; imported ones have no initialiser.
+#[derive(Clone, Debug)]
+pub struct GlobalPlan {
+    /// Its type.
+    pub ty: GlobalType,
+    /// Its initialiser, for defined globals.
+    pub init: Option<ConstExpr>,
+}
+
+/// Where an element segment goes.
+#[derive(Clone, Debug)]
+pub enum ElemMode {
+    /// Copied into a table at instantiation.
+    Active {
+        /// The table.
+        table: u32,
+        /// The offset expression.
+        offset: ConstExpr,
+    },
+    /// Available to `table.init`.
+    Passive,
+    /// Only declares functions for `ref.func`; dropped at once.
+    Declared,
+}
+
+/// An element segment.
+#[derive(Clone, Debug)]
+pub struct ElemSegment {
+    /// Its mode.
+    pub mode: ElemMode,
+    /// Its element type.
+    pub ty: RefType,
+    /// Its items, each a constant expression.
+    pub items: Vec<ConstExpr>,
+}
+
+/// Where a data segment goes.
+#[derive(Clone, Debug)]
+pub enum DataMode {
+    /// Copied into a memory at instantiation.
+    Active {
+        /// The memory.
+        memory: u32,
+        /// The offset expression.
+        offset: ConstExpr,
+    },
+    /// Available to `memory.init`.
+    Passive,
+}
+
+/// A data segment.
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    /// Its mode.
+    pub mode: DataMode,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Everything about a module except its function bodies.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleInfo {
+    /// The module's name from the name section.
+    pub name: Option<String>,
+    /// The type section.
+    pub types: Vec<ModuleType>,
+    /// The type index of every function, imported ones first.
+    pub functions: Vec<u32>,
+    /// Tables, imported ones first.
+    pub tables: Vec<TablePlan>,
+    /// Memories, imported ones first.
+    pub memories: Vec<MemoryType>,
+    /// Globals, imported ones first.
+    pub globals: Vec<GlobalPlan>,
+    /// Tags (their function type index), imported ones first.
+    pub tags: Vec<u32>,
+    /// Imports, in order.
+    pub imports: Vec<Import>,
+    /// Exports, in order.
+    pub exports: Vec<(String, EntityIndex)>,
+    /// The start function.
+    pub start: Option<u32>,
+    /// Element segments.
+    pub elems: Vec<ElemSegment>,
+    /// Data segments.
+    pub data: Vec<DataSegment>,
+    /// Function names from the name section.
+    pub func_names: HashMap<u32, String>,
+    /// Number of imported functions.
+    pub num_imported_funcs: u32,
+    /// Number of imported tables.
+    pub num_imported_tables: u32,
+    /// Number of imported memories.
+    pub num_imported_memories: u32,
+    /// Number of imported globals.
+    pub num_imported_globals: u32,
+    /// Number of imported tags.
+    pub num_imported_tags: u32,
+}
+
+impl ModuleInfo {
+    /// The function type of function `func`.
+    pub fn func_type(&self, func: u32) -> &FuncType {
+        self.func_type_at(self.functions[func as usize])
+    }
+
+    /// The function type at type index `ty` (which validation guarantees to be a function type).
+    pub fn func_type_at(&self, ty: u32) -> &FuncType {
+        match &self.types[ty as usize] {
+            ModuleType::Func(f) => f,
+            ModuleType::Other(kind) => panic!("type {ty} is a {kind} type, not a function type"),
+        }
+    }
+
+    /// Whether function `func` is imported.
+    pub fn is_imported_func(&self, func: u32) -> bool {
+        func < self.num_imported_funcs
+    }
+
+    /// Number of functions defined (not imported) by the module.
+    pub fn num_defined_funcs(&self) -> u32 {
+        self.functions.len() as u32 - self.num_imported_funcs
+    }
+
+    /// A readable name for function `func`: its name-section name or its index.
+    pub fn func_display_name(&self, func: u32) -> String {
+        match self.func_names.get(&func) {
+            Some(n) => n.clone(),
+            None => format!("<wasm function {func}>"),
+        }
+    }
+}
+
+/// A function body to compile, with the validator that checks it operator by operator.
+pub struct FunctionBodyData<'a> {
+    /// The body.
+    pub body: FunctionBody<'a>,
+    /// Its validator.
+    pub validator: FuncToValidate<ValidatorResources>,
+}
+
+/// Parses and validates `wasm`, returning the module description and the function bodies
+/// (validated later, while they are compiled).
+pub fn translate_module<'a>(
+    wasm: &'a [u8],
+    features: WasmFeatures,
+) -> Result<(ModuleInfo, Vec<FunctionBodyData<'a>>)> {
+    let mut validator = wasmparser::Validator::new_with_features(features);
+    let mut info = ModuleInfo::default();
+    let mut bodies = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload?;
+        if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            bodies.push(FunctionBodyData {
+                body,
+                validator: func,
+            });
+            continue;
+        }
+        match payload {
+            Payload::TypeSection(reader) => {
+                for group in reader {
+                    for sub in group?.into_types() {
+                        info.types.push(match sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => ModuleType::Func(f),
+                            CompositeInnerType::Array(_) => ModuleType::Other("array"),
+                            CompositeInnerType::Struct(_) => ModuleType::Other("struct"),
+                            CompositeInnerType::Cont(_) => ModuleType::Other("cont"),
+                        });
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    let index = match import.ty {
+                        TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
+                            info.functions.push(ty);
+                            info.num_imported_funcs += 1;
+                            EntityIndex::Function(info.functions.len() as u32 - 1)
+                        }
+                        TypeRef::Table(ty) => {
+                            info.tables.push(TablePlan { ty, init: None });
+                            info.num_imported_tables += 1;
+                            EntityIndex::Table(info.tables.len() as u32 - 1)
+                        }
+                        TypeRef::Memory(ty) => {
+                            info.memories.push(ty);
+                            info.num_imported_memories += 1;
+                            EntityIndex::Memory(info.memories.len() as u32 - 1)
+                        }
+                        TypeRef::Global(ty) => {
+                            info.globals.push(GlobalPlan { ty, init: None });
+                            info.num_imported_globals += 1;
+                            EntityIndex::Global(info.globals.len() as u32 - 1)
+                        }
+                        TypeRef::Tag(tag) => {
+                            info.tags.push(tag.func_type_idx);
+                            info.num_imported_tags += 1;
+                            EntityIndex::Tag(info.tags.len() as u32 - 1)
+                        }
+                    };
+                    info.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        index,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.functions.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    let init = match &table.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
+                    };
+                    info.tables.push(TablePlan {
+                        ty: table.ty,
+                        init,
+                    });
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    info.memories.push(memory?);
+                }
+            }
+            Payload::TagSection(reader) => {
+                for tag in reader {
+                    info.tags.push(tag?.func_type_idx);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global?;
+                    info.globals.push(GlobalPlan {
+                        ty: global.ty,
+                        init: Some(ConstExpr::parse(&global.init_expr)?),
+                    });
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let index = match export.kind {
+                        ExternalKind::Func | ExternalKind::FuncExact => {
+                            EntityIndex::Function(export.index)
+                        }
+                        ExternalKind::Table => EntityIndex::Table(export.index),
+                        ExternalKind::Memory => EntityIndex::Memory(export.index),
+                        ExternalKind::Global => EntityIndex::Global(export.index),
+                        ExternalKind::Tag => EntityIndex::Tag(export.index),
+                    };
+                    info.exports.push((export.name.to_string(), index));
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    let elem = elem?;
+                    let mode = match elem.kind {
+                        ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => ElemMode::Active {
+                            table: table_index.unwrap_or(0),
+                            offset: ConstExpr::parse(&offset_expr)?,
+                        },
+                        ElementKind::Passive => ElemMode::Passive,
+                        ElementKind::Declared => ElemMode::Declared,
+                    };
+                    let (ty, items) = match elem.items {
+                        ElementItems::Functions(funcs) => {
+                            let mut items = Vec::new();
+                            for f in funcs {
+                                items.push(ConstExpr(vec![ConstOp::RefFunc(f?)]));
+                            }
+                            (RefType::FUNCREF, items)
+                        }
+                        ElementItems::Expressions(ty, exprs) => {
+                            let mut items = Vec::new();
+                            for e in exprs {
+                                items.push(ConstExpr::parse(&e?)?);
+                            }
+                            (ty, items)
+                        }
+                    };
+                    info.elems.push(ElemSegment { mode, ty, items });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => DataMode::Active {
+                            memory: memory_index,
+                            offset: ConstExpr::parse(&offset_expr)?,
+                        },
+                        wasmparser::DataKind::Passive => DataMode::Passive,
+                    };
+                    info.data.push(DataSegment {
+                        mode,
+                        bytes: data.data.to_vec(),
+                    });
+                }
+            }
+            Payload::CustomSection(reader) => {
+                if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
+                    // A malformed name section is ignored, as the spec allows.
+                    let _ = parse_names(&mut info, names);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((info, bodies))
+}
+
+fn parse_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
+    for name in names {
+        match name? {
+            wasmparser::Name::Module { name, .. } => info.name = Some(name.to_string()),
+            wasmparser::Name::Function(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    info.func_names.insert(naming.index, naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The value types of a function type's parameters followed by its results.
+pub fn func_type_values(ty: &FuncType) -> (&[ValType], &[ValType]) {
+    (ty.params(), ty.results())
+}

@@ -1,0 +1,177 @@
+//! Layouts of the structures shared between generated code and the runtime.
+//!
+//! The runtime defines the `#[repr(C)]` `VM*` structures and tests that their field offsets
+//! equal the constants here, which are what the compiler uses.
+
+use crate::ModuleInfo;
+
+/// Size of a pointer on the only supported target (x86_64).
+pub const PTR_SIZE: u32 = 8;
+
+/// Size of one value slot in the arrays host code uses to pass arguments and results.
+pub const VAL_SLOT_SIZE: u32 = 16;
+
+/// Offsets in `VMStoreContext`, the per-store state generated code reads.
+pub mod store_context {
+    /// The lowest address the native stack may reach (checked in every function prologue).
+    pub const STACK_LIMIT: u32 = 0;
+    /// Size of the structure.
+    pub const SIZE: u32 = 8;
+}
+
+/// Offsets in `VMFuncRef`, what a `funcref` points to.
+pub mod func_ref {
+    /// Code with the wasm calling convention.
+    pub const WASM_CALL: u32 = 0;
+    /// Trampoline with the array calling convention, for host-to-wasm calls.
+    pub const ARRAY_CALL: u32 = 8;
+    /// The callee's `VMContext` (or host function context).
+    pub const VMCTX: u32 = 16;
+    /// Engine-wide identifier of the function's type.
+    pub const TYPE_ID: u32 = 24;
+    /// Size of the structure.
+    pub const SIZE: u32 = 32;
+}
+
+/// Offsets in `VMMemoryDefinition`.
+pub mod memory_def {
+    /// Base address; never changes for the memory's lifetime.
+    pub const BASE: u32 = 0;
+    /// Current length in bytes.
+    pub const LENGTH: u32 = 8;
+    /// Size of the structure.
+    pub const SIZE: u32 = 16;
+}
+
+/// Offsets in `VMTableDefinition`.
+pub mod table_def {
+    /// Address of element 0 (changes when the table grows).
+    pub const BASE: u32 = 0;
+    /// Current number of elements.
+    pub const LENGTH: u32 = 8;
+    /// Size of the structure.
+    pub const SIZE: u32 = 16;
+}
+
+/// Size of `VMGlobalDefinition`: room for any value, including 128-bit ones.
+pub const GLOBAL_DEF_SIZE: u32 = 16;
+
+/// Offsets in `VMHostFuncContext`, the context of a host function.
+pub mod host_func_ctx {
+    /// Magic word telling a host context from an instance's `VMContext`.
+    pub const MAGIC: u32 = 0;
+    /// `extern "C" fn(ctx, caller_vmctx, values, len) -> u32`: non-zero means an error.
+    pub const CALLBACK: u32 = 8;
+    /// Size of the header generated code uses.
+    pub const SIZE: u32 = 16;
+}
+
+/// Magic word at offset 0 of an instance's `VMContext`.
+pub const VMCTX_MAGIC: u32 = u32::from_le_bytes(*b"core");
+/// Magic word at offset 0 of a host function's context.
+pub const HOST_CTX_MAGIC: u32 = u32::from_le_bytes(*b"host");
+
+/// Offsets of the fields of one module's `VMContext`.
+#[derive(Clone, Debug)]
+pub struct VMOffsets {
+    num_funcs: u32,
+    num_memories: u32,
+    num_tables: u32,
+    num_globals: u32,
+    num_tags: u32,
+    num_defined_funcs: u32,
+}
+
+impl VMOffsets {
+    /// Magic word.
+    pub const MAGIC: u32 = 0;
+    /// `*mut VMStoreContext`.
+    pub const STORE_CONTEXT: u32 = 8;
+    /// `*const usize`: the builtin function table.
+    pub const BUILTINS: u32 = 16;
+    /// `*const u32`: engine type ids, by module type index.
+    pub const TYPE_IDS: u32 = 24;
+    /// `*mut` the runtime's store.
+    pub const STORE: u32 = 32;
+    /// `*mut` the runtime's instance.
+    pub const INSTANCE: u32 = 40;
+    const HEADER: u32 = 48;
+
+    /// The layout for `module`.
+    pub fn new(module: &ModuleInfo) -> VMOffsets {
+        VMOffsets {
+            num_funcs: module.functions.len() as u32,
+            num_memories: module.memories.len() as u32,
+            num_tables: module.tables.len() as u32,
+            num_globals: module.globals.len() as u32,
+            num_tags: module.tags.len() as u32,
+            num_defined_funcs: module.num_defined_funcs(),
+        }
+    }
+
+    /// Start of the `*const VMFuncRef` array, one per function.
+    pub fn func_refs_begin(&self) -> u32 {
+        Self::HEADER
+    }
+
+    /// Slot holding function `i`'s `*const VMFuncRef`.
+    pub fn func_ref(&self, i: u32) -> u32 {
+        self.func_refs_begin() + i * PTR_SIZE
+    }
+
+    /// Start of the `*mut VMMemoryDefinition` array.
+    pub fn memories_begin(&self) -> u32 {
+        self.func_refs_begin() + self.num_funcs * PTR_SIZE
+    }
+
+    /// Slot holding memory `i`'s `*mut VMMemoryDefinition`.
+    pub fn memory(&self, i: u32) -> u32 {
+        self.memories_begin() + i * PTR_SIZE
+    }
+
+    /// Start of the `*mut VMTableDefinition` array.
+    pub fn tables_begin(&self) -> u32 {
+        self.memories_begin() + self.num_memories * PTR_SIZE
+    }
+
+    /// Slot holding table `i`'s `*mut VMTableDefinition`.
+    pub fn table(&self, i: u32) -> u32 {
+        self.tables_begin() + i * PTR_SIZE
+    }
+
+    /// Start of the `*mut VMGlobalDefinition` array.
+    pub fn globals_begin(&self) -> u32 {
+        self.tables_begin() + self.num_tables * PTR_SIZE
+    }
+
+    /// Slot holding global `i`'s `*mut VMGlobalDefinition`.
+    pub fn global(&self, i: u32) -> u32 {
+        self.globals_begin() + i * PTR_SIZE
+    }
+
+    /// Start of the tag pointer array.
+    pub fn tags_begin(&self) -> u32 {
+        self.globals_begin() + self.num_globals * PTR_SIZE
+    }
+
+    /// Slot holding tag `i`'s identity pointer.
+    pub fn tag(&self, i: u32) -> u32 {
+        self.tags_begin() + i * PTR_SIZE
+    }
+
+    /// Start of the inline `VMFuncRef`s of the defined functions.
+    pub fn defined_func_refs_begin(&self) -> u32 {
+        let end = self.tags_begin() + self.num_tags * PTR_SIZE;
+        end.next_multiple_of(16)
+    }
+
+    /// The inline `VMFuncRef` of defined function `i` (counted from the first defined one).
+    pub fn defined_func_ref(&self, i: u32) -> u32 {
+        self.defined_func_refs_begin() + i * func_ref::SIZE
+    }
+
+    /// Total size of the `VMContext`.
+    pub fn size(&self) -> u32 {
+        self.defined_func_refs_begin() + self.num_defined_funcs * func_ref::SIZE
+    }
+}

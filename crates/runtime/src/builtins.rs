@@ -1,0 +1,152 @@
+//! The builtins generated code calls (see `wasmfx_environ::Builtin`), and their table.
+//!
+//! Each returns a status or a result; none unwinds: a failure is reported to generated code,
+//! which traps itself.
+
+use crate::instance::{range, Instance};
+use crate::table::Table;
+use wasmfx_environ::Builtin;
+
+/// Function pointers shared read-only with generated code.
+#[repr(transparent)]
+struct BuiltinTable([*const (); 10]);
+
+// SAFETY: the table is immutable and holds only function addresses.
+unsafe impl Sync for BuiltinTable {}
+
+/// The builtin table, in `Builtin` order.
+static BUILTINS: BuiltinTable = BuiltinTable([
+    memory_grow as *const (),
+    memory_fill as *const (),
+    memory_copy as *const (),
+    memory_init as *const (),
+    data_drop as *const (),
+    table_grow as *const (),
+    table_fill as *const (),
+    table_copy as *const (),
+    table_init as *const (),
+    elem_drop as *const (),
+]);
+
+/// Address of the builtin table, for `VMContext`s.
+pub fn builtins_table() -> *const usize {
+    const _: () = assert!(Builtin::ALL.len() == 10);
+    BUILTINS.0.as_ptr().cast()
+}
+
+fn instance<'a>(vmctx: *mut u8) -> &'a mut Instance {
+    // SAFETY: generated code passes its own live vmctx.
+    unsafe { Instance::from_vmctx(vmctx) }
+}
+
+extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
+    match instance(vmctx).memory(memory).grow(delta) {
+        Some(old) => old,
+        None => u64::MAX,
+    }
+}
+
+extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, val: u32, len: u64) -> u32 {
+    let mem = instance(vmctx).memory(memory).data_mut();
+    match range(dst, len, mem.len()) {
+        Some(r) => {
+            mem[r].fill(val as u8);
+            0
+        }
+        None => 1,
+    }
+}
+
+extern "C" fn memory_copy(
+    vmctx: *mut u8,
+    dst_mem: u32,
+    dst: u64,
+    src_mem: u32,
+    src: u64,
+    len: u64,
+) -> u32 {
+    let inst = instance(vmctx);
+    let src_def = inst.memory_def(src_mem);
+    let dst_def = inst.memory_def(dst_mem);
+    // SAFETY: both definitions are live; the copy handles overlap.
+    unsafe {
+        let (s, d) = (&*src_def, &*dst_def);
+        match (range(src, len, s.length), range(dst, len, d.length)) {
+            (Some(sr), Some(dr)) => {
+                std::ptr::copy(s.base.add(sr.start), d.base.add(dr.start), sr.len());
+                0
+            }
+            _ => 1,
+        }
+    }
+}
+
+extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u64, src: u32, len: u32) -> u32 {
+    let ok = instance(vmctx).memory_init(memory, data, dst, u64::from(src), u64::from(len));
+    u32::from(!ok)
+}
+
+extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
+    instance(vmctx).data_drop(data)
+}
+
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
+    match instance(vmctx).table(table).grow(u64::from(delta), init) {
+        Some(old) => old as u32,
+        None => u32::MAX,
+    }
+}
+
+extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+    let ok = instance(vmctx)
+        .table(table)
+        .fill(u64::from(dst), val, u64::from(len));
+    u32::from(!ok)
+}
+
+extern "C" fn table_copy(
+    vmctx: *mut u8,
+    dst_table: u32,
+    src_table: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    let inst = instance(vmctx);
+    let (src_def, dst_def) = (inst.table_def(src_table), inst.table_def(dst_table));
+    // SAFETY: both definitions belong to live tables; when they are the same table only one
+    // reference is used.
+    unsafe {
+        let (len, src, dst) = (u64::from(len), u64::from(src), u64::from(dst));
+        if src_def == dst_def {
+            let t = Table::from_def(dst_def);
+            let n = t.size() as usize;
+            match (range(src, len, n), range(dst, len, n)) {
+                (Some(s), Some(d)) => {
+                    t.elements_mut().copy_within(s, d.start);
+                    0
+                }
+                _ => 1,
+            }
+        } else {
+            let s = Table::from_def(src_def);
+            let d = Table::from_def(dst_def);
+            match (range(src, len, s.size() as usize), range(dst, len, d.size() as usize)) {
+                (Some(sr), Some(dr)) => {
+                    d.elements_mut()[dr].copy_from_slice(&s.elements()[sr]);
+                    0
+                }
+                _ => 1,
+            }
+        }
+    }
+}
+
+extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32 {
+    let ok = instance(vmctx).table_init(table, elem, u64::from(dst), u64::from(src), u64::from(len));
+    u32::from(!ok)
+}
+
+extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
+    instance(vmctx).elem_drop(elem)
+}

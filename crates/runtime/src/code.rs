@@ -1,0 +1,148 @@
+//! Executable memory for compiled code, and the process-wide registry that maps a code
+//! address to its trap table and function names (read by the signal handler and backtraces).
+
+use anyhow::{Context, Result};
+use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+use wasmfx_environ::Trap;
+
+/// Compiled code mapped read+execute. Unmapped (and unregistered) on drop.
+pub struct CodeMemory {
+    ptr: *mut u8,
+    len: usize,
+    registration: Option<CodeRegistration>,
+}
+
+// SAFETY: the mapping is immutable after creation and owned by this value.
+unsafe impl Send for CodeMemory {}
+// SAFETY: as above; shared access only reads.
+unsafe impl Sync for CodeMemory {}
+
+/// What a range of registered code is, for traps and backtraces.
+#[derive(Debug)]
+pub struct FrameInfo {
+    /// The module's name, if it has one.
+    pub module_name: Option<String>,
+    /// For each function of the range: start offset, length, and name (`None` for trampolines).
+    pub funcs: Vec<(u32, u32, Option<String>)>,
+    /// Sorted trap sites: offset and trap.
+    pub traps: Vec<(u32, Trap)>,
+}
+
+/// Keeps a code range registered while alive.
+pub struct CodeRegistration {
+    end: usize,
+}
+
+impl Drop for CodeRegistration {
+    fn drop(&mut self) {
+        if let Ok(mut map) = REGISTRY.write() {
+            map.remove(&self.end);
+        }
+    }
+}
+
+struct Entry {
+    start: usize,
+    info: Arc<FrameInfo>,
+}
+
+/// Registered code ranges, keyed by their end address.
+static REGISTRY: RwLock<BTreeMap<usize, Entry>> = RwLock::new(BTreeMap::new());
+
+/// The frame info and offset of `pc` if it lies in registered code. Never blocks: it gives up
+/// (returns `None`) if the registry is being written, so it is usable from a signal handler.
+pub fn lookup_code(pc: usize) -> Option<(Arc<FrameInfo>, u32)> {
+    let map = REGISTRY.try_read().ok()?;
+    let (_, entry) = map.range(pc + 1..).next()?;
+    if pc < entry.start {
+        return None;
+    }
+    Some((entry.info.clone(), (pc - entry.start) as u32))
+}
+
+/// Like [`lookup_code`], without cloning anything: the trap at `pc`, if `pc` is a trap site,
+/// and whether `pc` is in registered code at all.
+pub(crate) fn trap_at(pc: usize) -> (bool, Option<Trap>) {
+    let Ok(map) = REGISTRY.try_read() else {
+        return (false, None);
+    };
+    let Some((_, entry)) = map.range(pc + 1..).next() else {
+        return (false, None);
+    };
+    if pc < entry.start {
+        return (false, None);
+    }
+    let offset = (pc - entry.start) as u32;
+    let traps = &entry.info.traps;
+    let trap = traps
+        .binary_search_by_key(&offset, |t| t.0)
+        .ok()
+        .map(|i| traps[i].1);
+    (true, trap)
+}
+
+/// Whether `pc` is in registered code (see [`lookup_code`]).
+pub(crate) fn is_wasm_code(pc: usize) -> bool {
+    trap_at(pc).0
+}
+
+impl CodeMemory {
+    /// Maps `text` executable. Call [`CodeMemory::register`] to make its traps catchable.
+    pub fn new(text: &[u8]) -> Result<CodeMemory> {
+        let page = rustix::param::page_size();
+        let len = text.len().max(1).next_multiple_of(page);
+        // SAFETY: a fresh anonymous mapping; no existing memory is affected.
+        let ptr = unsafe {
+            mmap_anonymous(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::READ | ProtFlags::WRITE,
+                MapFlags::PRIVATE,
+            )
+        }
+        .context("mapping code memory")? as *mut u8;
+        // SAFETY: the mapping is `len >= text.len()` bytes and writable.
+        unsafe {
+            std::ptr::copy_nonoverlapping(text.as_ptr(), ptr, text.len());
+        }
+        // SAFETY: the range is our own mapping.
+        unsafe { mprotect(ptr.cast(), len, MprotectFlags::READ | MprotectFlags::EXEC) }
+            .context("making code executable")?;
+        Ok(CodeMemory {
+            ptr,
+            len,
+            registration: None,
+        })
+    }
+
+    /// Registers the code with its trap table and function names.
+    pub fn register(&mut self, info: FrameInfo) {
+        let start = self.ptr as usize;
+        let end = start + self.len;
+        REGISTRY
+            .write()
+            .expect("code registry poisoned")
+            .insert(end, Entry {
+                start,
+                info: Arc::new(info),
+            });
+        self.registration = Some(CodeRegistration { end });
+    }
+
+    /// Address of the byte at `offset`.
+    pub fn addr(&self, offset: u32) -> usize {
+        self.ptr as usize + offset as usize
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        self.registration.take();
+        // SAFETY: unmapping our own mapping; nothing references the code any more.
+        unsafe {
+            let _ = munmap(self.ptr.cast(), self.len);
+        }
+    }
+}

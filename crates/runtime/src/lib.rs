@@ -1,0 +1,26 @@
+//! wasmfx-runtime: the unsafe core of wasmfx.
+//!
+//! Executable code memory and the registry that maps code addresses to modules, the
+//! `#[repr(C)]` structures shared with generated code, linear memories, tables, globals,
+//! instances and their `VMContext`, the builtins generated code calls, and trap handling:
+//! entering wasm, catching its traps (signals), unwinding and capturing a wasm backtrace.
+
+#![deny(missing_docs)]
+
+mod builtins;
+mod code;
+mod const_eval;
+mod instance;
+mod memory;
+mod table;
+mod traps;
+mod vm;
+
+pub use code::{lookup_code, CodeMemory, CodeRegistration, FrameInfo};
+pub use const_eval::ConstValue;
+pub use builtins::builtins_table;
+pub use instance::{CompiledModule, Imports, Instance, InstanceError};
+pub use memory::{Memory, WASM_PAGE_SIZE};
+pub use table::{Table, TableElemType};
+pub use traps::{catch_traps, set_host_error, FrameSymbol, TrapReason, WasmBacktrace, WasmTrap};
+pub use vm::*;

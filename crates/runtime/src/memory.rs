@@ -1,0 +1,153 @@
+//! Linear memories: a virtual reservation large enough that no 32-bit address plus offset can
+//! leave it, of which only the current size is accessible, so generated code needs no bounds
+//! checks; everything else faults and traps "out of bounds memory access".
+
+use crate::vm::VMMemoryDefinition;
+use anyhow::{bail, Context, Result};
+use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+
+/// Size of a wasm page.
+pub const WASM_PAGE_SIZE: usize = 65536;
+/// Largest number of pages of a 32-bit memory.
+const MAX_PAGES_32: u64 = 65536;
+/// Reserved address space per memory: 4 GiB of addresses, 4 GiB of static offsets, and a page
+/// for the widest access past both.
+const RESERVATION: usize = (8 << 30) + WASM_PAGE_SIZE;
+
+/// A linear memory. The definition generated code reads is the first field, so a pointer to
+/// it is a pointer to the memory.
+#[repr(C)]
+pub struct Memory {
+    def: VMMemoryDefinition,
+    max_pages: u64,
+}
+
+// SAFETY: the memory owns its mapping; access is serialised by the owning store.
+unsafe impl Send for Memory {}
+
+impl Memory {
+    /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes`).
+    pub fn new(min: u64, max: Option<u64>, limit_bytes: usize) -> Result<Box<Memory>> {
+        let limit_pages = (limit_bytes / WASM_PAGE_SIZE) as u64;
+        let max_pages = max.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32).min(limit_pages);
+        if min > max_pages {
+            bail!(
+                "memory of {min} pages exceeds the limit of {max_pages} pages ({} bytes)",
+                max_pages as usize * WASM_PAGE_SIZE
+            );
+        }
+        // SAFETY: a fresh reservation; nothing else is affected.
+        let base = unsafe {
+            mmap_anonymous(
+                std::ptr::null_mut(),
+                RESERVATION,
+                ProtFlags::empty(),
+                MapFlags::PRIVATE | MapFlags::NORESERVE,
+            )
+        }
+        .context("reserving address space for a linear memory")?;
+        let mut memory = Box::new(Memory {
+            def: VMMemoryDefinition {
+                base: base.cast(),
+                length: 0,
+            },
+            max_pages,
+        });
+        if memory.grow(min).is_none() {
+            bail!("could not commit {min} pages of memory");
+        }
+        Ok(memory)
+    }
+
+    /// The memory whose definition is at `def`.
+    ///
+    /// # Safety
+    ///
+    /// `def` must point at the definition inside a live `Memory`, not otherwise borrowed.
+    pub unsafe fn from_def<'a>(def: *mut VMMemoryDefinition) -> &'a mut Memory {
+        // SAFETY: `def` is the first field of a `#[repr(C)]` Memory.
+        unsafe { &mut *(def as *mut Memory) }
+    }
+
+    /// The definition generated code reads.
+    pub fn vmdef(&mut self) -> *mut VMMemoryDefinition {
+        &mut self.def
+    }
+
+    /// Current size in pages.
+    pub fn size_pages(&self) -> u64 {
+        (self.def.length / WASM_PAGE_SIZE) as u64
+    }
+
+    /// The maximum number of pages this memory may reach.
+    pub fn max_pages(&self) -> u64 {
+        self.max_pages
+    }
+
+    /// Grows by `delta` pages, returning the old size, or `None` past the maximum.
+    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+        let old = self.size_pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max_pages {
+            return None;
+        }
+        let new_len = new as usize * WASM_PAGE_SIZE;
+        if new_len > self.def.length {
+            // SAFETY: the range lies inside our own reservation.
+            let r = unsafe {
+                mprotect(
+                    self.def.base.cast(),
+                    new_len,
+                    MprotectFlags::READ | MprotectFlags::WRITE,
+                )
+            };
+            r.ok()?;
+        }
+        self.def.length = new_len;
+        Some(old)
+    }
+
+    /// The memory's bytes.
+    pub fn data(&self) -> &[u8] {
+        // SAFETY: `length` bytes from `base` are mapped read-write.
+        unsafe { std::slice::from_raw_parts(self.def.base, self.def.length) }
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        // SAFETY: `length` bytes from `base` are mapped read-write.
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.length) }
+    }
+}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own reservation.
+        unsafe {
+            let _ = munmap(self.def.base.cast(), RESERVATION);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grow_respects_maximum() {
+        let mut m = Memory::new(1, Some(2), usize::MAX).unwrap();
+        assert_eq!(m.size_pages(), 1);
+        assert_eq!(m.grow(1), Some(1));
+        assert_eq!(m.grow(1), None);
+        m.data_mut()[WASM_PAGE_SIZE * 2 - 1] = 7;
+        assert_eq!(m.data()[WASM_PAGE_SIZE * 2 - 1], 7);
+    }
+
+    #[test]
+    fn limit_applies() {
+        assert!(Memory::new(3, None, 2 * WASM_PAGE_SIZE).is_err());
+        let mut m = Memory::new(0, None, 2 * WASM_PAGE_SIZE).unwrap();
+        assert_eq!(m.grow(3), None);
+        assert_eq!(m.grow(2), Some(0));
+    }
+}

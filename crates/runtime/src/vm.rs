@@ -1,0 +1,146 @@
+//! The `#[repr(C)]` structures shared with generated code. Their field offsets are checked
+//! against the constants the compiler uses (`wasmfx_environ`) by the tests at the bottom.
+
+use std::cell::UnsafeCell;
+
+/// Per-store state that generated code reads.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMStoreContext {
+    /// Lowest address the native stack may reach before wasm traps "call stack exhausted".
+    pub stack_limit: UnsafeCell<usize>,
+}
+
+impl Default for VMStoreContext {
+    fn default() -> Self {
+        VMStoreContext {
+            stack_limit: UnsafeCell::new(usize::MAX),
+        }
+    }
+}
+
+/// What a `funcref` points to: everything needed to call a function.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMFuncRef {
+    /// Code with the wasm calling convention.
+    pub wasm_call: usize,
+    /// Array-to-wasm trampoline for this function's type (0 for host functions).
+    pub array_call: usize,
+    /// The callee's `VMContext` or host function context.
+    pub vmctx: *mut u8,
+    /// Engine-wide type id of the function's type.
+    pub type_id: u32,
+    /// Padding to 32 bytes.
+    pub _pad: u32,
+}
+
+/// A linear memory as generated code sees it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMMemoryDefinition {
+    /// Base address; constant for the memory's lifetime.
+    pub base: *mut u8,
+    /// Current length in bytes.
+    pub length: usize,
+}
+
+/// A table as generated code sees it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMTableDefinition {
+    /// Address of element 0.
+    pub base: *mut u8,
+    /// Current number of elements.
+    pub length: usize,
+}
+
+/// Storage of one global: 16 bytes, enough for any value.
+#[repr(C, align(16))]
+#[derive(Debug, Default)]
+pub struct VMGlobalDefinition {
+    /// The value's bytes (little-endian, at offset 0).
+    pub storage: UnsafeCell<[u8; 16]>,
+}
+
+/// Header of a host function's context: what generated code reads before calling it.
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMHostFuncContext {
+    /// `HOST_CTX_MAGIC`.
+    pub magic: u32,
+    /// Padding.
+    pub _pad: u32,
+    /// `extern "C" fn(ctx, caller_vmctx, values, len) -> u32`, non-zero on error.
+    pub callback: HostCallback,
+}
+
+/// The callback of a host function, called by its wasm-to-host trampoline.
+pub type HostCallback = unsafe extern "C" fn(*mut VMHostFuncContext, *mut u8, *mut VMVal, usize) -> u32;
+
+/// One argument or result slot exchanged with host code: 16 bytes, little-endian.
+#[repr(C, align(16))]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct VMVal(pub [u8; 16]);
+
+impl VMVal {
+    /// An `i32` slot.
+    pub fn i32(v: i32) -> VMVal {
+        VMVal::u128(v as u32 as u128)
+    }
+    /// An `i64` slot.
+    pub fn i64(v: i64) -> VMVal {
+        VMVal::u128(v as u64 as u128)
+    }
+    /// A slot holding `v`.
+    pub fn u128(v: u128) -> VMVal {
+        VMVal(v.to_le_bytes())
+    }
+    /// The slot as a 32-bit value.
+    pub fn get_u32(&self) -> u32 {
+        self.get_u128() as u32
+    }
+    /// The slot as a 64-bit value.
+    pub fn get_u64(&self) -> u64 {
+        self.get_u128() as u64
+    }
+    /// The slot as a 128-bit value.
+    pub fn get_u128(&self) -> u128 {
+        u128::from_le_bytes(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+    use wasmfx_environ as env;
+
+    #[test]
+    fn offsets_match_compiler() {
+        assert_eq!(
+            offset_of!(VMStoreContext, stack_limit) as u32,
+            env::store_context::STACK_LIMIT
+        );
+        assert_eq!(size_of::<VMStoreContext>() as u32, env::store_context::SIZE);
+        assert_eq!(offset_of!(VMFuncRef, wasm_call) as u32, env::func_ref::WASM_CALL);
+        assert_eq!(offset_of!(VMFuncRef, array_call) as u32, env::func_ref::ARRAY_CALL);
+        assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, env::func_ref::VMCTX);
+        assert_eq!(offset_of!(VMFuncRef, type_id) as u32, env::func_ref::TYPE_ID);
+        assert_eq!(size_of::<VMFuncRef>() as u32, env::func_ref::SIZE);
+        assert_eq!(offset_of!(VMMemoryDefinition, base) as u32, env::memory_def::BASE);
+        assert_eq!(offset_of!(VMMemoryDefinition, length) as u32, env::memory_def::LENGTH);
+        assert_eq!(size_of::<VMMemoryDefinition>() as u32, env::memory_def::SIZE);
+        assert_eq!(offset_of!(VMTableDefinition, base) as u32, env::table_def::BASE);
+        assert_eq!(offset_of!(VMTableDefinition, length) as u32, env::table_def::LENGTH);
+        assert_eq!(size_of::<VMTableDefinition>() as u32, env::table_def::SIZE);
+        assert_eq!(size_of::<VMGlobalDefinition>() as u32, env::GLOBAL_DEF_SIZE);
+        assert_eq!(offset_of!(VMHostFuncContext, magic) as u32, env::host_func_ctx::MAGIC);
+        assert_eq!(
+            offset_of!(VMHostFuncContext, callback) as u32,
+            env::host_func_ctx::CALLBACK
+        );
+        assert_eq!(size_of::<VMHostFuncContext>() as u32, env::host_func_ctx::SIZE);
+        assert_eq!(size_of::<VMVal>() as u32, env::VAL_SLOT_SIZE);
+    }
+}

@@ -1,0 +1,104 @@
+//! Engine configuration: which proposals are enabled and the runtime's limits.
+
+use wasmfx_environ::wasmparser::WasmFeatures;
+
+/// Settings for an [`Engine`](crate::Engine).
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) features: WasmFeatures,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) max_memory_size: usize,
+    pub(crate) max_table_elements: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+macro_rules! feature_setters {
+    ($( $(#[$doc:meta])* $name:ident => $flag:ident, )*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&mut self, enable: bool) -> &mut Self {
+                self.features.set(WasmFeatures::$flag, enable);
+                self
+            }
+        )*
+    };
+}
+
+impl Config {
+    /// The default configuration: WebAssembly 2.0 without SIMD.
+    pub fn new() -> Config {
+        let features = WasmFeatures::WASM2 & !WasmFeatures::SIMD;
+        Config {
+            features,
+            max_wasm_stack: 512 * 1024,
+            max_memory_size: 4 << 30,
+            max_table_elements: 10_000_000,
+        }
+    }
+
+    feature_setters! {
+        /// The SIMD proposal (`v128`); not supported by the compiler yet.
+        wasm_simd => SIMD,
+        /// The relaxed SIMD proposal; not supported by the compiler yet.
+        wasm_relaxed_simd => RELAXED_SIMD,
+        /// Several memories per module.
+        wasm_multi_memory => MULTI_MEMORY,
+        /// 64-bit memories; not supported by the compiler yet.
+        wasm_memory64 => MEMORY64,
+        /// Typed function references; not supported by the compiler yet.
+        wasm_function_references => FUNCTION_REFERENCES,
+        /// Exception handling; not supported by the compiler yet.
+        wasm_exceptions => EXCEPTIONS,
+        /// Garbage collection; not supported by the compiler yet.
+        wasm_gc => GC,
+        /// Tail calls; not supported by the compiler yet.
+        wasm_tail_call => TAIL_CALL,
+        /// Typed continuations (stack switching); not supported by the compiler yet.
+        wasm_stack_switching => STACK_SWITCHING,
+        /// Threads and atomics; not supported by the compiler yet.
+        wasm_threads => THREADS,
+        /// Extended constant expressions.
+        wasm_extended_const => EXTENDED_CONST,
+        /// Bulk memory operations.
+        wasm_bulk_memory => BULK_MEMORY,
+        /// Reference types.
+        wasm_reference_types => REFERENCE_TYPES,
+        /// Multiple results and block parameters.
+        wasm_multi_value => MULTI_VALUE,
+    }
+
+    /// Validates modules against every WebAssembly 3.0 proposal plus stack switching (what the
+    /// spec scripts expect); instructions the compiler does not support yet are then rejected
+    /// when the module is compiled.
+    pub fn all_proposals(&mut self, enable: bool) -> &mut Self {
+        if enable {
+            self.features = WasmFeatures::WASM3 | WasmFeatures::STACK_SWITCHING;
+        } else {
+            self.features = Config::new().features;
+        }
+        self
+    }
+
+    /// The most native stack wasm may use, in bytes, before it traps "call stack exhausted".
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// The largest size any linear memory may reach, in bytes.
+    pub fn max_memory_size(&mut self, bytes: usize) -> &mut Self {
+        self.max_memory_size = bytes;
+        self
+    }
+
+    /// The largest number of elements any table may reach.
+    pub fn max_table_elements(&mut self, elements: u64) -> &mut Self {
+        self.max_table_elements = elements;
+        self
+    }
+}

@@ -1,0 +1,313 @@
+//! Memories, tables and globals as the host sees them, and [`Extern`], anything that can be
+//! imported or exported.
+
+use crate::store::{GlobalData, StoreOpaque, Stored};
+use crate::{
+    AsContext, AsContextMut, Func, GlobalType, MemoryType, Mutability, StoreContext,
+    StoreContextMut, TableType, Val, ValType,
+};
+use anyhow::{anyhow, bail, Context, Result};
+use wasmfx_runtime::{
+    Memory as RtMemory, Table as RtTable, TableElemType, VMGlobalDefinition, VMVal,
+};
+
+/// A linear memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Memory(pub(crate) Stored);
+
+impl Memory {
+    /// A new memory of type `ty`.
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        Memory::new_in(&mut store.as_context_mut().0.opaque, ty)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
+        let limit = store.engine.config().max_memory_size;
+        let m = RtMemory::new(ty.minimum(), ty.maximum(), limit)?;
+        store.memories.push(m);
+        Ok(Memory(store.stored(store.memories.len() - 1)))
+    }
+
+    pub(crate) fn rt<'a>(&self, store: &'a mut StoreOpaque) -> &'a mut RtMemory {
+        let i = store.check(self.0);
+        &mut store.memories[i]
+    }
+
+    /// The memory's bytes.
+    pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
+        let s = &store.into().0.opaque;
+        s.memories[s.check(self.0)].data()
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreContextMut<'a, T>>) -> &'a mut [u8] {
+        let s = &mut store.into().0.opaque;
+        let i = s.check(self.0);
+        s.memories[i].data_mut()
+    }
+
+    /// Copies bytes at `offset` into `buf`.
+    pub fn read(&self, mut store: impl AsContextMut, offset: usize, buf: &mut [u8]) -> Result<()> {
+        let data = self.rt(&mut store.as_context_mut().0.opaque).data();
+        let src = offset
+            .checked_add(buf.len())
+            .and_then(|end| data.get(offset..end))
+            .ok_or_else(|| anyhow!("out of bounds memory access"))?;
+        buf.copy_from_slice(src);
+        Ok(())
+    }
+
+    /// Copies `buf` into the memory at `offset`.
+    pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<()> {
+        let data = self.rt(&mut store.as_context_mut().0.opaque).data_mut();
+        let dst = offset
+            .checked_add(buf.len())
+            .and_then(|end| data.get_mut(offset..end))
+            .ok_or_else(|| anyhow!("out of bounds memory access"))?;
+        dst.copy_from_slice(buf);
+        Ok(())
+    }
+
+    /// Current size in pages.
+    pub fn size(&self, mut store: impl AsContextMut) -> u64 {
+        self.rt(&mut store.as_context_mut().0.opaque).size_pages()
+    }
+
+    /// Grows by `delta` pages, returning the previous size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        self.rt(&mut store.as_context_mut().0.opaque)
+            .grow(delta)
+            .ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
+    }
+
+    /// The memory's current type (its minimum is its current size).
+    pub fn ty(&self, mut store: impl AsContextMut) -> MemoryType {
+        let m = self.rt(&mut store.as_context_mut().0.opaque);
+        Memory::type_of(m)
+    }
+
+    pub(crate) fn type_of(m: &RtMemory) -> MemoryType {
+        let max = m.max_pages();
+        MemoryType::new(
+            m.size_pages() as u32,
+            (max < 65536).then_some(max as u32),
+        )
+    }
+}
+
+/// A table of references.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table(pub(crate) Stored);
+
+fn elem_type(ty: ValType) -> Result<TableElemType> {
+    match ty {
+        ValType::FuncRef => Ok(TableElemType::FuncRef),
+        ValType::ExternRef => Ok(TableElemType::ExternRef),
+        other => bail!("{other} is not a reference type"),
+    }
+}
+
+impl Table {
+    /// A new table of type `ty` with every element set to `init`.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        let s = &mut store.as_context_mut().0.opaque;
+        let raw = init.to_raw(s, ty.element())?;
+        Table::new_in(s, ty, raw.get_u64() as usize)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: usize) -> Result<Table> {
+        let limit = store.engine.config().max_table_elements;
+        let t = RtTable::new(elem_type(ty.element())?, ty.minimum(), ty.maximum(), init, limit)?;
+        store.tables.push((t, ty.element()));
+        Ok(Table(store.stored(store.tables.len() - 1)))
+    }
+
+    pub(crate) fn rt<'a>(&self, store: &'a mut StoreOpaque) -> (&'a mut RtTable, ValType) {
+        let i = store.check(self.0);
+        let (t, ty) = &mut store.tables[i];
+        (t, *ty)
+    }
+
+    /// Element `index`, or `None` if out of bounds.
+    pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Val> {
+        let s = &mut store.as_context_mut().0.opaque;
+        let (t, ty) = self.rt(s);
+        let raw = t.get(index)?;
+        Some(Val::from_raw(s, VMVal::u128(raw as u128), ty))
+    }
+
+    /// Sets element `index`.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
+        let s = &mut store.as_context_mut().0.opaque;
+        let ty = self.rt(s).1;
+        let raw = val.to_raw(s, ty)?.get_u64() as usize;
+        if !self.rt(s).0.set(index, raw) {
+            bail!("out of bounds table access");
+        }
+        Ok(())
+    }
+
+    /// Current number of elements.
+    pub fn size(&self, mut store: impl AsContextMut) -> u64 {
+        self.rt(&mut store.as_context_mut().0.opaque).0.size()
+    }
+
+    /// Grows by `delta` elements set to `init`, returning the previous size.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        let s = &mut store.as_context_mut().0.opaque;
+        let ty = self.rt(s).1;
+        let raw = init.to_raw(s, ty)?.get_u64() as usize;
+        self.rt(s)
+            .0
+            .grow(delta, raw)
+            .ok_or_else(|| anyhow!("failed to grow table by {delta} elements"))
+    }
+
+    /// The table's current type (its minimum is its current size).
+    pub fn ty(&self, mut store: impl AsContextMut) -> TableType {
+        let (t, ty) = self.rt(&mut store.as_context_mut().0.opaque);
+        Table::type_of(t, ty)
+    }
+
+    pub(crate) fn type_of(t: &RtTable, ty: ValType) -> TableType {
+        let max = t.max();
+        TableType::new(
+            ty,
+            t.size() as u32,
+            (max < u64::from(u32::MAX)).then_some(max as u32),
+        )
+    }
+}
+
+/// A global variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Global(pub(crate) Stored);
+
+impl Global {
+    /// A new global of type `ty` holding `val`.
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
+        let s = &mut store.as_context_mut().0.opaque;
+        let raw = val.to_raw(s, ty.content()).context("initial value of the global")?;
+        let g = Global::new_in(s, ty);
+        // SAFETY: the definition was just created and is 16 bytes.
+        unsafe { *s.globals[g.0.index].def.storage.get() = raw.0 };
+        Ok(g)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: GlobalType) -> Global {
+        store.globals.push(Box::new(GlobalData {
+            def: VMGlobalDefinition::default(),
+            ty,
+        }));
+        Global(store.stored(store.globals.len() - 1))
+    }
+
+    /// The global's type.
+    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+        let cx = store.as_context();
+        let s = &cx.0.opaque;
+        s.globals[s.check(self.0)].ty
+    }
+
+    /// The global's value.
+    pub fn get(&self, mut store: impl AsContextMut) -> Val {
+        let s = &mut store.as_context_mut().0.opaque;
+        let i = s.check(self.0);
+        let g = &s.globals[i];
+        // SAFETY: reading the 16-byte storage of a live global.
+        let raw = VMVal(unsafe { *g.def.storage.get() });
+        let ty = g.ty.content();
+        Val::from_raw(s, raw, ty)
+    }
+
+    /// Sets the global's value (it must be mutable).
+    pub fn set(&self, mut store: impl AsContextMut, val: Val) -> Result<()> {
+        let s = &mut store.as_context_mut().0.opaque;
+        let i = s.check(self.0);
+        let ty = s.globals[i].ty;
+        if ty.mutability() != Mutability::Var {
+            bail!("cannot set an immutable global");
+        }
+        let raw = val.to_raw(s, ty.content())?;
+        // SAFETY: writing the 16-byte storage of a live global.
+        unsafe { *s.globals[i].def.storage.get() = raw.0 };
+        Ok(())
+    }
+
+    pub(crate) fn def(&self, store: &mut StoreOpaque) -> *mut VMGlobalDefinition {
+        let i = store.check(self.0);
+        &mut store.globals[i].def
+    }
+}
+
+/// An exception tag. Tags are not supported by the compiler yet; this type exists so the
+/// import/export machinery is complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tag(pub(crate) Stored);
+
+/// Anything that can be imported or exported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A global.
+    Global(Global),
+    /// A table.
+    Table(Table),
+    /// A memory.
+    Memory(Memory),
+    /// An exception tag.
+    Tag(Tag),
+}
+
+impl Extern {
+    /// The function, if this is one.
+    pub fn into_func(self) -> Option<Func> {
+        match self {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+    /// The global, if this is one.
+    pub fn into_global(self) -> Option<Global> {
+        match self {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+    /// The table, if this is one.
+    pub fn into_table(self) -> Option<Table> {
+        match self {
+            Extern::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    /// The memory, if this is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        match self {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Extern {
+        Extern::Func(f)
+    }
+}
+impl From<Global> for Extern {
+    fn from(g: Global) -> Extern {
+        Extern::Global(g)
+    }
+}
+impl From<Table> for Extern {
+    fn from(t: Table) -> Extern {
+        Extern::Table(t)
+    }
+}
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Extern {
+        Extern::Memory(m)
+    }
+}

@@ -1,0 +1,221 @@
+//! Stores: own every runtime object (instances, functions, memories, tables, globals, external
+//! references) and the host's data; handles to those objects are indices into a store.
+
+use crate::func::FuncData;
+use crate::instance::InstanceData;
+use crate::Engine;
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use wasmfx_runtime::{Memory as RtMemory, Table as RtTable, VMGlobalDefinition, VMStoreContext};
+
+static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A handle to an object in a particular store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Stored {
+    pub(crate) store: u64,
+    pub(crate) index: usize,
+}
+
+/// A global's storage and type.
+#[repr(C)]
+pub(crate) struct GlobalData {
+    pub(crate) def: VMGlobalDefinition,
+    pub(crate) ty: crate::GlobalType,
+}
+
+/// The part of a store that does not depend on the host data type.
+pub struct StoreOpaque {
+    pub(crate) id: u64,
+    pub(crate) engine: Engine,
+    pub(crate) vm: Box<VMStoreContext>,
+    pub(crate) instances: Vec<InstanceData>,
+    pub(crate) instance_by_vmctx: HashMap<usize, usize>,
+    pub(crate) funcs: Vec<FuncData>,
+    pub(crate) func_by_ref: HashMap<usize, usize>,
+    pub(crate) memories: Vec<Box<RtMemory>>,
+    pub(crate) tables: Vec<(Box<RtTable>, crate::ValType)>,
+    pub(crate) globals: Vec<Box<GlobalData>>,
+    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+}
+
+impl StoreOpaque {
+    pub(crate) fn stored(&self, index: usize) -> Stored {
+        Stored {
+            store: self.id,
+            index,
+        }
+    }
+
+    /// Panics if `s` belongs to another store (a programming error, as in wasmtime).
+    pub(crate) fn check(&self, s: Stored) -> usize {
+        assert_eq!(s.store, self.id, "object used with the wrong store");
+        s.index
+    }
+}
+
+/// The store's layout: the opaque part first, so a pointer to it is a pointer to the whole.
+#[repr(C)]
+pub struct StoreInner<T> {
+    pub(crate) opaque: StoreOpaque,
+    pub(crate) data: T,
+}
+
+/// A collection of instances and the objects they use, with host data of type `T`.
+pub struct Store<T> {
+    inner: Box<StoreInner<T>>,
+}
+
+impl<T> Store<T> {
+    /// An empty store for `engine`.
+    pub fn new(engine: &Engine, data: T) -> Store<T> {
+        Store {
+            inner: Box::new(StoreInner {
+                opaque: StoreOpaque {
+                    id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
+                    engine: engine.clone(),
+                    vm: Box::default(),
+                    instances: Vec::new(),
+                    instance_by_vmctx: HashMap::new(),
+                    funcs: Vec::new(),
+                    func_by_ref: HashMap::new(),
+                    memories: Vec::new(),
+                    tables: Vec::new(),
+                    globals: Vec::new(),
+                    externrefs: Vec::new(),
+                },
+                data,
+            }),
+        }
+    }
+
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.inner.data
+    }
+
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.inner.data
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.opaque.engine
+    }
+
+    /// Consumes the store, returning the host data.
+    pub fn into_data(self) -> T {
+        let inner = *self.inner;
+        inner.data
+    }
+}
+
+/// Shared access to a store.
+pub struct StoreContext<'a, T>(pub(crate) &'a StoreInner<T>);
+
+/// Exclusive access to a store.
+pub struct StoreContextMut<'a, T>(pub(crate) &'a mut StoreInner<T>);
+
+impl<T> StoreContextMut<'_, T> {
+    /// The host data.
+    pub fn data(&self) -> &T {
+        &self.0.data
+    }
+    /// The host data, mutably.
+    pub fn data_mut(&mut self) -> &mut T {
+        &mut self.0.data
+    }
+}
+
+/// Anything that gives shared access to a store.
+pub trait AsContext {
+    /// The store's host data type.
+    type Data;
+    /// Shared access to the store.
+    fn as_context(&self) -> StoreContext<'_, Self::Data>;
+}
+
+/// Anything that gives exclusive access to a store.
+pub trait AsContextMut: AsContext {
+    /// Exclusive access to the store.
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, Self::Data>;
+}
+
+impl<T> AsContext for Store<T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(&self.inner)
+    }
+}
+
+impl<T> AsContextMut for Store<T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(&mut self.inner)
+    }
+}
+
+impl<T> AsContext for StoreContext<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContext for StoreContextMut<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.0)
+    }
+}
+
+impl<T> AsContextMut for StoreContextMut<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.0)
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContext + ?Sized> AsContext for &mut S {
+    type Data = S::Data;
+    fn as_context(&self) -> StoreContext<'_, S::Data> {
+        (**self).as_context()
+    }
+}
+
+impl<S: AsContextMut + ?Sized> AsContextMut for &mut S {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, S::Data> {
+        (**self).as_context_mut()
+    }
+}
+
+impl<'a, T> From<&'a Store<T>> for StoreContext<'a, T> {
+    fn from(s: &'a Store<T>) -> Self {
+        StoreContext(&s.inner)
+    }
+}
+
+impl<'a, T> From<&'a mut Store<T>> for StoreContext<'a, T> {
+    fn from(s: &'a mut Store<T>) -> Self {
+        StoreContext(&s.inner)
+    }
+}
+
+impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
+    fn from(s: &'a mut Store<T>) -> Self {
+        StoreContextMut(&mut s.inner)
+    }
+}
+
+impl crate::Global {
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> crate::GlobalType {
+        s.globals[s.check(self.0)].ty
+    }
+}

@@ -1,0 +1,197 @@
+//! Values crossing the host/wasm boundary ([`Val`], [`ExternRef`]) and their conversion to and
+//! from the 16-byte slots generated code uses.
+
+use crate::store::{StoreOpaque, Stored};
+use crate::{AsContextMut, Func, ValType};
+use anyhow::{bail, Result};
+use std::any::Any;
+use wasmfx_runtime::VMVal;
+
+/// A reference to a host value, usable as an `externref`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExternRef(pub(crate) Stored);
+
+impl ExternRef {
+    /// Wraps `value` in a new external reference owned by the store.
+    pub fn new<T: Any + Send + Sync>(mut store: impl AsContextMut, value: T) -> ExternRef {
+        let store = &mut store.as_context_mut().0.opaque;
+        store.externrefs.push(Box::new(value));
+        ExternRef(store.stored(store.externrefs.len() - 1))
+    }
+
+    /// The wrapped host value.
+    pub fn data<'a, T: 'a>(
+        &self,
+        store: impl Into<crate::StoreContext<'a, T>>,
+    ) -> &'a (dyn Any + Send + Sync) {
+        let store = store.into().0;
+        let i = store.opaque.check(self.0);
+        &*store.opaque.externrefs[i]
+    }
+
+    fn to_raw(self, store: &StoreOpaque) -> u64 {
+        store.check(self.0) as u64 + 1
+    }
+}
+
+/// A WebAssembly value.
+#[derive(Clone, Copy, Debug)]
+pub enum Val {
+    /// `i32`
+    I32(i32),
+    /// `i64`
+    I64(i64),
+    /// `f32`, as its bits.
+    F32(u32),
+    /// `f64`, as its bits.
+    F64(u64),
+    /// `v128`
+    V128(u128),
+    /// A function reference, or null.
+    FuncRef(Option<Func>),
+    /// An external reference, or null.
+    ExternRef(Option<ExternRef>),
+}
+
+impl Val {
+    /// The value's type.
+    pub fn ty(&self) -> ValType {
+        match self {
+            Val::I32(_) => ValType::I32,
+            Val::I64(_) => ValType::I64,
+            Val::F32(_) => ValType::F32,
+            Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
+            Val::FuncRef(_) => ValType::FuncRef,
+            Val::ExternRef(_) => ValType::ExternRef,
+        }
+    }
+
+    /// The default (zero or null) value of `ty`.
+    pub fn default_for(ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(0),
+            ValType::I64 => Val::I64(0),
+            ValType::F32 => Val::F32(0),
+            ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(0),
+            ValType::FuncRef => Val::FuncRef(None),
+            ValType::ExternRef => Val::ExternRef(None),
+        }
+    }
+
+    /// The `i32`, if this is one.
+    pub fn i32(&self) -> Option<i32> {
+        match self {
+            Val::I32(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `i64`, if this is one.
+    pub fn i64(&self) -> Option<i64> {
+        match self {
+            Val::I64(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// The `f32`, if this is one.
+    pub fn f32(&self) -> Option<f32> {
+        match self {
+            Val::F32(v) => Some(f32::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// The `f64`, if this is one.
+    pub fn f64(&self) -> Option<f64> {
+        match self {
+            Val::F64(v) => Some(f64::from_bits(*v)),
+            _ => None,
+        }
+    }
+
+    /// The `i32`; panics if this is another type.
+    pub fn unwrap_i32(&self) -> i32 {
+        self.i32().expect("not an i32")
+    }
+
+    /// The `i64`; panics if this is another type.
+    pub fn unwrap_i64(&self) -> i64 {
+        self.i64().expect("not an i64")
+    }
+
+    /// The function reference, if this is one.
+    pub fn funcref(&self) -> Option<Option<&Func>> {
+        match self {
+            Val::FuncRef(f) => Some(f.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The external reference, if this is one.
+    pub fn externref(&self) -> Option<Option<&ExternRef>> {
+        match self {
+            Val::ExternRef(r) => Some(r.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The slot for this value, checking it has type `ty` and belongs to `store`.
+    pub(crate) fn to_raw(&self, store: &mut StoreOpaque, ty: ValType) -> Result<VMVal> {
+        if self.ty() != ty {
+            bail!("type mismatch: expected {ty}, found {}", self.ty());
+        }
+        Ok(match *self {
+            Val::I32(v) => VMVal::i32(v),
+            Val::I64(v) => VMVal::i64(v),
+            Val::F32(v) => VMVal::u128(u128::from(v)),
+            Val::F64(v) => VMVal::u128(u128::from(v)),
+            Val::V128(v) => VMVal::u128(v),
+            Val::FuncRef(None) | Val::ExternRef(None) => VMVal::u128(0),
+            Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),
+            Val::ExternRef(Some(r)) => VMVal::u128(u128::from(r.to_raw(store))),
+        })
+    }
+
+    /// The value of type `ty` in `raw`.
+    pub(crate) fn from_raw(store: &mut StoreOpaque, raw: VMVal, ty: ValType) -> Val {
+        match ty {
+            ValType::I32 => Val::I32(raw.get_u32() as i32),
+            ValType::I64 => Val::I64(raw.get_u64() as i64),
+            ValType::F32 => Val::F32(raw.get_u32()),
+            ValType::F64 => Val::F64(raw.get_u64()),
+            ValType::V128 => Val::V128(raw.get_u128()),
+            ValType::FuncRef => Val::FuncRef(Func::from_raw(store, raw.get_u64() as usize)),
+            ValType::ExternRef => Val::ExternRef(match raw.get_u64() {
+                0 => None,
+                n => Some(ExternRef(store.stored(n as usize - 1))),
+            }),
+        }
+    }
+}
+
+impl From<i32> for Val {
+    fn from(v: i32) -> Val {
+        Val::I32(v)
+    }
+}
+
+impl From<i64> for Val {
+    fn from(v: i64) -> Val {
+        Val::I64(v)
+    }
+}
+
+impl From<f32> for Val {
+    fn from(v: f32) -> Val {
+        Val::F32(v.to_bits())
+    }
+}
+
+impl From<f64> for Val {
+    fn from(v: f64) -> Val {
+        Val::F64(v.to_bits())
+    }
+}
