@@ -128,7 +128,9 @@ fn main() {
         return;
     }
     println!("wasmfx core benchmark (median of {RUNS} runs)");
-    bench("fib(30)", "fib.wat", "fib", 30i32, || native_fib(std::hint::black_box(30)));
+    bench("fib(30)", "fib.wat", "fib", 30i32, || {
+        native_fib(std::hint::black_box(30))
+    });
     bench("matmul(200)", "matmul.wat", "matmul", 200i32, || {
         native_matmul(std::hint::black_box(200))
     });

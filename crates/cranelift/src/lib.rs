@@ -95,7 +95,10 @@ impl CompiledText {
         for r in code.buffer.relocs() {
             let at = start + r.offset;
             match (&r.target, r.kind) {
-                (FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)), Reloc::X86CallPCRel4) => {
+                (
+                    FinalizedRelocTarget::ExternalName(ir::ExternalName::User(name)),
+                    Reloc::X86CallPCRel4,
+                ) => {
                     let target = func.params.user_named_funcs()[*name].index;
                     call_targets.push((at, target, r.addend));
                 }
@@ -125,7 +128,11 @@ impl Compiler {
             ("enable_multi_ret_implicit_sret", "true"),
             (
                 "enable_verifier",
-                if cfg!(debug_assertions) { "true" } else { "false" },
+                if cfg!(debug_assertions) {
+                    "true"
+                } else {
+                    "false"
+                },
             ),
         ] {
             flags
@@ -172,24 +179,26 @@ impl Compiler {
                 }
             };
             ctx.clear();
-            ctx.func = ir::Function::with_name_signature(
-                ir::UserFuncName::user(0, func_index),
-                sig,
-            );
+            ctx.func =
+                ir::Function::with_name_signature(ir::UserFuncName::user(0, func_index), sig);
             let builder = FunctionBuilder::new(&mut ctx.func, &mut fb_ctx);
             let env = func_env::FuncEnv::new(module, self.native_call_conv());
-            let translated =
-                translate::FuncTranslator::new(builder, env).translate(
-                    func_index,
-                    &body.body,
-                    &mut validator,
-                    self.isa.frontend_config(),
-                );
+            let translated = translate::FuncTranslator::new(builder, env).translate(
+                func_index,
+                &body.body,
+                &mut validator,
+                self.isa.frontend_config(),
+            );
             translated?;
             allocs = validator.into_allocations();
             let code = ctx
                 .compile(&*self.isa, &mut Default::default())
-                .map_err(|e| anyhow!("Cranelift failed to compile function {func_index}: {:?}", e.inner))?;
+                .map_err(|e| {
+                    anyhow!(
+                        "Cranelift failed to compile function {func_index}: {:?}",
+                        e.inner
+                    )
+                })?;
             let code = code.clone();
             out.push(&code, &ctx.func, &mut calls)?;
         }
@@ -220,4 +229,3 @@ impl Compiler {
         Ok(out)
     }
 }
-

@@ -45,8 +45,12 @@ impl Compiler {
         let call = b.ins().call_indirect(wasm_sig, code, &args);
         let results = b.inst_results(call).to_vec();
         for (i, r) in results.into_iter().enumerate() {
-            b.ins()
-                .store(trusted_flags(), r, values, (i as u32 * VAL_SLOT_SIZE) as i32);
+            b.ins().store(
+                trusted_flags(),
+                r,
+                values,
+                (i as u32 * VAL_SLOT_SIZE) as i32,
+            );
         }
         b.ins().return_(&[]);
         b.finalize(self.isa.frontend_config());
@@ -73,8 +77,12 @@ impl Compiler {
         ));
         let values = b.ins().stack_addr(types::I64, slot, 0);
         for (i, v) in p[2..].iter().enumerate() {
-            b.ins()
-                .store(trusted_flags(), *v, values, (i as u32 * VAL_SLOT_SIZE) as i32);
+            b.ins().store(
+                trusted_flags(),
+                *v,
+                values,
+                (i as u32 * VAL_SLOT_SIZE) as i32,
+            );
         }
         let mut cb_sig = Signature::new(self.native_call_conv());
         for _ in 0..4 {

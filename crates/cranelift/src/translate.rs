@@ -5,8 +5,8 @@ use crate::func_env::{self, trusted_flags, value_type, FuncEnv};
 use crate::trap_code;
 use anyhow::{bail, Result};
 use cranelift_codegen::ir::{
-    self, condcodes::FloatCC, condcodes::IntCC, types, BlockArg, InstBuilder, MemFlagsData,
-    Type, Value,
+    self, condcodes::FloatCC, condcodes::IntCC, types, BlockArg, InstBuilder, MemFlagsData, Type,
+    Value,
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use wasmfx_environ::wasmparser::{
@@ -58,8 +58,16 @@ fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         BlockType::Type(t) => (vec![], vec![value_type(t)?]),
         BlockType::FuncType(idx) => {
             let f = env.module.func_type_at(idx);
-            let p = f.params().iter().map(|t| value_type(*t)).collect::<Result<_>>()?;
-            let r = f.results().iter().map(|t| value_type(*t)).collect::<Result<_>>()?;
+            let p = f
+                .params()
+                .iter()
+                .map(|t| value_type(*t))
+                .collect::<Result<_>>()?;
+            let r = f
+                .results()
+                .iter()
+                .map(|t| value_type(*t))
+                .collect::<Result<_>>()?;
             (p, r)
         }
     })
@@ -139,7 +147,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         }
         let mut locals_reader = body.get_locals_reader()?;
         for _ in 0..locals_reader.get_count() {
-            let offset = locals_reader.original_position() as u64;
+            let offset = locals_reader.original_position();
             let (count, ty) = locals_reader.read()?;
             validator.define_locals(offset, count, ty)?;
             let cty = value_type(ty)?;
@@ -171,6 +179,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             validator.op(offset, &op)?;
             self.operator(&op, offset)?;
         }
+        reader.finish()?;
 
         // The function's final `end` left us at the exit block (if it is reachable).
         if self.reachable {
@@ -256,7 +265,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     fn mem_addr(&mut self, memarg: &MemArg, index: Value) -> Result<(Value, i32)> {
         let memory = match memarg.target {
             wasmfx_environ::wasmparser::MemArgTarget::Memory(m) => m,
-            wasmfx_environ::wasmparser::MemArgTarget::Array(_) => bail!("GC array memory access is not supported yet"),
+            wasmfx_environ::wasmparser::MemArgTarget::Array(_) => {
+                bail!("GC array memory access is not supported yet")
+            }
         };
         if self.env.module.memories[memory as usize].memory64 {
             bail!("memory64 is not supported yet");
@@ -319,7 +330,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         }
     }
 
-    fn push_frame(&mut self, ty: BlockType, make: impl FnOnce(&mut Self, &[Type]) -> FrameKind) -> Result<()> {
+    fn push_frame(
+        &mut self,
+        ty: BlockType,
+        make: impl FnOnce(&mut Self, &[Type]) -> FrameKind,
+    ) -> Result<()> {
         let (params, results) = block_arity(&self.env, ty)?;
         let dest = self.b.create_block();
         for r in &results {
@@ -501,7 +516,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 b.def_var(self.locals[local_index as usize], v);
             }
             Operator::GlobalGet { global_index } => {
-                let ty = value_type(self.env.module.globals[global_index as usize].ty.content_type)?;
+                let ty = value_type(
+                    self.env.module.globals[global_index as usize]
+                        .ty
+                        .content_type,
+                )?;
                 let def = self.env.global_def(&mut self.b, global_index);
                 let v = self.b.ins().load(ty, trusted_flags(), def, 0);
                 self.push(v);
@@ -560,7 +579,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let m = self.b.ins().iconst(types::I32, i64::from(mem));
                 let dst = self.b.ins().uextend(types::I64, dst);
                 let len = self.b.ins().uextend(types::I64, len);
-                self.checked_builtin(Builtin::memory_fill, &[m, dst, val, len], Trap::MemoryOutOfBounds);
+                self.checked_builtin(
+                    Builtin::memory_fill,
+                    &[m, dst, val, len],
+                    Trap::MemoryOutOfBounds,
+                );
             }
             Operator::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src, len) = self.pop3();
@@ -594,13 +617,17 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             // Tables and references.
             Operator::TableGet { table } => {
                 let i = self.pop();
-                let addr = self.env.table_elem_addr(&mut self.b, table, i, trap(Trap::TableOutOfBounds));
+                let addr =
+                    self.env
+                        .table_elem_addr(&mut self.b, table, i, trap(Trap::TableOutOfBounds));
                 let v = self.b.ins().load(types::I64, trusted_flags(), addr, 0);
                 self.push(v);
             }
             Operator::TableSet { table } => {
                 let (i, v) = self.pop2();
-                let addr = self.env.table_elem_addr(&mut self.b, table, i, trap(Trap::TableOutOfBounds));
+                let addr =
+                    self.env
+                        .table_elem_addr(&mut self.b, table, i, trap(Trap::TableOutOfBounds));
                 self.b.ins().store(trusted_flags(), v, addr, 0);
             }
             Operator::TableSize { table } => {
@@ -626,7 +653,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             Operator::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
-                self.checked_builtin(Builtin::table_fill, &[t, dst, val, len], Trap::TableOutOfBounds);
+                self.checked_builtin(
+                    Builtin::table_fill,
+                    &[t, dst, val, len],
+                    Trap::TableOutOfBounds,
+                );
             }
             Operator::TableCopy {
                 dst_table,
@@ -675,11 +706,15 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 self.push(v);
             }
             Operator::F32Const { value } => {
-                let v = b.ins().f32const(ir::immediates::Ieee32::with_bits(value.bits()));
+                let v = b
+                    .ins()
+                    .f32const(ir::immediates::Ieee32::with_bits(value.bits()));
                 self.push(v);
             }
             Operator::F64Const { value } => {
-                let v = b.ins().f64const(ir::immediates::Ieee64::with_bits(value.bits()));
+                let v = b
+                    .ins()
+                    .f64const(ir::immediates::Ieee64::with_bits(value.bits()));
                 self.push(v);
             }
 
@@ -803,7 +838,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             Operator::I64Extend32S => self.sign_extend(types::I64, types::I32),
 
             ref other => bail!(
-                "unsupported instruction {} at offset {offset:#x} (its proposal is not implemented yet)",
+                "instruction `{}` (at offset {offset:#x}) is not supported yet",
                 operator_name(other)
             ),
         }
@@ -861,7 +896,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 self.push_dead_frame()
             }
             Operator::Else => {
-                let live_if = matches!(self.frames.last().map(|f| &f.kind), Some(FrameKind::If { .. }));
+                let live_if = matches!(
+                    self.frames.last().map(|f| &f.kind),
+                    Some(FrameKind::If { .. })
+                );
                 if live_if {
                     self.else_op();
                 }

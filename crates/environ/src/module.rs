@@ -5,8 +5,8 @@ use anyhow::{bail, Result};
 use std::collections::HashMap;
 use wasmparser::{
     CompositeInnerType, ElementItems, ElementKind, ExternalKind, FuncToValidate, FuncType,
-    FunctionBody, GlobalType, MemoryType, Operator, Parser, Payload, RefType, TableType,
-    TypeRef, ValType, ValidatorResources, WasmFeatures,
+    FunctionBody, GlobalType, MemoryType, Operator, Parser, Payload, RefType, TableType, TypeRef,
+    ValType, ValidatorResources, WasmFeatures,
 };
 
 /// One operation of a constant expression (initialisers of globals, tables, segments).
@@ -69,7 +69,7 @@ impl ConstExpr {
                 Operator::I64Mul => ConstOp::I64Mul,
                 Operator::End => continue,
                 other => bail!(
-                    "unsupported constant expression operator {other:?} (at offset {offset:#x})"
+                    "constant expression operator {other:?} (at offset {offset:#x}) is not supported yet"
                 ),
             };
             ops.push(op);
@@ -343,10 +343,7 @@ pub fn translate_module<'a>(
                         wasmparser::TableInit::RefNull => None,
                         wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
                     };
-                    info.tables.push(TablePlan {
-                        ty: table.ty,
-                        init,
-                    });
+                    info.tables.push(TablePlan { ty: table.ty, init });
                 }
             }
             Payload::MemorySection(reader) => {
@@ -455,7 +452,8 @@ fn parse_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) 
             wasmparser::Name::Function(map) => {
                 for naming in map {
                     let naming = naming?;
-                    info.func_names.insert(naming.index, naming.name.to_string());
+                    info.func_names
+                        .insert(naming.index, naming.name.to_string());
                 }
             }
             _ => {}

@@ -40,10 +40,10 @@ fn instance<'a>(vmctx: *mut u8) -> &'a mut Instance {
 }
 
 extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
-    match instance(vmctx).memory(memory).grow(delta) {
-        Some(old) => old,
-        None => u64::MAX,
-    }
+    instance(vmctx)
+        .memory(memory)
+        .grow(delta)
+        .unwrap_or(u64::MAX)
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, val: u32, len: u64) -> u32 {
@@ -81,7 +81,14 @@ extern "C" fn memory_copy(
     }
 }
 
-extern "C" fn memory_init(vmctx: *mut u8, memory: u32, data: u32, dst: u64, src: u32, len: u32) -> u32 {
+extern "C" fn memory_init(
+    vmctx: *mut u8,
+    memory: u32,
+    data: u32,
+    dst: u64,
+    src: u32,
+    len: u32,
+) -> u32 {
     let ok = instance(vmctx).memory_init(memory, data, dst, u64::from(src), u64::from(len));
     u32::from(!ok)
 }
@@ -91,10 +98,10 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 }
 
 extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
-    match instance(vmctx).table(table).grow(u64::from(delta), init) {
-        Some(old) => old as u32,
-        None => u32::MAX,
-    }
+    instance(vmctx)
+        .table(table)
+        .grow(u64::from(delta), init)
+        .map_or(u32::MAX, |old| old as u32)
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
@@ -131,7 +138,10 @@ extern "C" fn table_copy(
         } else {
             let s = Table::from_def(src_def);
             let d = Table::from_def(dst_def);
-            match (range(src, len, s.size() as usize), range(dst, len, d.size() as usize)) {
+            match (
+                range(src, len, s.size() as usize),
+                range(dst, len, d.size() as usize),
+            ) {
                 (Some(sr), Some(dr)) => {
                     d.elements_mut()[dr].copy_from_slice(&s.elements()[sr]);
                     0
@@ -142,8 +152,16 @@ extern "C" fn table_copy(
     }
 }
 
-extern "C" fn table_init(vmctx: *mut u8, table: u32, elem: u32, dst: u32, src: u32, len: u32) -> u32 {
-    let ok = instance(vmctx).table_init(table, elem, u64::from(dst), u64::from(src), u64::from(len));
+extern "C" fn table_init(
+    vmctx: *mut u8,
+    table: u32,
+    elem: u32,
+    dst: u32,
+    src: u32,
+    len: u32,
+) -> u32 {
+    let ok =
+        instance(vmctx).table_init(table, elem, u64::from(dst), u64::from(src), u64::from(len));
     u32::from(!ok)
 }
 

@@ -37,9 +37,10 @@ pub struct CodeRegistration {
 
 impl Drop for CodeRegistration {
     fn drop(&mut self) {
-        if let Ok(mut map) = REGISTRY.write() {
-            map.remove(&self.end);
-        }
+        let end = self.end;
+        write_registry(|map| {
+            map.remove(&end);
+        });
     }
 }
 
@@ -51,10 +52,41 @@ struct Entry {
 /// Registered code ranges, keyed by their end address.
 static REGISTRY: RwLock<BTreeMap<usize, Entry>> = RwLock::new(BTreeMap::new());
 
-/// The frame info and offset of `pc` if it lies in registered code. Never blocks: it gives up
-/// (returns `None`) if the registry is being written, so it is usable from a signal handler.
+thread_local! {
+    /// Whether this thread is writing the registry (then reading it would deadlock).
+    static WRITING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Reads the registry without taking part in lock fairness: `try_read` fails while another
+/// thread writes or waits to write, so it is retried; writes are short and never wait on wasm.
+/// Gives up only on the thread that is writing, so a signal handler can use it.
+fn read_registry() -> Option<std::sync::RwLockReadGuard<'static, BTreeMap<usize, Entry>>> {
+    if WRITING.with(|w| w.get()) {
+        return None;
+    }
+    loop {
+        match REGISTRY.try_read() {
+            Ok(map) => return Some(map),
+            Err(std::sync::TryLockError::WouldBlock) => std::hint::spin_loop(),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+        }
+    }
+}
+
+/// Writes the registry, marking this thread as its writer meanwhile.
+fn write_registry(f: impl FnOnce(&mut BTreeMap<usize, Entry>)) {
+    WRITING.with(|w| w.set(true));
+    {
+        let mut map = REGISTRY.write().unwrap_or_else(|p| p.into_inner());
+        f(&mut map);
+    }
+    WRITING.with(|w| w.set(false));
+}
+
+/// The frame info and offset of `pc` if it lies in registered code. Usable from a signal
+/// handler (see `read_registry`).
 pub fn lookup_code(pc: usize) -> Option<(Arc<FrameInfo>, u32)> {
-    let map = REGISTRY.try_read().ok()?;
+    let map = read_registry()?;
     let (_, entry) = map.range(pc + 1..).next()?;
     if pc < entry.start {
         return None;
@@ -65,7 +97,7 @@ pub fn lookup_code(pc: usize) -> Option<(Arc<FrameInfo>, u32)> {
 /// Like [`lookup_code`], without cloning anything: the trap at `pc`, if `pc` is a trap site,
 /// and whether `pc` is in registered code at all.
 pub(crate) fn trap_at(pc: usize) -> (bool, Option<Trap>) {
-    let Ok(map) = REGISTRY.try_read() else {
+    let Some(map) = read_registry() else {
         return (false, None);
     };
     let Some((_, entry)) = map.range(pc + 1..).next() else {
@@ -121,13 +153,10 @@ impl CodeMemory {
     pub fn register(&mut self, info: FrameInfo) {
         let start = self.ptr as usize;
         let end = start + self.len;
-        REGISTRY
-            .write()
-            .expect("code registry poisoned")
-            .insert(end, Entry {
-                start,
-                info: Arc::new(info),
-            });
+        let info = Arc::new(info);
+        write_registry(|map| {
+            map.insert(end, Entry { start, info });
+        });
         self.registration = Some(CodeRegistration { end });
     }
 

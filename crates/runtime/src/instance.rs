@@ -259,9 +259,7 @@ impl Instance {
                     dst as u32 as u64
                 };
                 if !self.memory_init(*memory, i as u32, dst, 0, seg.bytes.len() as u64) {
-                    return Err(InstanceError::Trap(
-                        wasmfx_environ::Trap::MemoryOutOfBounds,
-                    ));
+                    return Err(InstanceError::Trap(wasmfx_environ::Trap::MemoryOutOfBounds));
                 }
                 self.data_drop(i as u32);
             }
@@ -296,7 +294,10 @@ impl Instance {
     pub fn table_init(&mut self, table: u32, elem: u32, dst: u64, src: u64, len: u64) -> bool {
         let items = std::mem::take(&mut self.elem_items[elem as usize]);
         let t = self.table(table);
-        let ok = match (range(src, len, items.len()), range(dst, len, t.size() as usize)) {
+        let ok = match (
+            range(src, len, items.len()),
+            range(dst, len, t.size() as usize),
+        ) {
             (Some(s), Some(d)) => {
                 t.elements_mut()[d].copy_from_slice(&items[s]);
                 true

@@ -16,9 +16,9 @@ mod table;
 mod traps;
 mod vm;
 
+pub use builtins::builtins_table;
 pub use code::{lookup_code, CodeMemory, CodeRegistration, FrameInfo};
 pub use const_eval::ConstValue;
-pub use builtins::builtins_table;
 pub use instance::{CompiledModule, Imports, Instance, InstanceError};
 pub use memory::{Memory, WASM_PAGE_SIZE};
 pub use table::{Table, TableElemType};

@@ -29,7 +29,10 @@ impl Memory {
     /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes`).
     pub fn new(min: u64, max: Option<u64>, limit_bytes: usize) -> Result<Box<Memory>> {
         let limit_pages = (limit_bytes / WASM_PAGE_SIZE) as u64;
-        let max_pages = max.unwrap_or(MAX_PAGES_32).min(MAX_PAGES_32).min(limit_pages);
+        let max_pages = max
+            .unwrap_or(MAX_PAGES_32)
+            .min(MAX_PAGES_32)
+            .min(limit_pages);
         if min > max_pages {
             bail!(
                 "memory of {min} pages exceeds the limit of {max_pages} pages ({} bytes)",

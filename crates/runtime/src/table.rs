@@ -102,7 +102,10 @@ impl Table {
 
     /// Sets element `i`; `false` if out of bounds.
     pub fn set(&mut self, i: u64, v: usize) -> bool {
-        match usize::try_from(i).ok().and_then(|i| self.elements.get_mut(i)) {
+        match usize::try_from(i)
+            .ok()
+            .and_then(|i| self.elements.get_mut(i))
+        {
             Some(e) => {
                 *e = v;
                 true

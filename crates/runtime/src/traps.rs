@@ -344,7 +344,7 @@ unsafe fn capture(trap: Trap, pc: usize, mut fp: usize, limit: usize) -> RawTrap
         truncated: false,
     };
     raw.pcs[0] = pc;
-    while fp != 0 && fp < limit && fp % 8 == 0 {
+    while fp != 0 && fp < limit && fp.is_multiple_of(8) {
         // SAFETY: `fp` points at a saved-frame-pointer/return-address pair of a wasm frame.
         let (next, ra) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
         if !is_wasm_code(ra) {
@@ -418,7 +418,11 @@ fn ensure_sigaltstack() {
                 return;
             }
             let usable = (base as *mut u8).add(page);
-            libc::mprotect(usable.cast(), ALT_STACK_SIZE, libc::PROT_READ | libc::PROT_WRITE);
+            libc::mprotect(
+                usable.cast(),
+                ALT_STACK_SIZE,
+                libc::PROT_READ | libc::PROT_WRITE,
+            );
             let stack = libc::stack_t {
                 ss_sp: usable.cast(),
                 ss_flags: 0,

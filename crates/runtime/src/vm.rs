@@ -76,7 +76,8 @@ pub struct VMHostFuncContext {
 }
 
 /// The callback of a host function, called by its wasm-to-host trampoline.
-pub type HostCallback = unsafe extern "C" fn(*mut VMHostFuncContext, *mut u8, *mut VMVal, usize) -> u32;
+pub type HostCallback =
+    unsafe extern "C" fn(*mut VMHostFuncContext, *mut u8, *mut VMVal, usize) -> u32;
 
 /// One argument or result slot exchanged with host code: 16 bytes, little-endian.
 #[repr(C, align(16))]
@@ -123,24 +124,54 @@ mod tests {
             env::store_context::STACK_LIMIT
         );
         assert_eq!(size_of::<VMStoreContext>() as u32, env::store_context::SIZE);
-        assert_eq!(offset_of!(VMFuncRef, wasm_call) as u32, env::func_ref::WASM_CALL);
-        assert_eq!(offset_of!(VMFuncRef, array_call) as u32, env::func_ref::ARRAY_CALL);
+        assert_eq!(
+            offset_of!(VMFuncRef, wasm_call) as u32,
+            env::func_ref::WASM_CALL
+        );
+        assert_eq!(
+            offset_of!(VMFuncRef, array_call) as u32,
+            env::func_ref::ARRAY_CALL
+        );
         assert_eq!(offset_of!(VMFuncRef, vmctx) as u32, env::func_ref::VMCTX);
-        assert_eq!(offset_of!(VMFuncRef, type_id) as u32, env::func_ref::TYPE_ID);
+        assert_eq!(
+            offset_of!(VMFuncRef, type_id) as u32,
+            env::func_ref::TYPE_ID
+        );
         assert_eq!(size_of::<VMFuncRef>() as u32, env::func_ref::SIZE);
-        assert_eq!(offset_of!(VMMemoryDefinition, base) as u32, env::memory_def::BASE);
-        assert_eq!(offset_of!(VMMemoryDefinition, length) as u32, env::memory_def::LENGTH);
-        assert_eq!(size_of::<VMMemoryDefinition>() as u32, env::memory_def::SIZE);
-        assert_eq!(offset_of!(VMTableDefinition, base) as u32, env::table_def::BASE);
-        assert_eq!(offset_of!(VMTableDefinition, length) as u32, env::table_def::LENGTH);
+        assert_eq!(
+            offset_of!(VMMemoryDefinition, base) as u32,
+            env::memory_def::BASE
+        );
+        assert_eq!(
+            offset_of!(VMMemoryDefinition, length) as u32,
+            env::memory_def::LENGTH
+        );
+        assert_eq!(
+            size_of::<VMMemoryDefinition>() as u32,
+            env::memory_def::SIZE
+        );
+        assert_eq!(
+            offset_of!(VMTableDefinition, base) as u32,
+            env::table_def::BASE
+        );
+        assert_eq!(
+            offset_of!(VMTableDefinition, length) as u32,
+            env::table_def::LENGTH
+        );
         assert_eq!(size_of::<VMTableDefinition>() as u32, env::table_def::SIZE);
         assert_eq!(size_of::<VMGlobalDefinition>() as u32, env::GLOBAL_DEF_SIZE);
-        assert_eq!(offset_of!(VMHostFuncContext, magic) as u32, env::host_func_ctx::MAGIC);
+        assert_eq!(
+            offset_of!(VMHostFuncContext, magic) as u32,
+            env::host_func_ctx::MAGIC
+        );
         assert_eq!(
             offset_of!(VMHostFuncContext, callback) as u32,
             env::host_func_ctx::CALLBACK
         );
-        assert_eq!(size_of::<VMHostFuncContext>() as u32, env::host_func_ctx::SIZE);
+        assert_eq!(
+            size_of::<VMHostFuncContext>() as u32,
+            env::host_func_ctx::SIZE
+        );
         assert_eq!(size_of::<VMVal>() as u32, env::VAL_SLOT_SIZE);
     }
 }

@@ -88,10 +88,7 @@ impl Memory {
 
     pub(crate) fn type_of(m: &RtMemory) -> MemoryType {
         let max = m.max_pages();
-        MemoryType::new(
-            m.size_pages() as u32,
-            (max < 65536).then_some(max as u32),
-        )
+        MemoryType::new(m.size_pages() as u32, (max < 65536).then_some(max as u32))
     }
 }
 
@@ -117,7 +114,13 @@ impl Table {
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: usize) -> Result<Table> {
         let limit = store.engine.config().max_table_elements;
-        let t = RtTable::new(elem_type(ty.element())?, ty.minimum(), ty.maximum(), init, limit)?;
+        let t = RtTable::new(
+            elem_type(ty.element())?,
+            ty.minimum(),
+            ty.maximum(),
+            init,
+            limit,
+        )?;
         store.tables.push((t, ty.element()));
         Ok(Table(store.stored(store.tables.len() - 1)))
     }
@@ -187,7 +190,9 @@ impl Global {
     /// A new global of type `ty` holding `val`.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, val: Val) -> Result<Global> {
         let s = &mut store.as_context_mut().0.opaque;
-        let raw = val.to_raw(s, ty.content()).context("initial value of the global")?;
+        let raw = val
+            .to_raw(s, ty.content())
+            .context("initial value of the global")?;
         let g = Global::new_in(s, ty);
         // SAFETY: the definition was just created and is 16 bytes.
         unsafe { *s.globals[g.0.index].def.storage.get() = raw.0 };
@@ -240,10 +245,45 @@ impl Global {
     }
 }
 
-/// An exception tag. Tags are not supported by the compiler yet; this type exists so the
-/// import/export machinery is complete.
+/// An exception tag: an identity with a function type. (`throw` and friends are not compiled
+/// yet; tags can already be defined, imported and exported.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tag(pub(crate) Stored);
+
+impl Tag {
+    /// A new tag of type `ty`.
+    pub fn new(mut store: impl AsContextMut, ty: &crate::FuncType) -> Tag {
+        Tag::new_in(&mut store.as_context_mut().0.opaque, ty)
+    }
+
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: &crate::FuncType) -> Tag {
+        let id = store.engine.type_id(ty);
+        store.tags.push(Box::new(id));
+        Tag(store.stored(store.tags.len() - 1))
+    }
+
+    /// The tag's type.
+    pub fn ty(&self, store: impl AsContext) -> crate::FuncType {
+        let cx = store.as_context();
+        let s = &cx.0.opaque;
+        s.engine.func_type(*s.tags[s.check(self.0)])
+    }
+
+    pub(crate) fn type_id(&self, store: &StoreOpaque) -> u32 {
+        *store.tags[store.check(self.0)]
+    }
+
+    pub(crate) fn identity(&self, store: &mut StoreOpaque) -> *mut u8 {
+        let i = store.check(self.0);
+        &mut *store.tags[i] as *mut u32 as *mut u8
+    }
+}
+
+impl From<Tag> for Extern {
+    fn from(t: Tag) -> Extern {
+        Extern::Tag(t)
+    }
+}
 
 /// Anything that can be imported or exported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

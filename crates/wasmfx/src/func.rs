@@ -54,7 +54,9 @@ unsafe extern "C" fn host_callback(
             std::slice::from_raw_parts_mut(values, len),
         )
     };
-    match catch_unwind(AssertUnwindSafe(|| (host.call)(host.store, caller_vmctx, vals))) {
+    match catch_unwind(AssertUnwindSafe(|| {
+        (host.call)(host.store, caller_vmctx, vals)
+    })) {
         Ok(Ok(())) => 0,
         Ok(Err(e)) => {
             set_host_error(TrapReason::Host(e));
@@ -84,7 +86,8 @@ impl Func {
                 .zip(vals.iter())
                 .map(|(t, v)| Val::from_raw(&mut inner.opaque, *v, *t))
                 .collect();
-            let mut results: Vec<Val> = ty2.results().iter().map(|t| Val::default_for(*t)).collect();
+            let mut results: Vec<Val> =
+                ty2.results().iter().map(|t| Val::default_for(*t)).collect();
             f(Caller::new(inner, caller), &params, &mut results)?;
             for (i, (r, t)) in results.iter().zip(ty2.results()).enumerate() {
                 vals[i] = r

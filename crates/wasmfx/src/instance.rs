@@ -2,9 +2,7 @@
 //! and globals, running initialisers, segments and the start function; and export lookup.
 
 use crate::store::{StoreOpaque, Stored};
-use crate::{
-    AsContextMut, Extern, ExternType, Func, Global, Memory, Module, Table, TypedFunc,
-};
+use crate::{AsContextMut, Extern, ExternType, Func, Global, Memory, Module, Table, TypedFunc};
 use anyhow::{anyhow, bail, Result};
 use wasmfx_environ::EntityIndex;
 use wasmfx_runtime::{builtins_table, Imports, Instance as RtInstance, InstanceError};
@@ -17,6 +15,7 @@ pub(crate) struct InstanceData {
     memories: Vec<Memory>,
     tables: Vec<Table>,
     globals: Vec<Global>,
+    tags: Vec<crate::Tag>,
 }
 
 // SAFETY: used only through its store, one thread at a time.
@@ -37,7 +36,11 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
 
 impl Instance {
     /// Instantiates `module` with `imports` given in the module's import order.
-    pub fn new(mut store: impl AsContextMut, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    pub fn new(
+        mut store: impl AsContextMut,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
         let s = &mut store.as_context_mut().0.opaque;
         Instance::new_in(s, module, imports)
     }
@@ -62,6 +65,7 @@ impl Instance {
         let mut memories = Vec::new();
         let mut tables = Vec::new();
         let mut globals = Vec::new();
+        let mut tags = Vec::new();
         for (import, value) in info.imports.iter().zip(imports) {
             let expected = module.entity_type(import.index);
             let incompatible = || {
@@ -80,7 +84,12 @@ impl Instance {
                 }
                 (ExternType::Memory(ty), Extern::Memory(m)) => {
                     let actual = Memory::type_of(m.rt(s));
-                    if !limits_match(actual.minimum(), actual.maximum(), ty.minimum(), ty.maximum()) {
+                    if !limits_match(
+                        actual.minimum(),
+                        actual.maximum(),
+                        ty.minimum(),
+                        ty.maximum(),
+                    ) {
                         return Err(incompatible());
                     }
                     rt_imports.memories.push(m.rt(s).vmdef());
@@ -90,7 +99,12 @@ impl Instance {
                     let (rt, elem) = t.rt(s);
                     let actual = Table::type_of(rt, elem);
                     if elem != ty.element()
-                        || !limits_match(actual.minimum(), actual.maximum(), ty.minimum(), ty.maximum())
+                        || !limits_match(
+                            actual.minimum(),
+                            actual.maximum(),
+                            ty.minimum(),
+                            ty.maximum(),
+                        )
                     {
                         return Err(incompatible());
                     }
@@ -103,6 +117,13 @@ impl Instance {
                     }
                     rt_imports.globals.push(g.def(s));
                     globals.push(*g);
+                }
+                (ExternType::Tag(ty), Extern::Tag(t)) => {
+                    if t.type_id(s) != s.engine.type_id(&ty) {
+                        return Err(incompatible());
+                    }
+                    rt_imports.tags.push(t.identity(s));
+                    tags.push(*t);
                 }
                 _ => return Err(incompatible()),
             }
@@ -124,6 +145,11 @@ impl Instance {
             let global = Global::new_in(s, ty);
             rt_imports.globals.push(global.def(s));
             globals.push(global);
+        }
+        for &ty in &info.tags[info.num_imported_tags as usize..] {
+            let tag = crate::Tag::new_in(s, &module.func_type_at(ty));
+            rt_imports.tags.push(tag.identity(s));
+            tags.push(tag);
         }
         let store_ptr = s as *mut StoreOpaque as *mut u8;
         // SAFETY: every pointer refers to an object owned by this store, which outlives the
@@ -149,6 +175,7 @@ impl Instance {
             memories,
             tables,
             globals,
+            tags,
         });
         let index = s.instances.len() - 1;
         s.instance_by_vmctx.insert(vmctx, index);
@@ -184,7 +211,7 @@ impl Instance {
             EntityIndex::Memory(m) => Extern::Memory(data.memories[m as usize]),
             EntityIndex::Table(t) => Extern::Table(data.tables[t as usize]),
             EntityIndex::Global(g) => Extern::Global(data.globals[g as usize]),
-            EntityIndex::Tag(_) => return None,
+            EntityIndex::Tag(t) => Extern::Tag(data.tags[t as usize]),
         })
     }
 

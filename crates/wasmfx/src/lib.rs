@@ -66,6 +66,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 mod tests {
     #[test]
     fn error_is_one_word() {
-        assert_eq!(std::mem::size_of::<crate::Error>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<crate::Error>(),
+            std::mem::size_of::<usize>()
+        );
     }
 }

@@ -1,11 +1,13 @@
 //! Modules: parsing (binary or text), validation and compilation, once per module; the
 //! compiled code is shared by every instance.
 
-use crate::{Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType};
+use crate::{
+    Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
+};
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::sync::Arc;
-use wasmfx_environ::{EntityIndex, ModuleInfo, ModuleType, VMOffsets};
+use wasmfx_environ::{wasmparser, EntityIndex, ModuleInfo, ModuleType, VMOffsets};
 use wasmfx_runtime::{CodeMemory, CompiledModule, FrameInfo};
 
 /// A compiled WebAssembly module. Cheap to clone.
@@ -35,8 +37,7 @@ impl Module {
     /// Compiles a module from a file holding its binary or text form.
     pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes =
-            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         if bytes.starts_with(b"\0asm") {
             return Module::from_binary(engine, &bytes);
         }
@@ -47,6 +48,20 @@ impl Module {
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        Module::compile(engine, binary).map_err(|e| {
+            // A feature the compiler lacks must not hide that the module is invalid.
+            if e.downcast_ref::<wasmparser::BinaryReaderError>().is_none() {
+                let mut validator =
+                    wasmparser::Validator::new_with_features(engine.config().features);
+                if let Err(invalid) = validator.validate_all(binary) {
+                    return invalid.into();
+                }
+            }
+            e
+        })
+    }
+
+    fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let features = engine.config().features;
         let (info, bodies) = wasmfx_environ::translate_module(binary, features)?;
         let func_types = check_supported(&info)?;
@@ -182,9 +197,6 @@ fn check_supported(info: &ModuleInfo) -> Result<Vec<Option<FuncType>>> {
     }
     for g in &info.globals {
         GlobalType::from_wasm(&g.ty)?;
-    }
-    if !info.tags.is_empty() {
-        anyhow::bail!("exception tags are not supported yet");
     }
     Ok(func_types)
 }

@@ -26,6 +26,10 @@ pub(crate) struct GlobalData {
 }
 
 /// The part of a store that does not depend on the host data type.
+///
+/// Memories, globals and tags are boxed on purpose: generated code holds their addresses, so
+/// they must not move when the vectors grow.
+#[allow(clippy::vec_box)]
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
@@ -38,6 +42,8 @@ pub struct StoreOpaque {
     pub(crate) tables: Vec<(Box<RtTable>, crate::ValType)>,
     pub(crate) globals: Vec<Box<GlobalData>>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    /// Tags; a tag's identity is the address of its boxed type id.
+    pub(crate) tags: Vec<Box<u32>>,
 }
 
 impl StoreOpaque {
@@ -84,6 +90,7 @@ impl<T> Store<T> {
                     tables: Vec::new(),
                     globals: Vec::new(),
                     externrefs: Vec::new(),
+                    tags: Vec::new(),
                 },
                 data,
             }),

@@ -89,7 +89,7 @@ impl<A: WasmTy> WasmList for A {
 
 macro_rules! wasm_list_tuple {
     ($($a:ident)*) => {
-        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments)]
+        #[allow(non_snake_case, unused_variables, unused_mut, unused_assignments, clippy::unused_unit)]
         impl<$($a: WasmTy,)*> WasmList for ($($a,)*) {
             fn types() -> Vec<ValType> { vec![$($a::valtype()),*] }
             fn store(self, store: &mut StoreOpaque, out: &mut [VMVal]) {
@@ -238,7 +238,10 @@ impl<P: WasmList, R: WasmList> TypedFunc<P, R> {
 
 impl Func {
     /// This function with static types, checked against its actual type.
-    pub fn typed<P: WasmList, R: WasmList>(&self, store: impl AsContext) -> Result<TypedFunc<P, R>> {
+    pub fn typed<P: WasmList, R: WasmList>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<P, R>> {
         let ty = self.ty(store);
         if ty.params() != P::types().as_slice() || ty.results() != R::types().as_slice() {
             bail!(

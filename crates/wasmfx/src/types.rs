@@ -47,7 +47,16 @@ impl ValType {
                 ty: A::Extern | A::NoExtern,
                 ..
             } => Ok(ValType::ExternRef),
-            other => bail!("reference type {other:?} is not supported yet"),
+            // Only function types are accepted by `check_supported`, so a concrete reference is a
+            // function reference; instructions that call through one are not compiled yet.
+            H::Concrete(_) | H::Exact(_) => Ok(ValType::FuncRef),
+            H::Abstract { shared, ty } => {
+                let shared = if shared { "shared " } else { "" };
+                bail!(
+                    "{shared}{} references (GC and later proposals) are not supported yet",
+                    format!("{ty:?}").to_lowercase()
+                )
+            }
         }
     }
 
@@ -126,10 +135,7 @@ impl FuncType {
             ValType::FuncRef => wasmparser::ValType::FUNCREF,
             ValType::ExternRef => wasmparser::ValType::EXTERNREF,
         };
-        wasmparser::FuncType::new(
-            self.params.iter().map(conv),
-            self.results.iter().map(conv),
-        )
+        wasmparser::FuncType::new(self.params.iter().map(conv), self.results.iter().map(conv))
     }
 }
 

@@ -139,11 +139,11 @@ impl Val {
     }
 
     /// The slot for this value, checking it has type `ty` and belongs to `store`.
-    pub(crate) fn to_raw(&self, store: &mut StoreOpaque, ty: ValType) -> Result<VMVal> {
+    pub(crate) fn to_raw(self, store: &mut StoreOpaque, ty: ValType) -> Result<VMVal> {
         if self.ty() != ty {
             bail!("type mismatch: expected {ty}, found {}", self.ty());
         }
-        Ok(match *self {
+        Ok(match self {
             Val::I32(v) => VMVal::i32(v),
             Val::I64(v) => VMVal::i64(v),
             Val::F32(v) => VMVal::u128(u128::from(v)),

@@ -20,7 +20,9 @@ fn fib() {
                (else (i32.add (call $fib (i32.sub (local.get 0) (i32.const 1)))
                               (call $fib (i32.sub (local.get 0) (i32.const 2))))))))"#,
     );
-    let fib = instance.get_typed_func::<i32, i32>(&mut store, "fib").unwrap();
+    let fib = instance
+        .get_typed_func::<i32, i32>(&mut store, "fib")
+        .unwrap();
     assert_eq!(fib.call(&mut store, 20).unwrap(), 6765);
 }
 
@@ -31,11 +33,16 @@ fn trap_then_reuse() {
              (func $inner (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
              (func (export "div") (param i32) (result i32) (call $inner (local.get 0))))"#,
     );
-    let div = instance.get_typed_func::<i32, i32>(&mut store, "div").unwrap();
+    let div = instance
+        .get_typed_func::<i32, i32>(&mut store, "div")
+        .unwrap();
     let err = div.call(&mut store, 0).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::IntegerDivisionByZero));
     let text = format!("{err:?}");
-    assert!(text.contains("inner"), "backtrace names the function: {text}");
+    assert!(
+        text.contains("inner"),
+        "backtrace names the function: {text}"
+    );
     assert!(text.contains("integer divide by zero"), "{text}");
     assert_eq!(div.call(&mut store, 1).unwrap(), 1);
 }
@@ -46,7 +53,9 @@ fn deep_recursion_traps() {
         r#"(module (func $f (export "f") (param i64) (result i64)
              (i64.add (call $f (local.get 0)) (i64.const 1))))"#,
     );
-    let f = instance.get_typed_func::<i64, i64>(&mut store, "f").unwrap();
+    let f = instance
+        .get_typed_func::<i64, i64>(&mut store, "f")
+        .unwrap();
     for _ in 0..3 {
         let err = f.call(&mut store, 0).unwrap_err();
         assert_eq!(trap_of(&err), Some(Trap::StackOverflow));
@@ -59,7 +68,9 @@ fn out_of_bounds_memory() {
         r#"(module (memory 1) (func (export "load") (param i32) (result i32)
              (i32.load (local.get 0))))"#,
     );
-    let load = instance.get_typed_func::<i32, i32>(&mut store, "load").unwrap();
+    let load = instance
+        .get_typed_func::<i32, i32>(&mut store, "load")
+        .unwrap();
     assert_eq!(load.call(&mut store, 0).unwrap(), 0);
     let err = load.call(&mut store, 65534).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::MemoryOutOfBounds));
@@ -83,19 +94,29 @@ fn host_functions_and_errors() {
     let mut store = Store::new(&engine, 0);
     let mut linker = Linker::new(&engine);
     linker
-        .func_wrap("host", "add", |mut caller: Caller<'_, i32>, a: i32, b: i32| {
-            *caller.data_mut() += 1;
-            a + b
-        })
+        .func_wrap(
+            "host",
+            "add",
+            |mut caller: Caller<'_, i32>, a: i32, b: i32| {
+                *caller.data_mut() += 1;
+                a + b
+            },
+        )
         .unwrap();
     linker
-        .func_wrap("host", "fail", || -> Result<()> { anyhow::bail!("host says no") })
+        .func_wrap("host", "fail", || -> Result<()> {
+            anyhow::bail!("host says no")
+        })
         .unwrap();
     let instance = linker.instantiate(&mut store, &module).unwrap();
-    let sum = instance.get_typed_func::<i32, i32>(&mut store, "sum").unwrap();
+    let sum = instance
+        .get_typed_func::<i32, i32>(&mut store, "sum")
+        .unwrap();
     assert_eq!(sum.call(&mut store, 5).unwrap(), 15);
     assert_eq!(*store.data(), 1);
-    let fail = instance.get_typed_func::<(), ()>(&mut store, "fail").unwrap();
+    let fail = instance
+        .get_typed_func::<(), ()>(&mut store, "fail")
+        .unwrap();
     let err = fail.call(&mut store, ()).unwrap_err();
     assert!(err.to_string().contains("host says no"), "{err}");
     assert_eq!(sum.call(&mut store, 1).unwrap(), 11);

@@ -1,0 +1,605 @@
+//! [`WastContext`]: executes the directives of a `.wast` script one by one
+//! against a single store, keeping track of the current and named module
+//! instances, and records an [`Outcome`] for every directive.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use wasmfx::{Config, Engine, Error, Instance, Linker, Module, Result, Store, Trap, Val};
+use wast::lexer::Lexer;
+use wast::parser::{self, ParseBuffer};
+use wast::token::{Id, Span};
+use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke, Wat};
+
+use crate::spectest::define_spectest;
+use crate::values::{arg_to_val, check_results, val_to_string};
+use crate::{DirectiveResult, Outcome, ScriptResults};
+
+/// The longest error text kept in a failure reason.
+const MAX_REASON_LEN: usize = 600;
+
+/// The state of a module instance the script refers to.
+#[derive(Clone, Copy)]
+enum InstanceSlot {
+    /// The module was instantiated.
+    Ready(Instance),
+    /// The `module` directive at this line failed; uses of it fail too.
+    Failed { line: usize },
+}
+
+/// The state of a `module definition` the script refers to.
+#[derive(Clone)]
+enum DefinitionSlot {
+    /// The module compiled.
+    Ready(Module),
+    /// The `module definition` directive at this line failed.
+    Failed { line: usize },
+}
+
+/// The result of running an `invoke`, `get` or module-instantiating action:
+/// the outer error means the action could not even be attempted (unknown
+/// module or export, module failed to compile, ...); the inner result is
+/// what the execution produced.
+type ActionResult = std::result::Result<Result<Vec<Val>>, String>;
+
+/// Runs `.wast` scripts: owns the engine, the store every module of a script
+/// is instantiated in, and the linker holding `spectest` and every
+/// `register`ed instance.
+///
+/// Use one context per script; running several scripts in one context keeps
+/// the registrations of the earlier ones.
+pub struct WastContext {
+    engine: Engine,
+    store: Store<()>,
+    linker: Linker<()>,
+    /// The most recent module, the target of `invoke`s without a module name.
+    current: Option<InstanceSlot>,
+    /// Instances by their `$name`.
+    instances: HashMap<String, InstanceSlot>,
+    /// Module definitions by their `$name`.
+    definitions: HashMap<String, DefinitionSlot>,
+    /// The most recent module definition.
+    last_definition: Option<DefinitionSlot>,
+}
+
+impl WastContext {
+    /// A context whose engine validates WebAssembly 3.0 and stack switching
+    /// (`Config::all_proposals`), as the spec scripts require.
+    pub fn new() -> Result<WastContext> {
+        let mut config = Config::new();
+        config.all_proposals(true);
+        WastContext::with_config(&config)
+    }
+
+    /// A context using an engine built from `config`, with the `spectest`
+    /// host module already defined.
+    pub fn with_config(config: &Config) -> Result<WastContext> {
+        let engine = Engine::new(config)?;
+        let mut store = Store::new(&engine, ());
+        let mut linker = Linker::new(&engine);
+        // Scripts may `register` several instances under the same name.
+        linker.allow_shadowing(true);
+        define_spectest(&mut linker, &mut store)?;
+        Ok(WastContext {
+            engine,
+            store,
+            linker,
+            current: None,
+            instances: HashMap::new(),
+            definitions: HashMap::new(),
+            last_definition: None,
+        })
+    }
+
+    /// Reads and runs the script at `path`. Only a failure to read the file
+    /// is an error; everything that goes wrong inside the script is recorded
+    /// in the returned results.
+    pub fn run_file(&mut self, path: &Path) -> Result<ScriptResults> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::new(e).context(format!("failed to read `{}`", path.display())))?;
+        Ok(self.run_script(&path.display().to_string(), &text))
+    }
+
+    /// Runs the script `text`; `name` is used in parse error messages.
+    ///
+    /// A script that does not parse yields a single failed directive at the
+    /// position of the parse error.
+    pub fn run_script(&mut self, name: &str, text: &str) -> ScriptResults {
+        let mut results = ScriptResults {
+            name: name.to_string(),
+            directives: Vec::new(),
+        };
+        let mut lexer = Lexer::new(text);
+        // `names.wast` deliberately uses bidirectional-override characters.
+        lexer.allow_confusing_unicode(true);
+        let parsed = ParseBuffer::new_with_lexer(lexer)
+            .and_then(|buf| parser::parse::<Wast<'_>>(&buf).map(|wast| self.run_wast(wast, text)));
+        match parsed {
+            Ok(directives) => results.directives = directives,
+            Err(mut err) => {
+                let line = line_of(text, err.span());
+                err.set_path(Path::new(name));
+                err.set_text(text);
+                results.directives.push(DirectiveResult {
+                    line,
+                    kind: "script",
+                    outcome: Outcome::Failed(format!("failed to parse script: {err}")),
+                });
+            }
+        }
+        results
+    }
+
+    /// Runs every directive of a parsed script.
+    fn run_wast(&mut self, wast: Wast<'_>, text: &str) -> Vec<DirectiveResult> {
+        let mut results = Vec::with_capacity(wast.directives.len());
+        for directive in wast.directives {
+            let line = line_of(text, directive.span());
+            let kind = directive_kind(&directive);
+            let outcome = self.run_directive(directive, line);
+            results.push(DirectiveResult {
+                line,
+                kind,
+                outcome,
+            });
+        }
+        results
+    }
+
+    /// Runs one directive found at `line`.
+    fn run_directive(&mut self, directive: WastDirective<'_>, line: usize) -> Outcome {
+        match directive {
+            WastDirective::Module(mut module) => self.module(&mut module, line),
+            WastDirective::ModuleDefinition(mut module) => {
+                self.module_definition(&mut module, line)
+            }
+            WastDirective::ModuleInstance {
+                instance, module, ..
+            } => self.module_instance(instance, module, line),
+            WastDirective::Register { name, module, .. } => outcome(self.register(name, module)),
+            WastDirective::Invoke(invoke) => match self.invoke(&invoke) {
+                Err(reason) => Outcome::Failed(reason),
+                Ok(Err(err)) => Outcome::Failed(format!("invocation failed: {}", summary(&err))),
+                Ok(Ok(_)) => Outcome::Passed,
+            },
+            WastDirective::AssertReturn { exec, results, .. } => match self.execute(exec) {
+                Err(reason) => Outcome::Failed(reason),
+                Ok(Err(err)) => Outcome::Failed(format!(
+                    "expected a return, got an error: {}",
+                    summary(&err)
+                )),
+                Ok(Ok(values)) => outcome(check_results(&self.store, &values, &results)),
+            },
+            WastDirective::AssertTrap { exec, message, .. } => {
+                let result = self.execute(exec);
+                self.expect_trap(result, message)
+            }
+            WastDirective::AssertExhaustion { call, message, .. } => {
+                let result = self.invoke(&call);
+                self.expect_trap(result, message)
+            }
+            WastDirective::AssertInvalid {
+                mut module,
+                message,
+                ..
+            }
+            | WastDirective::AssertMalformed {
+                mut module,
+                message,
+                ..
+            } => self.expect_rejected(&mut module, message),
+            WastDirective::AssertUnlinkable {
+                mut module,
+                message,
+                ..
+            } => self.expect_unlinkable(&mut module, message),
+            WastDirective::AssertInvalidCustom { .. }
+            | WastDirective::AssertMalformedCustom { .. } => {
+                Outcome::Skipped("custom-section assertions are not supported".to_string())
+            }
+            WastDirective::AssertException { .. } => {
+                Outcome::Skipped("assert_exception is not supported by the runner".to_string())
+            }
+            WastDirective::AssertSuspension { .. } => {
+                Outcome::Skipped("assert_suspension is not supported by the runner".to_string())
+            }
+            WastDirective::Thread(_) | WastDirective::Wait { .. } => {
+                Outcome::Skipped("threads are not supported by the runner".to_string())
+            }
+        }
+    }
+
+    /// `(module ...)`: compiles and instantiates a module, which becomes the
+    /// current one (and is known by its `$name`, if it has one).
+    fn module(&mut self, module: &mut QuoteWat<'_>, line: usize) -> Outcome {
+        let name = module.name().map(|id| id.name().to_string());
+        let result = if is_component(module) {
+            Err(None)
+        } else {
+            self.compile_quote(module).map_err(Some).and_then(|m| {
+                self.linker
+                    .instantiate(&mut self.store, &m)
+                    .map_err(|err| Some(format!("instantiation failed: {}", summary(&err))))
+            })
+        };
+        let slot = match &result {
+            Ok(instance) => InstanceSlot::Ready(*instance),
+            Err(_) => InstanceSlot::Failed { line },
+        };
+        self.current = Some(slot);
+        if let Some(name) = name {
+            self.instances.insert(name, slot);
+        }
+        match result {
+            Ok(_) => Outcome::Passed,
+            Err(Some(reason)) => Outcome::Failed(reason),
+            Err(None) => Outcome::Skipped("components are not supported".to_string()),
+        }
+    }
+
+    /// `(module definition ...)`: compiles a module without instantiating it.
+    fn module_definition(&mut self, module: &mut QuoteWat<'_>, line: usize) -> Outcome {
+        if is_component(module) {
+            self.last_definition = Some(DefinitionSlot::Failed { line });
+            return Outcome::Skipped("components are not supported".to_string());
+        }
+        let name = module.name().map(|id| id.name().to_string());
+        let result = self.compile_quote(module);
+        let slot = match &result {
+            Ok(module) => DefinitionSlot::Ready(module.clone()),
+            Err(_) => DefinitionSlot::Failed { line },
+        };
+        if let Some(name) = name {
+            self.definitions.insert(name, slot.clone());
+        }
+        self.last_definition = Some(slot);
+        outcome(result.map(drop))
+    }
+
+    /// `(module instance $i $m)`: instantiates an earlier module definition.
+    fn module_instance(
+        &mut self,
+        instance: Option<Id<'_>>,
+        module: Option<Id<'_>>,
+        line: usize,
+    ) -> Outcome {
+        let definition = match module {
+            Some(id) => self.definitions.get(id.name()).cloned(),
+            None => self.last_definition.clone(),
+        };
+        let result = match definition {
+            None => Err(match module {
+                Some(id) => format!("unknown module definition `${}`", id.name()),
+                None => "no module definition precedes this directive".to_string(),
+            }),
+            Some(DefinitionSlot::Failed { line }) => {
+                Err(format!("the module definition at line {line} failed"))
+            }
+            Some(DefinitionSlot::Ready(module)) => self
+                .linker
+                .instantiate(&mut self.store, &module)
+                .map_err(|err| format!("instantiation failed: {}", summary(&err))),
+        };
+        let slot = match &result {
+            Ok(instance) => InstanceSlot::Ready(*instance),
+            Err(_) => InstanceSlot::Failed { line },
+        };
+        self.current = Some(slot);
+        if let Some(id) = instance {
+            self.instances.insert(id.name().to_string(), slot);
+        }
+        outcome(result.map(drop))
+    }
+
+    /// `(register "name" $m?)`: makes an instance's exports importable under
+    /// module name `name`.
+    fn register(&mut self, name: &str, module: Option<Id<'_>>) -> std::result::Result<(), String> {
+        let instance = self.instance(module)?;
+        self.linker
+            .instance(&mut self.store, name, instance)
+            .map(drop)
+            .map_err(|err| format!("register failed: {}", summary(&err)))
+    }
+
+    /// The instance a directive refers to: the named one, or the current one.
+    fn instance(&self, module: Option<Id<'_>>) -> std::result::Result<Instance, String> {
+        let slot = match module {
+            Some(id) => self
+                .instances
+                .get(id.name())
+                .copied()
+                .ok_or_else(|| format!("unknown module `${}`", id.name()))?,
+            None => self
+                .current
+                .ok_or_else(|| "no module has been instantiated yet".to_string())?,
+        };
+        match slot {
+            InstanceSlot::Ready(instance) => Ok(instance),
+            InstanceSlot::Failed { line } => Err(format!("the module at line {line} failed")),
+        }
+    }
+
+    /// Encodes a script module to binary and compiles it.
+    fn compile_quote(&self, module: &mut QuoteWat<'_>) -> std::result::Result<Module, String> {
+        let bytes = module
+            .encode()
+            .map_err(|err| format!("failed to encode module text: {}", err.message()))?;
+        self.compile(&bytes)
+    }
+
+    /// Compiles a binary module.
+    fn compile(&self, bytes: &[u8]) -> std::result::Result<Module, String> {
+        Module::from_binary(&self.engine, bytes)
+            .map_err(|err| format!("compilation failed: {}", summary(&err)))
+    }
+
+    /// `(invoke $m? "name" args...)`: calls an exported function.
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> ActionResult {
+        let instance = self.instance(invoke.module)?;
+        let func = instance
+            .get_func(&mut self.store, invoke.name)
+            .ok_or_else(|| format!("no exported function named `{}`", invoke.name))?;
+        let mut args = Vec::with_capacity(invoke.args.len());
+        for arg in &invoke.args {
+            args.push(arg_to_val(&mut self.store, arg)?);
+        }
+        let ty = func.ty(&self.store);
+        if ty.params().len() != args.len() {
+            return Err(format!(
+                "`{}` takes {} argument(s), the script passes {}",
+                invoke.name,
+                ty.params().len(),
+                args.len()
+            ));
+        }
+        let mut results: Vec<Val> = ty
+            .results()
+            .iter()
+            .map(|ty| Val::default_for(*ty))
+            .collect();
+        Ok(func
+            .call(&mut self.store, &args, &mut results)
+            .map(|()| results))
+    }
+
+    /// Runs the action of an `assert_return` or `assert_trap`: an invocation,
+    /// a global read, or the instantiation of a module (which returns nothing).
+    fn execute(&mut self, exec: WastExecute<'_>) -> ActionResult {
+        match exec {
+            WastExecute::Invoke(invoke) => self.invoke(&invoke),
+            WastExecute::Get { module, global, .. } => {
+                let instance = self.instance(module)?;
+                let global = instance
+                    .get_global(&mut self.store, global)
+                    .ok_or_else(|| format!("no exported global named `{global}`"))?;
+                Ok(Ok(vec![global.get(&mut self.store)]))
+            }
+            WastExecute::Wat(mut wat) => {
+                let module = self.compile_wat(&mut wat)?;
+                Ok(self
+                    .linker
+                    .instantiate(&mut self.store, &module)
+                    .map(|_| Vec::new()))
+            }
+        }
+    }
+
+    /// Encodes and compiles a module of an assertion.
+    fn compile_wat(&self, wat: &mut Wat<'_>) -> std::result::Result<Module, String> {
+        if matches!(wat, Wat::Component(_)) {
+            return Err("components are not supported".to_string());
+        }
+        let bytes = wat
+            .encode()
+            .map_err(|err| format!("failed to encode module text: {}", err.message()))?;
+        self.compile(&bytes)
+    }
+
+    /// Checks that an action trapped with a message containing `expected`.
+    fn expect_trap(&self, result: ActionResult, expected: &str) -> Outcome {
+        match result {
+            Err(reason) => Outcome::Failed(reason),
+            Ok(Ok(values)) => Outcome::Failed(format!(
+                "expected trap `{expected}`, but it returned [{}]",
+                values
+                    .iter()
+                    .map(|v| val_to_string(&self.store, v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Ok(Err(err)) => match find_trap(&err) {
+                Some(trap) if trap_message_matches(trap.message(), expected) => Outcome::Passed,
+                Some(trap) => Outcome::Failed(format!(
+                    "expected trap `{expected}`, got trap `{}`",
+                    trap.message()
+                )),
+                None => Outcome::Failed(format!(
+                    "expected trap `{expected}`, got a non-trap error: {}",
+                    summary(&err)
+                )),
+            },
+        }
+    }
+
+    /// `assert_invalid` / `assert_malformed`: the module must be rejected,
+    /// either by the text parser or by the engine. Rejection because a
+    /// feature is not implemented does not count: the module might be fine.
+    fn expect_rejected(&self, module: &mut QuoteWat<'_>, message: &str) -> Outcome {
+        if is_component(module) {
+            return Outcome::Skipped("components are not supported".to_string());
+        }
+        let bytes = match module.encode() {
+            Ok(bytes) => bytes,
+            Err(_) => return Outcome::Passed,
+        };
+        match Module::from_binary(&self.engine, &bytes) {
+            Ok(_) => Outcome::Failed(format!(
+                "module was accepted, expected rejection (`{message}`)"
+            )),
+            Err(err) if is_unsupported(&err) => Outcome::Failed(format!(
+                "module rejected only as unsupported, expected `{message}`: {}",
+                summary(&err)
+            )),
+            Err(_) => Outcome::Passed,
+        }
+    }
+
+    /// `assert_unlinkable`: the module must compile, then fail to instantiate
+    /// with a link error (not a trap) mentioning `expected`.
+    fn expect_unlinkable(&mut self, wat: &mut Wat<'_>, expected: &str) -> Outcome {
+        let module = match self.compile_wat(wat) {
+            Ok(module) => module,
+            Err(reason) => return Outcome::Failed(reason),
+        };
+        match self.linker.instantiate(&mut self.store, &module) {
+            Ok(_) => Outcome::Failed(format!(
+                "module instantiated, expected link error `{expected}`"
+            )),
+            Err(err) => {
+                if let Some(trap) = find_trap(&err) {
+                    Outcome::Failed(format!(
+                        "expected link error `{expected}`, got trap `{}`",
+                        trap.message()
+                    ))
+                } else if format!("{err:#}").contains(expected) {
+                    Outcome::Passed
+                } else {
+                    Outcome::Failed(format!(
+                        "expected link error `{expected}`, got: {}",
+                        summary(&err)
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Turns a check into an outcome.
+fn outcome(result: std::result::Result<(), String>) -> Outcome {
+    match result {
+        Ok(()) => Outcome::Passed,
+        Err(reason) => Outcome::Failed(reason),
+    }
+}
+
+/// Whether a script module is a component rather than a core module.
+fn is_component(module: &QuoteWat<'_>) -> bool {
+    matches!(
+        module,
+        QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)
+    )
+}
+
+/// The trap somewhere in an error's chain, if any.
+pub(crate) fn find_trap(err: &Error) -> Option<Trap> {
+    if let Some(trap) = err.downcast_ref::<Trap>() {
+        return Some(*trap);
+    }
+    err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
+}
+
+/// Whether a trap message satisfies the message a script expects. The spec
+/// interpreter accepts any message starting with the expected text; it also
+/// puts the element index in some messages (`uninitialized element 2`),
+/// which the runtime does not, so a trailing number is ignored.
+fn trap_message_matches(actual: &str, expected: &str) -> bool {
+    if actual.contains(expected) {
+        return true;
+    }
+    match expected
+        .strip_prefix(actual)
+        .and_then(|rest| rest.strip_prefix(' '))
+    {
+        Some(index) => !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit()),
+        None => false,
+    }
+}
+
+/// Whether the engine rejected a module because it uses something not
+/// implemented yet ("... is not supported yet", "unsupported instruction ...
+/// (its proposal is not implemented yet)", "unsupported constant expression
+/// operator ..."). With every proposal enabled, the validator itself never
+/// words an error like this.
+fn is_unsupported(err: &Error) -> bool {
+    let text = format!("{err:#}");
+    ["not supported yet", "not implemented yet", "unsupported"]
+        .iter()
+        .any(|marker| text.contains(marker))
+}
+
+/// A one-line description of an error for failure reasons: the trap message
+/// for traps (without the backtrace), otherwise the error chain.
+fn summary(err: &Error) -> String {
+    if let Some(trap) = find_trap(err) {
+        return format!("trap `{}`", trap.message());
+    }
+    let text = format!("{err:#}");
+    let mut line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.len() > MAX_REASON_LEN {
+        let mut end = MAX_REASON_LEN;
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        line.truncate(end);
+        line.push_str("...");
+    }
+    line
+}
+
+/// The 1-based line of a span.
+fn line_of(text: &str, span: Span) -> usize {
+    span.linecol_in(text).0 + 1
+}
+
+/// The keyword of a directive, for reports.
+fn directive_kind(directive: &WastDirective<'_>) -> &'static str {
+    match directive {
+        WastDirective::Module(_) => "module",
+        WastDirective::ModuleDefinition(_) => "module definition",
+        WastDirective::ModuleInstance { .. } => "module instance",
+        WastDirective::AssertMalformed { .. } => "assert_malformed",
+        WastDirective::AssertInvalid { .. } => "assert_invalid",
+        WastDirective::AssertInvalidCustom { .. } => "assert_invalid_custom",
+        WastDirective::AssertMalformedCustom { .. } => "assert_malformed_custom",
+        WastDirective::Register { .. } => "register",
+        WastDirective::Invoke(_) => "invoke",
+        WastDirective::AssertTrap { .. } => "assert_trap",
+        WastDirective::AssertReturn { .. } => "assert_return",
+        WastDirective::AssertExhaustion { .. } => "assert_exhaustion",
+        WastDirective::AssertUnlinkable { .. } => "assert_unlinkable",
+        WastDirective::AssertException { .. } => "assert_exception",
+        WastDirective::AssertSuspension { .. } => "assert_suspension",
+        WastDirective::Thread(_) => "thread",
+        WastDirective::Wait { .. } => "wait",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trap_message_matches;
+
+    #[test]
+    fn trap_messages() {
+        assert!(trap_message_matches(
+            "integer divide by zero",
+            "integer divide by zero"
+        ));
+        assert!(trap_message_matches(
+            "integer divide by zero",
+            "integer divide"
+        ));
+        assert!(trap_message_matches(
+            "uninitialized element",
+            "uninitialized element 2"
+        ));
+        assert!(!trap_message_matches(
+            "uninitialized element",
+            "uninitialized element2"
+        ));
+        assert!(!trap_message_matches(
+            "uninitialized element",
+            "uninitialized element x"
+        ));
+        assert!(!trap_message_matches("unreachable", "integer overflow"));
+    }
+}

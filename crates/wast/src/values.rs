@@ -1,0 +1,375 @@
+//! Conversions between `.wast` value syntax and [`wasmfx::Val`]: turning
+//! `(invoke ...)` arguments into values, checking results against the
+//! expected patterns of `assert_return` (NaN patterns, reference patterns,
+//! `either`), and printing values and patterns for failure reports.
+
+use wasmfx::{ExternRef, Store, Val};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
+use wast::token::{F32, F64};
+use wast::{WastArg, WastRet};
+
+/// Turns one `(invoke ...)` argument into a value, allocating host
+/// references (`ref.extern N`) in `store`.
+pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val, String> {
+    let core = match arg {
+        WastArg::Core(core) => core,
+        _ => return Err("component-model argument values are not supported".to_string()),
+    };
+    Ok(match core {
+        WastArgCore::I32(x) => Val::I32(*x),
+        WastArgCore::I64(x) => Val::I64(*x),
+        WastArgCore::F32(x) => Val::F32(x.bits),
+        WastArgCore::F64(x) => Val::F64(x.bits),
+        WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes())),
+        WastArgCore::RefNull(heap) => match null_kind(heap)? {
+            NullKind::Func => Val::FuncRef(None),
+            NullKind::Extern => Val::ExternRef(None),
+        },
+        WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
+        WastArgCore::RefHost(_) => {
+            return Err("`ref.host` argument values are not supported".to_string())
+        }
+    })
+}
+
+/// The two families of null references the runtime can represent.
+enum NullKind {
+    Func,
+    Extern,
+}
+
+/// Which null a `ref.null <heaptype>` denotes.
+fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, String> {
+    match heap {
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
+        } => Ok(NullKind::Func),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
+        } => Ok(NullKind::Extern),
+        // In the scripts run here concrete heap types name function types.
+        HeapType::Concrete(_) => Ok(NullKind::Func),
+        other => Err(format!(
+            "null references of heap type {} are not supported",
+            heap_type_name(other)
+        )),
+    }
+}
+
+/// A short text form of a heap type, for messages.
+fn heap_type_name(heap: &HeapType<'_>) -> String {
+    match heap {
+        HeapType::Abstract { shared, ty } => {
+            let name = match ty {
+                AbstractHeapType::Func => "func",
+                AbstractHeapType::Extern => "extern",
+                AbstractHeapType::Exn => "exn",
+                AbstractHeapType::Cont => "cont",
+                AbstractHeapType::Any => "any",
+                AbstractHeapType::Eq => "eq",
+                AbstractHeapType::Struct => "struct",
+                AbstractHeapType::Array => "array",
+                AbstractHeapType::I31 => "i31",
+                AbstractHeapType::NoFunc => "nofunc",
+                AbstractHeapType::NoExtern => "noextern",
+                AbstractHeapType::None => "none",
+                AbstractHeapType::NoExn => "noexn",
+                AbstractHeapType::NoCont => "nocont",
+            };
+            if *shared {
+                format!("(shared {name})")
+            } else {
+                name.to_string()
+            }
+        }
+        HeapType::Concrete(index) | HeapType::Exact(index) => format!("{index:?}"),
+    }
+}
+
+/// Checks the values a call produced against the expected patterns of an
+/// `assert_return`, returning a description of the first mismatch.
+pub(crate) fn check_results(
+    store: &Store<()>,
+    actual: &[Val],
+    expected: &[WastRet<'_>],
+) -> Result<(), String> {
+    if actual.len() != expected.len() {
+        return Err(format!(
+            "expected {} result(s) [{}], got {} [{}]",
+            expected.len(),
+            expected
+                .iter()
+                .map(ret_to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
+            actual.len(),
+            actual
+                .iter()
+                .map(|v| val_to_string(store, v))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    for (i, (val, pattern)) in actual.iter().zip(expected).enumerate() {
+        let core = match pattern {
+            WastRet::Core(core) => core,
+            _ => return Err("component-model result patterns are not supported".to_string()),
+        };
+        if !matches_pattern(store, val, core)? {
+            return Err(format!(
+                "result {i}: expected {}, got {}",
+                ret_core_to_string(core),
+                val_to_string(store, val)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `val` matches `pattern`; an error for patterns the runner cannot
+/// check (GC and host references).
+fn matches_pattern(
+    store: &Store<()>,
+    val: &Val,
+    pattern: &WastRetCore<'_>,
+) -> Result<bool, String> {
+    Ok(match (pattern, val) {
+        (WastRetCore::I32(e), Val::I32(a)) => e == a,
+        (WastRetCore::I64(e), Val::I64(a)) => e == a,
+        (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
+        (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
+        (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
+        (WastRetCore::RefNull(heap), Val::FuncRef(r)) => {
+            r.is_none()
+                && match heap {
+                    None => true,
+                    Some(h) => matches!(null_kind(h)?, NullKind::Func),
+                }
+        }
+        (WastRetCore::RefNull(heap), Val::ExternRef(r)) => {
+            r.is_none()
+                && match heap {
+                    None => true,
+                    Some(h) => matches!(null_kind(h)?, NullKind::Extern),
+                }
+        }
+        (WastRetCore::RefExtern(expected), Val::ExternRef(r)) => match (expected, r) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(n), Some(r)) => r.data(store).downcast_ref::<u32>() == Some(n),
+        },
+        // The script names a function by index; the runner cannot tell which
+        // function a reference points to, so any non-null one matches.
+        (WastRetCore::RefFunc(_), Val::FuncRef(r)) => r.is_some(),
+        (WastRetCore::Either(cases), _) => {
+            for case in cases {
+                if matches_pattern(store, val, case)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        (
+            WastRetCore::RefHost(_)
+            | WastRetCore::RefAny
+            | WastRetCore::RefEq
+            | WastRetCore::RefArray
+            | WastRetCore::RefStruct
+            | WastRetCore::RefI31
+            | WastRetCore::RefI31Shared,
+            _,
+        ) => {
+            return Err(format!(
+                "the runner cannot check result pattern {}",
+                ret_core_to_string(pattern)
+            ))
+        }
+        _ => false,
+    })
+}
+
+/// Matches an `f32` result against a value or NaN pattern. Exact values are
+/// compared bit for bit, so `-0` differs from `0` and NaN payloads matter.
+fn f32_matches(pattern: &NanPattern<F32>, bits: u32) -> bool {
+    match pattern {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff == 0x7fc0_0000,
+        NanPattern::ArithmeticNan => bits & 0x7fc0_0000 == 0x7fc0_0000,
+        NanPattern::Value(v) => v.bits == bits,
+    }
+}
+
+/// Matches an `f64` result against a value or NaN pattern (see [`f32_matches`]).
+fn f64_matches(pattern: &NanPattern<F64>, bits: u64) -> bool {
+    match pattern {
+        NanPattern::CanonicalNan => bits & 0x7fff_ffff_ffff_ffff == 0x7ff8_0000_0000_0000,
+        NanPattern::ArithmeticNan => bits & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
+        NanPattern::Value(v) => v.bits == bits,
+    }
+}
+
+/// Matches a `v128` result lane by lane.
+fn v128_matches(pattern: &V128Pattern, actual: u128) -> bool {
+    let bytes = actual.to_le_bytes();
+    match pattern {
+        V128Pattern::I8x16(lanes) => lanes.iter().zip(bytes).all(|(e, a)| *e as u8 == a),
+        V128Pattern::I16x8(lanes) => lanes
+            .iter()
+            .zip(bytes.chunks_exact(2))
+            .all(|(e, a)| e.to_le_bytes() == a),
+        V128Pattern::I32x4(lanes) => lanes
+            .iter()
+            .zip(bytes.chunks_exact(4))
+            .all(|(e, a)| e.to_le_bytes() == a),
+        V128Pattern::I64x2(lanes) => lanes
+            .iter()
+            .zip(bytes.chunks_exact(8))
+            .all(|(e, a)| e.to_le_bytes() == a),
+        V128Pattern::F32x4(lanes) => lanes.iter().zip(bytes.chunks_exact(4)).all(|(e, a)| {
+            let mut lane = [0; 4];
+            lane.copy_from_slice(a);
+            f32_matches(e, u32::from_le_bytes(lane))
+        }),
+        V128Pattern::F64x2(lanes) => lanes.iter().zip(bytes.chunks_exact(8)).all(|(e, a)| {
+            let mut lane = [0; 8];
+            lane.copy_from_slice(a);
+            f64_matches(e, u64::from_le_bytes(lane))
+        }),
+    }
+}
+
+/// Formats a value for failure messages, e.g. `i32:7` or `f32:1.5 (0x3fc00000)`.
+pub(crate) fn val_to_string(store: &Store<()>, val: &Val) -> String {
+    match val {
+        Val::I32(x) => format!("i32:{x}"),
+        Val::I64(x) => format!("i64:{x}"),
+        Val::F32(bits) => format!("f32:{} ({bits:#010x})", f32::from_bits(*bits)),
+        Val::F64(bits) => format!("f64:{} ({bits:#018x})", f64::from_bits(*bits)),
+        Val::V128(x) => format!("v128:{x:#034x}"),
+        Val::FuncRef(None) => "ref.null func".to_string(),
+        Val::FuncRef(Some(_)) => "ref.func".to_string(),
+        Val::ExternRef(None) => "ref.null extern".to_string(),
+        Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<u32>() {
+            Some(n) => format!("ref.extern {n}"),
+            None => "ref.extern <host value>".to_string(),
+        },
+    }
+}
+
+/// Formats an expected result pattern for failure messages.
+fn ret_to_string(ret: &WastRet<'_>) -> String {
+    match ret {
+        WastRet::Core(core) => ret_core_to_string(core),
+        _ => "<component value>".to_string(),
+    }
+}
+
+/// Formats a core result pattern in (roughly) its script syntax.
+fn ret_core_to_string(ret: &WastRetCore<'_>) -> String {
+    fn f32_pattern(p: &NanPattern<F32>) -> String {
+        match p {
+            NanPattern::CanonicalNan => "nan:canonical".to_string(),
+            NanPattern::ArithmeticNan => "nan:arithmetic".to_string(),
+            NanPattern::Value(v) => format!("{} ({:#010x})", f32::from_bits(v.bits), v.bits),
+        }
+    }
+    fn f64_pattern(p: &NanPattern<F64>) -> String {
+        match p {
+            NanPattern::CanonicalNan => "nan:canonical".to_string(),
+            NanPattern::ArithmeticNan => "nan:arithmetic".to_string(),
+            NanPattern::Value(v) => format!("{} ({:#018x})", f64::from_bits(v.bits), v.bits),
+        }
+    }
+    match ret {
+        WastRetCore::I32(x) => format!("i32:{x}"),
+        WastRetCore::I64(x) => format!("i64:{x}"),
+        WastRetCore::F32(p) => format!("f32:{}", f32_pattern(p)),
+        WastRetCore::F64(p) => format!("f64:{}", f64_pattern(p)),
+        WastRetCore::V128(p) => match p {
+            V128Pattern::I8x16(l) => format!("v128 i8x16 {l:?}"),
+            V128Pattern::I16x8(l) => format!("v128 i16x8 {l:?}"),
+            V128Pattern::I32x4(l) => format!("v128 i32x4 {l:?}"),
+            V128Pattern::I64x2(l) => format!("v128 i64x2 {l:?}"),
+            V128Pattern::F32x4(l) => format!(
+                "v128 f32x4 [{}]",
+                l.iter().map(f32_pattern).collect::<Vec<_>>().join(", ")
+            ),
+            V128Pattern::F64x2(l) => format!(
+                "v128 f64x2 [{}]",
+                l.iter().map(f64_pattern).collect::<Vec<_>>().join(", ")
+            ),
+        },
+        WastRetCore::RefNull(None) => "ref.null".to_string(),
+        WastRetCore::RefNull(Some(h)) => format!("ref.null {}", heap_type_name(h)),
+        WastRetCore::RefExtern(None) => "ref.extern".to_string(),
+        WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
+        WastRetCore::RefHost(n) => format!("ref.host {n}"),
+        WastRetCore::RefFunc(None) => "ref.func".to_string(),
+        WastRetCore::RefFunc(Some(i)) => format!("ref.func {i:?}"),
+        WastRetCore::RefAny => "ref.any".to_string(),
+        WastRetCore::RefEq => "ref.eq".to_string(),
+        WastRetCore::RefArray => "ref.array".to_string(),
+        WastRetCore::RefStruct => "ref.struct".to_string(),
+        WastRetCore::RefI31 => "ref.i31".to_string(),
+        WastRetCore::RefI31Shared => "ref.i31_shared".to_string(),
+        WastRetCore::Either(cases) => format!(
+            "either({})",
+            cases
+                .iter()
+                .map(ret_core_to_string)
+                .collect::<Vec<_>>()
+                .join(" | ")
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_patterns() {
+        assert!(f32_matches(&NanPattern::CanonicalNan, 0x7fc0_0000));
+        assert!(f32_matches(&NanPattern::CanonicalNan, 0xffc0_0000));
+        assert!(!f32_matches(&NanPattern::CanonicalNan, 0x7fc0_0001));
+        assert!(f32_matches(&NanPattern::ArithmeticNan, 0x7fc0_0001));
+        assert!(!f32_matches(&NanPattern::ArithmeticNan, 0x7f80_0001));
+        assert!(!f32_matches(&NanPattern::ArithmeticNan, 0x3f80_0000));
+        assert!(f64_matches(
+            &NanPattern::CanonicalNan,
+            0xfff8_0000_0000_0000
+        ));
+        assert!(!f64_matches(
+            &NanPattern::CanonicalNan,
+            0x7ff8_0000_0000_0001
+        ));
+        assert!(f64_matches(
+            &NanPattern::ArithmeticNan,
+            0x7ff8_0000_0000_0001
+        ));
+        assert!(!f64_matches(
+            &NanPattern::ArithmeticNan,
+            0x7ff0_0000_0000_0001
+        ));
+        assert!(f32_matches(
+            &NanPattern::Value(F32 { bits: 0x8000_0000 }),
+            0x8000_0000
+        ));
+        assert!(!f32_matches(
+            &NanPattern::Value(F32 { bits: 0 }),
+            0x8000_0000
+        ));
+    }
+
+    #[test]
+    fn v128_lanes() {
+        let v = u128::from_le_bytes([1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        assert!(v128_matches(&V128Pattern::I32x4([1, 2, 3, -1]), v));
+        assert!(!v128_matches(&V128Pattern::I32x4([1, 2, 3, 4]), v));
+        assert!(v128_matches(
+            &V128Pattern::I64x2([0x2_0000_0001, -0x1_0000_0000 + 3]),
+            v
+        ));
+    }
+}

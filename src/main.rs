@@ -1,0 +1,62 @@
+//! The `wasmfx` command-line tool: `wasmfx run` executes a WebAssembly module,
+//! `wasmfx wast` runs `.wast` spec scripts. Each subcommand lives in its own
+//! module; this file parses the command line and turns errors into exit codes.
+
+mod run;
+mod wast;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// A WebAssembly runtime with typed continuations, built on Cranelift.
+#[derive(Parser)]
+#[command(name = "wasmfx", version, about, propagate_version = true)]
+struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Subcommand)]
+enum Command {
+    /// Run a WebAssembly module (`.wasm` binary or `.wat` text).
+    Run(run::RunCommand),
+    /// Run `.wast` spec scripts and report passed, failed and skipped directives.
+    Wast(wast::WastCommand),
+}
+
+/// Exit code for a WebAssembly trap, as wasmtime uses on unix (the code of
+/// an abort).
+const EXIT_TRAP: u8 = 134;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run(cmd) => match cmd.execute() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => report_error(&err),
+        },
+        Command::Wast(cmd) => match cmd.execute() {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(err) => report_error(&err),
+        },
+    }
+}
+
+/// Prints an error with its whole chain (and wasm backtrace, for traps) and
+/// picks the exit code: [`EXIT_TRAP`] for traps, 1 otherwise.
+fn report_error(err: &anyhow::Error) -> ExitCode {
+    eprintln!("Error: {err:?}");
+    let trapped = err.downcast_ref::<wasmfx::Trap>().is_some()
+        || err
+            .chain()
+            .any(|e| e.downcast_ref::<wasmfx::Trap>().is_some());
+    if trapped {
+        ExitCode::from(EXIT_TRAP)
+    } else {
+        ExitCode::FAILURE
+    }
+}

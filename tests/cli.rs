@@ -1,0 +1,219 @@
+//! End-to-end tests of the `wasmfx` binary: running the examples, traps,
+//! bad input (missing files, bad arguments and options) and `--help`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Runs the built `wasmfx` binary with `args` from the package root.
+fn wasmfx(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_wasmfx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("failed to start the wasmfx binary")
+}
+
+/// Writes `contents` to a scratch file named `name` and returns its path.
+fn scratch_file(name: &str, contents: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, contents).expect("failed to write a scratch file");
+    path
+}
+
+/// Standard output as text.
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Standard error as text.
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn fib_example() {
+    let output = wasmfx(&["run", "--invoke", "fib", "examples/fib.wat", "30"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "832040\n");
+}
+
+#[test]
+fn start_is_the_default() {
+    let output = wasmfx(&["run", "examples/hello.wat"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "385\n");
+}
+
+#[test]
+fn arguments_follow_parameter_types() {
+    let path = scratch_file(
+        "cli-args.wat",
+        r#"(module
+             (func (export "mix") (param i32 i64 f32 f64) (result i32 i64 f32 f64)
+               local.get 0 local.get 1 local.get 2 local.get 3))"#,
+    );
+    let path = path.to_str().unwrap();
+    let output = wasmfx(&[
+        "run",
+        "--invoke",
+        "mix",
+        path,
+        "-3",
+        "9000000000",
+        "1.5",
+        "-0.25",
+    ]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "-3\n9000000000\n1.5\n-0.25\n");
+
+    let output = wasmfx(&["run", "--invoke", "mix", path, "x", "1", "1", "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("is not an i32"),
+        "stderr: {}",
+        stderr(&output)
+    );
+
+    let output = wasmfx(&["run", "--invoke", "mix", path, "1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("takes 4 argument(s)"),
+        "stderr: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn trap_exits_with_134() {
+    let path = scratch_file(
+        "cli-trap.wat",
+        r#"(module
+             (func (export "div") (param i32) (result i32)
+               (i32.div_u (i32.const 1) (local.get 0))))"#,
+    );
+    let output = wasmfx(&["run", "--invoke", "div", path.to_str().unwrap(), "0"]);
+    assert_eq!(
+        output.status.code(),
+        Some(134),
+        "stderr: {}",
+        stderr(&output)
+    );
+    let err = stderr(&output);
+    assert!(err.starts_with("Error:"), "stderr: {err}");
+    assert!(err.contains("integer divide by zero"), "stderr: {err}");
+}
+
+#[test]
+fn missing_file_is_a_clean_error() {
+    let output = wasmfx(&["run", "does/not/exist.wasm"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.starts_with("Error:"), "stderr: {err}");
+    assert!(err.contains("failed to read"), "stderr: {err}");
+}
+
+#[test]
+fn missing_start_asks_for_invoke() {
+    let output = wasmfx(&["run", "examples/fib.wat"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("--invoke"),
+        "stderr: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn imports_are_a_clean_error() {
+    let path = scratch_file(
+        "cli-import.wat",
+        r#"(module (import "env" "f" (func)) (func (export "_start")))"#,
+    );
+    let output = wasmfx(&["run", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("env::f"),
+        "stderr: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn invalid_module_is_a_clean_error() {
+    let path = scratch_file("cli-invalid.wat", "(module (func (result i32)))");
+    let output = wasmfx(&["run", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("failed to compile"),
+        "stderr: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn wasm_options() {
+    let output = wasmfx(&[
+        "run",
+        "-W",
+        "simd=y,tail-call",
+        "-W",
+        "max-wasm-stack=1048576",
+        "--invoke",
+        "fib",
+        "examples/fib.wat",
+        "10",
+    ]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "55\n");
+
+    let output = wasmfx(&["run", "-W", "no-such-thing", "examples/fib.wat"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("unknown `-W` option"),
+        "stderr: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn wast_reports_results() {
+    let path = scratch_file(
+        "cli-script.wast",
+        r#"(module (func (export "one") (result i32) (i32.const 1)))
+           (assert_return (invoke "one") (i32.const 1))
+           (assert_return (invoke "one") (i32.const 2))
+           (assert_suspension (invoke "one") "unhandled")"#,
+    );
+    let output = wasmfx(&["wast", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    let out = stdout(&output);
+    assert!(
+        out.contains("2 passed, 1 failed, 1 skipped"),
+        "stdout: {out}"
+    );
+    assert!(out.contains(":3: assert_return failed"), "stdout: {out}");
+
+    let passing = scratch_file(
+        "cli-passing.wast",
+        r#"(module (func (export "one") (result i32) (i32.const 1)))
+           (assert_return (invoke "one") (i32.const 1))"#,
+    );
+    let output = wasmfx(&["wast", passing.to_str().unwrap()]);
+    assert!(output.status.success(), "stdout: {}", stdout(&output));
+}
+
+#[test]
+fn help() {
+    let output = wasmfx(&["--help"]);
+    assert!(output.status.success());
+    let out = stdout(&output);
+    assert!(out.contains("run") && out.contains("wast"), "stdout: {out}");
+
+    let output = wasmfx(&["run", "--help"]);
+    assert!(output.status.success());
+    assert!(stdout(&output).contains("--invoke"));
+
+    let output = wasmfx(&["wast", "--help"]);
+    assert!(output.status.success());
+    assert!(stdout(&output).contains("FILE"));
+}

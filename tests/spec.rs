@@ -1,0 +1,611 @@
+//! The spec conformance test: runs the official `.wast` scripts from
+//! `../shared/spec-tests` (every top-level `spec/*.wast` plus
+//! `spec/bulk-memory/*.wast`) on two threads and compares the failing
+//! directives with `tests/spec-expectations.txt`.
+//!
+//! The test fails on any failure not listed there, on any listed failure that
+//! now passes, and on any panic. `WASMFX_BLESS=1 cargo test --test spec`
+//! rewrites the list from the current failures instead. Arguments that do not
+//! start with `-` select scripts whose path contains them.
+//!
+//! Environment: `WASMFX_SPEC_THREADS=N` runs N workers instead of 2;
+//! `WASMFX_SPEC_VERBOSE=1` names each script as it starts (to find one that
+//! crashes the process).
+//!
+//! This is a `harness = false` test so that its summary is always printed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use wasmfx_wast::{ScriptResults, WastContext};
+
+/// Worker threads running scripts, unless `WASMFX_SPEC_THREADS` says otherwise.
+const THREADS: usize = 2;
+/// Stack size of each worker: deep expressions in the scripts make the
+/// parser recurse, and wasm code runs on this stack.
+const STACK_SIZE: usize = 16 << 20;
+/// Scripts with more failing directives than this are blessed as `path:*`.
+const WILDCARD_THRESHOLD: usize = 20;
+/// Failure reasons are cut to about this many characters when blessed.
+const REASON_LEN: usize = 100;
+/// The expectations file, relative to the package root.
+const EXPECTATIONS: &str = "tests/spec-expectations.txt";
+
+/// Top-level script name prefixes that belong to proposals beyond this
+/// milestone (SIMD, GC, exceptions, function references, tail calls).
+const UNCOVERED_PREFIXES: &[&str] = &[
+    "simd_",
+    "relaxed",
+    "array",
+    "struct",
+    "br_on_cast",
+    "any",
+    "ref_cast",
+    "ref_test",
+    "type-subtyping",
+    "throw",
+    "try_table",
+    "return_call",
+];
+
+/// Top-level scripts that belong to proposals beyond this milestone.
+const UNCOVERED_SCRIPTS: &[&str] = &[
+    // GC
+    "i31",
+    "extern",
+    "ref_eq",
+    "type-rec",
+    "type-canon",
+    "type-equivalence",
+    // exceptions
+    "tag",
+    // function references
+    "ref",
+    "call_ref",
+    "br_on_null",
+    "br_on_non_null",
+    "ref_as_non_null",
+    "local_init",
+];
+
+/// Whether a script (path relative to the suite root) belongs to the
+/// features this milestone covers: MVP, multi-value, sign extension,
+/// non-trapping conversions, bulk memory and reference types.
+fn is_covered(script: &str) -> bool {
+    let Some(rest) = script.strip_prefix("spec/") else {
+        return false;
+    };
+    if rest.starts_with("bulk-memory/") {
+        return true;
+    }
+    if rest.contains('/') {
+        // simd/, relaxed-simd/, gc/, exceptions/, memory64/, multi-memory/
+        return false;
+    }
+    let stem = rest.strip_suffix(".wast").unwrap_or(rest);
+    !UNCOVERED_PREFIXES.iter().any(|p| stem.starts_with(p)) && !UNCOVERED_SCRIPTS.contains(&stem)
+}
+
+/// What running one script produced.
+struct ScriptRun {
+    /// Path relative to the suite root, e.g. `spec/i32.wast`.
+    name: String,
+    /// The directive outcomes, or why the script could not run at all.
+    results: Result<ScriptResults, String>,
+}
+
+impl ScriptRun {
+    /// The failing directives as line -> reason.
+    fn failures(&self) -> BTreeMap<usize, String> {
+        match &self.results {
+            Ok(results) => results
+                .failures()
+                .map(|(line, reason)| (line, reason.to_string()))
+                .collect(),
+            Err(reason) => BTreeMap::from([(0, reason.clone())]),
+        }
+    }
+}
+
+/// The checked-in list of expected failures.
+#[derive(Default)]
+struct Expectations {
+    /// `path:LINE` entries with their reasons.
+    directives: BTreeMap<(String, usize), String>,
+    /// `path:*` entries with their reasons.
+    scripts: BTreeMap<String, String>,
+}
+
+impl Expectations {
+    /// Parses the expectations file format (see the module docs).
+    fn parse(text: &str) -> Result<Expectations, String> {
+        let mut expectations = Expectations::default();
+        for (index, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (entry, reason) = match line.split_once('#') {
+                Some((entry, reason)) => (entry.trim(), reason.trim()),
+                None => (line, ""),
+            };
+            let bad = || format!("{EXPECTATIONS}:{}: malformed entry `{raw}`", index + 1);
+            let (path, location) = entry.rsplit_once(':').ok_or_else(bad)?;
+            if location == "*" {
+                expectations
+                    .scripts
+                    .insert(path.to_string(), reason.to_string());
+            } else {
+                let number = location.parse::<usize>().map_err(|_| bad())?;
+                expectations
+                    .directives
+                    .insert((path.to_string(), number), reason.to_string());
+            }
+        }
+        Ok(expectations)
+    }
+
+    /// Whether any entry mentions `script`.
+    fn mentions(&self, script: &str) -> bool {
+        self.scripts.contains_key(script) || self.directives.keys().any(|(s, _)| s == script)
+    }
+}
+
+/// Command-line options: script filters (`cargo test --test spec -- i32`).
+struct Options {
+    /// Substrings selecting scripts; empty selects all.
+    filters: Vec<String>,
+    /// Substrings excluding scripts (`--skip NAME`).
+    skips: Vec<String>,
+}
+
+impl Options {
+    /// Reads the arguments, ignoring libtest flags such as `--nocapture`.
+    fn from_args() -> Options {
+        let mut options = Options {
+            filters: Vec::new(),
+            skips: Vec::new(),
+        };
+        let mut args = std::env::args().skip(1);
+        while let Some(arg) = args.next() {
+            if arg == "--skip" {
+                options.skips.extend(args.next());
+            } else if !arg.starts_with('-') {
+                options.filters.push(arg);
+            }
+        }
+        options
+    }
+
+    /// Whether `script` is selected.
+    fn selects(&self, script: &str) -> bool {
+        (self.filters.is_empty() || self.filters.iter().any(|f| script.contains(f.as_str())))
+            && !self.skips.iter().any(|s| script.contains(s.as_str()))
+    }
+
+    /// Whether every script is selected.
+    fn selects_all(&self) -> bool {
+        self.filters.is_empty() && self.skips.is_empty()
+    }
+}
+
+fn main() -> ExitCode {
+    let options = Options::from_args();
+    if std::env::args().any(|a| a == "--list") {
+        // `cargo test -- --list`: this binary is a single test.
+        println!("spec: test");
+        return ExitCode::SUCCESS;
+    }
+    let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let suite = package.join("../shared/spec-tests");
+    let scripts = match find_scripts(&suite) {
+        Ok(scripts) => scripts,
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let selected: Vec<String> = scripts.into_iter().filter(|s| options.selects(s)).collect();
+    if selected.is_empty() {
+        println!("spec: no script matches the filters");
+        return ExitCode::SUCCESS;
+    }
+
+    let runs = run_scripts(&suite, &selected);
+    print_summary(&runs);
+
+    let expectations_path = package.join(EXPECTATIONS);
+    let bless = std::env::var("WASMFX_BLESS").is_ok_and(|v| v == "1");
+    let existing = match std::fs::read_to_string(&expectations_path) {
+        Ok(text) => text,
+        Err(_) if bless => String::new(),
+        Err(err) => {
+            eprintln!(
+                "error: cannot read {}: {err}\n(run `WASMFX_BLESS=1 cargo test --test spec` to create it)",
+                expectations_path.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    let expectations = match Expectations::parse(&existing) {
+        Ok(expectations) => expectations,
+        Err(err) if bless => {
+            eprintln!("warning: replacing unreadable expectations: {err}");
+            Expectations::default()
+        }
+        Err(err) => {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let panicked: Vec<&ScriptRun> = runs
+        .iter()
+        .filter(|r| matches!(&r.results, Err(reason) if reason.starts_with("panicked")))
+        .collect();
+    for run in &panicked {
+        eprintln!("error: {}: {}", run.name, run.failures()[&0]);
+    }
+
+    if bless {
+        let text = bless_text(&runs, &expectations, &options);
+        if let Err(err) = std::fs::write(&expectations_path, text) {
+            eprintln!("error: cannot write {}: {err}", expectations_path.display());
+            return ExitCode::FAILURE;
+        }
+        println!("spec: wrote {}", expectations_path.display());
+        return if panicked.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
+
+    let problems = compare(&runs, &expectations, &options);
+    if problems.is_empty() && panicked.is_empty() {
+        println!("spec: all failures are expected");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("\n{} difference(s) from {EXPECTATIONS}:", problems.len());
+        for problem in &problems {
+            eprintln!("  {problem}");
+        }
+        eprintln!(
+            "\nFix the regressions, or run `WASMFX_BLESS=1 cargo test --test spec` to accept the \
+             current results."
+        );
+        ExitCode::FAILURE
+    }
+}
+
+/// Every script to run, as paths relative to `suite`, in a stable order.
+fn find_scripts(suite: &Path) -> Result<Vec<String>, String> {
+    if !suite.is_dir() {
+        return Err(format!(
+            "the spec test suite is missing: expected it at {} (a `shared/spec-tests` folder \
+             beside the checkout)",
+            suite.display()
+        ));
+    }
+    let mut scripts = Vec::new();
+    for folder in ["spec", "spec/bulk-memory"] {
+        let dir = suite.join(folder);
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".wast") && entry.path().is_file() {
+                names.push(format!("{folder}/{name}"));
+            }
+        }
+        names.sort();
+        scripts.extend(names);
+    }
+    if scripts.is_empty() {
+        return Err(format!("no .wast scripts found under {}", suite.display()));
+    }
+    Ok(scripts)
+}
+
+/// Runs the scripts on [`THREADS`] workers (or `WASMFX_SPEC_THREADS`), each taking the next script from
+/// a shared index. A panicking script is recorded as such; the worker that
+/// panicked stops and the other ones carry on.
+fn run_scripts(suite: &Path, scripts: &[String]) -> Vec<ScriptRun> {
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<ScriptRun>>> =
+        Mutex::new((0..scripts.len()).map(|_| None).collect());
+    // Which script each worker is running, to name the one that panicked.
+    let threads = std::env::var("WASMFX_SPEC_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(THREADS);
+    let in_flight: Mutex<Vec<Option<usize>>> = Mutex::new(vec![None; threads]);
+    let verbose = std::env::var("WASMFX_SPEC_VERBOSE").is_ok_and(|v| v == "1");
+
+    std::thread::scope(|scope| {
+        let mut handles = Vec::new();
+        for worker in 0..threads {
+            let (next, results, in_flight) = (&next, &results, &in_flight);
+            let handle = std::thread::Builder::new()
+                .name(format!("spec-{worker}"))
+                .stack_size(STACK_SIZE)
+                .spawn_scoped(scope, move || loop {
+                    let index = next.fetch_add(1, Ordering::SeqCst);
+                    let Some(name) = scripts.get(index) else {
+                        break;
+                    };
+                    lock(in_flight)[worker] = Some(index);
+                    if verbose {
+                        eprintln!("spec: running {name}");
+                    }
+                    let results_of_script = run_one(&suite.join(name));
+                    print_script_line(name, &results_of_script);
+                    lock(results)[index] = Some(ScriptRun {
+                        name: name.clone(),
+                        results: results_of_script,
+                    });
+                    lock(in_flight)[worker] = None;
+                })
+                .expect("failed to spawn a spec worker thread");
+            handles.push(handle);
+        }
+        for (worker, handle) in handles.into_iter().enumerate() {
+            if let Err(payload) = handle.join() {
+                let message = panic_message(payload.as_ref());
+                if let Some(index) = lock(&in_flight)[worker] {
+                    lock(&results)[index] = Some(ScriptRun {
+                        name: scripts[index].clone(),
+                        results: Err(format!("panicked: {message}")),
+                    });
+                }
+            }
+        }
+    });
+
+    let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results
+        .into_iter()
+        .zip(scripts)
+        .map(|(run, name)| {
+            run.unwrap_or_else(|| ScriptRun {
+                name: name.clone(),
+                results: Err("not run: its worker thread died".to_string()),
+            })
+        })
+        .collect()
+}
+
+/// Runs one script in a fresh context.
+fn run_one(path: &Path) -> Result<ScriptResults, String> {
+    let mut context =
+        WastContext::new().map_err(|err| format!("cannot create context: {err:#}"))?;
+    context.run_file(path).map_err(|err| format!("{err:#}"))
+}
+
+/// Locks a mutex, ignoring poisoning (a panicking worker must not hide the
+/// results of the others).
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}
+
+/// Prints the one-line result of a script as soon as it finishes.
+fn print_script_line(name: &str, results: &Result<ScriptResults, String>) {
+    match results {
+        Ok(r) => println!(
+            "{:>5} {name}: {} passed, {} failed, {} skipped",
+            if r.failed() == 0 { "ok" } else { "FAIL" },
+            r.passed(),
+            r.failed(),
+            r.skipped()
+        ),
+        Err(reason) => println!("ERROR {name}: {reason}"),
+    }
+}
+
+/// Directive counts.
+#[derive(Default)]
+struct Counts {
+    passed: usize,
+    failed: usize,
+    skipped: usize,
+}
+
+impl Counts {
+    /// Adds one script's results.
+    fn add(&mut self, run: &ScriptRun) {
+        match &run.results {
+            Ok(r) => {
+                self.passed += r.passed();
+                self.failed += r.failed();
+                self.skipped += r.skipped();
+            }
+            Err(_) => self.failed += 1,
+        }
+    }
+}
+
+/// Prints the totals over all scripts and over the covered ones.
+fn print_summary(runs: &[ScriptRun]) {
+    let mut all = Counts::default();
+    let mut covered = Counts::default();
+    let mut covered_scripts = 0;
+    let mut clean_covered = 0;
+    for run in runs {
+        all.add(run);
+        if is_covered(&run.name) {
+            covered.add(run);
+            covered_scripts += 1;
+            if run.failures().is_empty() {
+                clean_covered += 1;
+            }
+        }
+    }
+    let percent = |c: &Counts| {
+        let total = c.passed + c.failed;
+        if total == 0 {
+            100.0
+        } else {
+            100.0 * c.passed as f64 / total as f64
+        }
+    };
+    println!();
+    println!(
+        "spec: {} scripts, {} directives: {} passed, {} failed, {} skipped ({:.1}% of run directives pass)",
+        runs.len(),
+        all.passed + all.failed + all.skipped,
+        all.passed,
+        all.failed,
+        all.skipped,
+        percent(&all)
+    );
+    println!(
+        "spec: covered by this milestone: {covered_scripts} scripts ({clean_covered} fully passing), \
+         {} passed, {} failed ({:.1}%)",
+        covered.passed,
+        covered.failed,
+        percent(&covered)
+    );
+}
+
+/// Every difference between the current failures and the expectations.
+fn compare(runs: &[ScriptRun], expectations: &Expectations, options: &Options) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut ran = BTreeSet::new();
+    for run in runs {
+        ran.insert(run.name.as_str());
+        let failures = run.failures();
+        if expectations.scripts.contains_key(&run.name) {
+            if failures.is_empty() {
+                problems.push(format!(
+                    "{}:* now passes completely: remove it from the list",
+                    run.name
+                ));
+            }
+            continue;
+        }
+        for (line, reason) in &failures {
+            if !expectations
+                .directives
+                .contains_key(&(run.name.clone(), *line))
+            {
+                problems.push(format!("{}:{line}: unexpected failure: {reason}", run.name));
+            }
+        }
+        for ((script, line), reason) in expectations
+            .directives
+            .range((run.name.clone(), 0)..=(run.name.clone(), usize::MAX))
+        {
+            if !failures.contains_key(line) {
+                problems.push(format!(
+                    "{script}:{line} now passes (expected failure: {reason}): remove it from the list"
+                ));
+            }
+        }
+    }
+    // Entries naming scripts that no longer exist.
+    let listed: BTreeSet<&str> = expectations
+        .scripts
+        .keys()
+        .map(String::as_str)
+        .chain(expectations.directives.keys().map(|(s, _)| s.as_str()))
+        .collect();
+    for script in listed {
+        if !ran.contains(script) && (options.selects_all() || options.selects(script)) {
+            problems.push(format!(
+                "{script}: listed in the expectations but no such script was run: remove it"
+            ));
+        }
+    }
+    problems
+}
+
+/// The new expectations file: the current failures of the scripts that ran,
+/// plus the old entries of scripts that were filtered out.
+fn bless_text(runs: &[ScriptRun], old: &Expectations, options: &Options) -> String {
+    let mut entries: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for run in runs {
+        let failures = run.failures();
+        if failures.is_empty() {
+            continue;
+        }
+        let lines = entries.entry(run.name.clone()).or_default();
+        if failures.len() > WILDCARD_THRESHOLD || run.results.is_err() {
+            let first = failures.values().next().map(String::as_str).unwrap_or("");
+            lines.push(format!(
+                "{}:*  # {} failures; first: {}",
+                run.name,
+                failures.len(),
+                clip(first)
+            ));
+        } else {
+            for (line, reason) in &failures {
+                lines.push(format!("{}:{line}  # {}", run.name, clip(reason)));
+            }
+        }
+    }
+    if !options.selects_all() {
+        let ran: BTreeSet<&str> = runs.iter().map(|r| r.name.as_str()).collect();
+        let kept = old
+            .scripts
+            .iter()
+            .map(|(s, r)| (s.clone(), format!("{s}:*  # {r}")))
+            .chain(
+                old.directives
+                    .iter()
+                    .map(|((s, l), r)| (s.clone(), format!("{s}:{l}  # {r}"))),
+            );
+        for (script, line) in kept {
+            if !ran.contains(script.as_str()) && old.mentions(&script) {
+                entries.entry(script).or_default().push(line);
+            }
+        }
+    }
+
+    let mut text = String::from(
+        "# Spec-script directives expected to fail, checked by tests/spec.rs.\n\
+         # Regenerate with `WASMFX_BLESS=1 cargo test --test spec`.\n\
+         # `path:LINE  # reason` expects the directive at LINE to fail; `path:*  # reason` lets\n\
+         # the whole script fail (it must still fail somewhere). Paths are relative to\n\
+         # ../shared/spec-tests.\n",
+    );
+    for (script, lines) in &entries {
+        let _ = writeln!(text, "\n# {script}");
+        for line in lines {
+            let _ = writeln!(text, "{line}");
+        }
+    }
+    text
+}
+
+/// A failure reason shortened to about [`REASON_LEN`] characters, on one line.
+fn clip(reason: &str) -> String {
+    let one_line: String = reason
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .collect();
+    if one_line.chars().count() <= REASON_LEN {
+        one_line
+    } else {
+        let mut clipped: String = one_line.chars().take(REASON_LEN).collect();
+        clipped.push_str("...");
+        clipped
+    }
+}
