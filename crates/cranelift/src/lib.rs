@@ -191,16 +191,7 @@ impl Compiler {
             );
             translated?;
             allocs = validator.into_allocations();
-            let code = ctx
-                .compile(&*self.isa, &mut Default::default())
-                .map_err(|e| {
-                    anyhow!(
-                        "Cranelift failed to compile function {func_index}: {:?}",
-                        e.inner
-                    )
-                })?;
-            let code = code.clone();
-            out.push(&code, &ctx.func, &mut calls)?;
+            self.compile_into(&mut ctx, &mut out, &mut calls)?;
         }
         let starts: BTreeMap<u32, u32> = out
             .funcs
@@ -220,12 +211,23 @@ impl Compiler {
 
     fn compile_single(&self, func: ir::Function) -> Result<CompiledText> {
         let mut ctx = Context::for_function(func);
-        let code = ctx
-            .compile(&*self.isa, &mut Default::default())
-            .map_err(|e| anyhow!("Cranelift failed to compile a trampoline: {:?}", e.inner))?
-            .clone();
         let mut out = CompiledText::default();
-        out.push(&code, &ctx.func, &mut Vec::new())?;
+        self.compile_into(&mut ctx, &mut out, &mut Vec::new())?;
         Ok(out)
+    }
+
+    /// Compiles the function in `ctx` and appends its code to `out`, collecting the calls
+    /// that still need linking.
+    fn compile_into(
+        &self,
+        ctx: &mut Context,
+        out: &mut CompiledText,
+        calls: &mut Vec<(u32, u32, i64)>,
+    ) -> Result<()> {
+        let name = ctx.func.name.to_string();
+        ctx.compile(&*self.isa, &mut Default::default())
+            .map_err(|e| anyhow!("Cranelift failed to compile {name}: {:?}", e.inner))?;
+        let code = ctx.compiled_code().expect("just compiled");
+        out.push(code, &ctx.func, calls)
     }
 }

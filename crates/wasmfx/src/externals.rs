@@ -209,8 +209,10 @@ impl Global {
 
     /// The global's type.
     pub fn ty(&self, store: impl AsContext) -> GlobalType {
-        let cx = store.as_context();
-        let s = &cx.0.opaque;
+        self.ty_in(&store.as_context().0.opaque)
+    }
+
+    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> GlobalType {
         s.globals[s.check(self.0)].ty
     }
 

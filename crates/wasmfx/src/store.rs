@@ -220,9 +220,3 @@ impl<'a, T> From<&'a mut Store<T>> for StoreContextMut<'a, T> {
         StoreContextMut(&mut s.inner)
     }
 }
-
-impl crate::Global {
-    pub(crate) fn ty_in(&self, s: &StoreOpaque) -> crate::GlobalType {
-        s.globals[s.check(self.0)].ty
-    }
-}
