@@ -114,7 +114,8 @@ impl RunCommand {
                     .with_context(|| format!("invalid argument {} for `{name}`", i + 1))
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+        // Placeholders: `call` overwrites every result.
+        let mut results = vec![Val::I32(0); ty.results().len()];
         func.call(&mut store, &args, &mut results)
             .with_context(|| format!("failed to invoke `{name}`"))?;
         for result in &results {
@@ -221,6 +222,7 @@ fn format_val(val: &Val) -> String {
         Val::FuncRef(Some(_)) => "<funcref>".to_string(),
         Val::ExternRef(None) => "<null externref>".to_string(),
         Val::ExternRef(Some(_)) => "<externref>".to_string(),
+        Val::AnyRef(_) => "<null anyref>".to_string(),
     }
 }
 

@@ -11,9 +11,13 @@ mod builtins;
 mod module;
 mod offsets;
 mod trap;
+mod type_registry;
+mod types;
 
 pub use builtins::{Builtin, BuiltinType};
 pub use module::*;
 pub use offsets::*;
 pub use trap::Trap;
+pub use type_registry::*;
+pub use types::*;
 pub use wasmparser;

@@ -1,6 +1,7 @@
 //! Parsing and validating a module's bytes into a [`ModuleInfo`]: everything about a module
 //! except its function bodies, which are handed to the compiler together with their validators.
 
+use crate::types::WasmSubType;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use wasmparser::{
@@ -109,7 +110,9 @@ pub struct Import {
 pub enum ModuleType {
     /// A function type.
     Func(FuncType),
-    /// A type of a proposal this engine does not compile yet (struct, array, cont).
+    /// A continuation type, with the index of its function type.
+    Cont(u32),
+    /// A struct or array type (GC): definable, but no instruction using it compiles yet.
     Other(&'static str),
 }
 
@@ -186,8 +189,12 @@ pub struct DataSegment {
 pub struct ModuleInfo {
     /// The module's name from the name section.
     pub name: Option<String>,
-    /// The type section.
+    /// The type section, in the form the compiler uses.
     pub types: Vec<ModuleType>,
+    /// The type section as definitions with their subtyping, for canonicalisation.
+    pub sub_types: Vec<WasmSubType>,
+    /// The recursion groups of the type section, as `(first type, number of types)`.
+    pub rec_groups: Vec<(u32, u32)>,
     /// The type index of every function, imported ones first.
     pub functions: Vec<u32>,
     /// Tables, imported ones first.
@@ -232,6 +239,7 @@ impl ModuleInfo {
     pub fn func_type_at(&self, ty: u32) -> &FuncType {
         match &self.types[ty as usize] {
             ModuleType::Func(f) => f,
+            ModuleType::Cont(_) => panic!("type {ty} is a continuation type, not a function type"),
             ModuleType::Other(kind) => panic!("type {ty} is a {kind} type, not a function type"),
         }
     }
@@ -284,14 +292,20 @@ pub fn translate_module<'a>(
         match payload {
             Payload::TypeSection(reader) => {
                 for group in reader {
+                    let start = info.types.len() as u32;
                     for sub in group?.into_types() {
+                        info.sub_types.push(WasmSubType::from_parser(&sub));
                         info.types.push(match sub.composite_type.inner {
                             CompositeInnerType::Func(f) => ModuleType::Func(f),
                             CompositeInnerType::Array(_) => ModuleType::Other("array"),
                             CompositeInnerType::Struct(_) => ModuleType::Other("struct"),
-                            CompositeInnerType::Cont(_) => ModuleType::Other("cont"),
+                            CompositeInnerType::Cont(c) => {
+                                ModuleType::Cont(c.0.as_module_index().unwrap_or(u32::MAX))
+                            }
                         });
                     }
+                    info.rec_groups
+                        .push((start, info.types.len() as u32 - start));
                 }
             }
             Payload::ImportSection(reader) => {

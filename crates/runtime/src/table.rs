@@ -11,13 +11,15 @@ pub enum TableElemType {
     FuncRef,
     /// External references (a store-local handle, null is 0).
     ExternRef,
+    /// References to GC objects (only null exists until GC allocation is supported).
+    GcRef,
 }
 
 impl TableElemType {
     /// Bytes per element.
     pub fn elem_size(self) -> usize {
         match self {
-            TableElemType::FuncRef | TableElemType::ExternRef => 8,
+            TableElemType::FuncRef | TableElemType::ExternRef | TableElemType::GcRef => 8,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The engine: configuration, the compiler, the engine-wide registry of function types, and
 //! the cache of wasm-to-host trampolines (one per function type).
 
-use crate::{Config, FuncType};
+use crate::{Config, FuncType, ValType};
 use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use wasmfx_cranelift::Compiler;
+use wasmfx_environ::{abstract_top, wasmparser, AbstractHeapType, TypeRegistry, WasmHeapType};
 use wasmfx_runtime::{CodeMemory, FrameInfo};
 
 /// A compilation environment shared by modules and stores. Cheap to clone.
@@ -17,14 +18,8 @@ pub struct Engine {
 pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) compiler: Compiler,
-    types: RwLock<TypeRegistry>,
+    pub(crate) types: Arc<RwLock<TypeRegistry>>,
     host_stubs: Mutex<HashMap<u32, (usize, CodeMemory)>>,
-}
-
-#[derive(Default)]
-struct TypeRegistry {
-    ids: HashMap<FuncType, u32>,
-    types: Vec<FuncType>,
 }
 
 impl Default for Engine {
@@ -40,7 +35,7 @@ impl Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
                 compiler: Compiler::new()?,
-                types: RwLock::new(TypeRegistry::default()),
+                types: Arc::new(RwLock::new(TypeRegistry::default())),
                 host_stubs: Mutex::new(HashMap::new()),
             }),
         })
@@ -58,22 +53,62 @@ impl Engine {
 
     /// The engine-wide id of `ty` (registering it if new).
     pub(crate) fn type_id(&self, ty: &FuncType) -> u32 {
-        if let Some(id) = self.inner.types.read().expect("types").ids.get(ty) {
-            return *id;
-        }
-        let mut reg = self.inner.types.write().expect("types");
-        if let Some(id) = reg.ids.get(ty) {
-            return *id;
-        }
-        let id = reg.types.len() as u32;
-        reg.types.push(ty.clone());
-        reg.ids.insert(ty.clone(), id);
-        id
+        self.types_mut().register_func(ty.to_env())
     }
 
     /// The function type with engine-wide id `id`.
     pub(crate) fn func_type(&self, id: u32) -> FuncType {
-        self.inner.types.read().expect("types").types[id as usize].clone()
+        let types = self.types();
+        let ty = types.func_type(id).expect("a function type id");
+        FuncType::from_env(ty).expect("registered types convert")
+    }
+
+    /// Read access to the type registry.
+    pub(crate) fn types(&self) -> std::sync::RwLockReadGuard<'_, TypeRegistry> {
+        // A panic while holding the lock cannot leave the registry inconsistent: every
+        // mutation is a push after all checks.
+        self.inner.types.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Write access to the type registry.
+    pub(crate) fn types_mut(&self) -> std::sync::RwLockWriteGuard<'_, TypeRegistry> {
+        self.inner.types.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The top of the hierarchy heap type `heap` belongs to (`func`, `extern`, `any`, `exn` or
+    /// `cont`).
+    pub(crate) fn heap_top(&self, heap: crate::HeapType) -> AbstractHeapType {
+        match heap.to_env() {
+            WasmHeapType::Abstract { ty, .. } => abstract_top(ty),
+            WasmHeapType::Concrete(i) => {
+                let types = self.types();
+                i.engine()
+                    .map_or(AbstractHeapType::Func, |id| types.get(id).top())
+            }
+        }
+    }
+
+    /// The ABI shape of `ty` for the compiler: each reference as the abstract top of its
+    /// hierarchy (what matters for code generation is only the hierarchy).
+    pub(crate) fn abi_func_type(&self, ty: &FuncType) -> wasmparser::FuncType {
+        let conv = |t: &ValType| match *t {
+            ValType::I32 => wasmparser::ValType::I32,
+            ValType::I64 => wasmparser::ValType::I64,
+            ValType::F32 => wasmparser::ValType::F32,
+            ValType::F64 => wasmparser::ValType::F64,
+            ValType::V128 => wasmparser::ValType::V128,
+            ValType::Ref(r) => wasmparser::ValType::Ref(
+                wasmparser::RefType::new(
+                    true,
+                    wasmparser::HeapType::Abstract {
+                        shared: false,
+                        ty: self.heap_top(r.heap_type()),
+                    },
+                )
+                .expect("abstract reference types are representable"),
+            ),
+        };
+        wasmparser::FuncType::new(ty.params().iter().map(conv), ty.results().iter().map(conv))
     }
 
     /// Address of the wasm-to-host trampoline for functions of type `ty` (id `id`).
@@ -82,7 +117,7 @@ impl Engine {
         if let Some((addr, _)) = stubs.get(&id) {
             return Ok(*addr);
         }
-        let text = self.inner.compiler.wasm_to_host(&ty.to_wasm())?;
+        let text = self.inner.compiler.wasm_to_host(&self.abi_func_type(ty))?;
         let mut code = CodeMemory::new(&text.text)?;
         code.register(FrameInfo {
             module_name: None,

@@ -2,11 +2,13 @@
 //! imported or exported.
 
 use crate::store::{GlobalData, StoreOpaque, Stored};
+use crate::RefType;
 use crate::{
     AsContext, AsContextMut, Func, GlobalType, MemoryType, Mutability, StoreContext,
     StoreContextMut, TableType, Val, ValType,
 };
 use anyhow::{anyhow, bail, Context, Result};
+use wasmfx_environ::AbstractHeapType;
 use wasmfx_runtime::{
     Memory as RtMemory, Table as RtTable, TableElemType, VMGlobalDefinition, VMVal,
 };
@@ -96,11 +98,14 @@ impl Memory {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Table(pub(crate) Stored);
 
-fn elem_type(ty: ValType) -> Result<TableElemType> {
-    match ty {
-        ValType::FuncRef => Ok(TableElemType::FuncRef),
-        ValType::ExternRef => Ok(TableElemType::ExternRef),
-        other => bail!("{other} is not a reference type"),
+/// The runtime element representation of tables of `ty`.
+fn elem_type(engine: &crate::Engine, ty: RefType) -> Result<TableElemType> {
+    match engine.heap_top(ty.heap_type()) {
+        AbstractHeapType::Func => Ok(TableElemType::FuncRef),
+        AbstractHeapType::Extern => Ok(TableElemType::ExternRef),
+        AbstractHeapType::Any => Ok(TableElemType::GcRef),
+        AbstractHeapType::Exn => bail!("tables of exception references are not supported yet"),
+        _ => bail!("tables of continuation references are not supported yet"),
     }
 }
 
@@ -108,20 +113,20 @@ impl Table {
     /// A new table of type `ty` with every element set to `init`.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let s = &mut store.as_context_mut().0.opaque;
-        let raw = init.to_raw(s, ty.element())?;
+        let raw = init.to_raw(s, ValType::Ref(ty.element()))?;
         Table::new_in(s, ty, raw.get_u64() as usize)
     }
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: usize) -> Result<Table> {
         let limit = store.engine.config().max_table_elements;
         let t = RtTable::new(
-            elem_type(ty.element())?,
+            elem_type(&store.engine, ty.element())?,
             ty.minimum(),
             ty.maximum(),
             init,
             limit,
         )?;
-        store.tables.push((t, ty.element()));
+        store.tables.push((t, ValType::Ref(ty.element())));
         Ok(Table(store.stored(store.tables.len() - 1)))
     }
 
@@ -175,7 +180,7 @@ impl Table {
     pub(crate) fn type_of(t: &RtTable, ty: ValType) -> TableType {
         let max = t.max();
         TableType::new(
-            ty,
+            ty.as_ref().unwrap_or(RefType::FUNCREF),
             t.size() as u32,
             (max < u64::from(u32::MAX)).then_some(max as u32),
         )
@@ -255,11 +260,13 @@ pub struct Tag(pub(crate) Stored);
 impl Tag {
     /// A new tag of type `ty`.
     pub fn new(mut store: impl AsContextMut, ty: &crate::FuncType) -> Tag {
-        Tag::new_in(&mut store.as_context_mut().0.opaque, ty)
+        let store = &mut store.as_context_mut().0.opaque;
+        let id = store.engine.type_id(ty);
+        Tag::new_in(store, id)
     }
 
-    pub(crate) fn new_in(store: &mut StoreOpaque, ty: &crate::FuncType) -> Tag {
-        let id = store.engine.type_id(ty);
+    /// A new tag whose function type has engine id `id`.
+    pub(crate) fn new_in(store: &mut StoreOpaque, id: u32) -> Tag {
         store.tags.push(Box::new(id));
         Tag(store.stored(store.tags.len() - 1))
     }

@@ -86,8 +86,11 @@ impl Func {
                 .zip(vals.iter())
                 .map(|(t, v)| Val::from_raw(&mut inner.opaque, *v, *t))
                 .collect();
-            let mut results: Vec<Val> =
-                ty2.results().iter().map(|t| Val::default_for(*t)).collect();
+            let mut results: Vec<Val> = ty2
+                .results()
+                .iter()
+                .map(|t| Val::placeholder_for(&inner.opaque.engine, *t))
+                .collect();
             f(Caller::new(inner, caller), &params, &mut results)?;
             for (i, (r, t)) in results.iter().zip(ty2.results()).enumerate() {
                 vals[i] = r

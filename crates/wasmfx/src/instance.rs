@@ -2,7 +2,10 @@
 //! and globals, running initialisers, segments and the start function; and export lookup.
 
 use crate::store::{StoreOpaque, Stored};
-use crate::{AsContextMut, Extern, ExternType, Func, Global, Memory, Module, Table, TypedFunc};
+use crate::{
+    AsContextMut, Extern, ExternType, Func, Global, GlobalType, Memory, Module, Mutability, Table,
+    TypedFunc, ValType,
+};
 use anyhow::{anyhow, bail, Result};
 use wasmfx_environ::EntityIndex;
 use wasmfx_runtime::{builtins_table, Imports, Instance as RtInstance, InstanceError};
@@ -76,8 +79,12 @@ impl Instance {
                 )
             };
             match (expected, value) {
-                (ExternType::Func(ty), Extern::Func(f)) => {
-                    if f.type_id(s) != s.engine.type_id(&ty) {
+                (ExternType::Func(_), Extern::Func(f)) => {
+                    let EntityIndex::Function(index) = import.index else {
+                        return Err(incompatible());
+                    };
+                    let expected = module.type_ids()[info.functions[index as usize] as usize];
+                    if !s.engine.types().is_subtype(f.type_id(s), expected) {
                         return Err(incompatible());
                     }
                     rt_imports.funcs.push(f.func_ref(s));
@@ -98,7 +105,7 @@ impl Instance {
                 (ExternType::Table(ty), Extern::Table(t)) => {
                     let (rt, elem) = t.rt(s);
                     let actual = Table::type_of(rt, elem);
-                    if elem != ty.element()
+                    if elem != ValType::Ref(ty.element())
                         || !limits_match(
                             actual.minimum(),
                             actual.maximum(),
@@ -112,14 +119,17 @@ impl Instance {
                     tables.push(*t);
                 }
                 (ExternType::Global(ty), Extern::Global(g)) => {
-                    if g.ty_in(s) != ty {
+                    if !global_type_matches(&s.engine, g.ty_in(s), ty) {
                         return Err(incompatible());
                     }
                     rt_imports.globals.push(g.def(s));
                     globals.push(*g);
                 }
-                (ExternType::Tag(ty), Extern::Tag(t)) => {
-                    if t.type_id(s) != s.engine.type_id(&ty) {
+                (ExternType::Tag(_), Extern::Tag(t)) => {
+                    let EntityIndex::Tag(index) = import.index else {
+                        return Err(incompatible());
+                    };
+                    if t.type_id(s) != module.type_ids()[info.tags[index as usize] as usize] {
                         return Err(incompatible());
                     }
                     rt_imports.tags.push(t.identity(s));
@@ -135,19 +145,19 @@ impl Instance {
             memories.push(mem);
         }
         for t in &info.tables[info.num_imported_tables as usize..] {
-            let ty = crate::TableType::from_wasm(&t.ty)?;
+            let ty = crate::TableType::from_wasm(&t.ty, module.type_ids())?;
             let table = Table::new_in(s, ty, 0)?;
             rt_imports.tables.push(table.rt(s).0.vmdef());
             tables.push(table);
         }
         for g in &info.globals[info.num_imported_globals as usize..] {
-            let ty = crate::GlobalType::from_wasm(&g.ty)?;
+            let ty = crate::GlobalType::from_wasm(&g.ty, module.type_ids())?;
             let global = Global::new_in(s, ty);
             rt_imports.globals.push(global.def(s));
             globals.push(global);
         }
         for &ty in &info.tags[info.num_imported_tags as usize..] {
-            let tag = crate::Tag::new_in(s, &module.func_type_at(ty));
+            let tag = crate::Tag::new_in(s, module.type_ids()[ty as usize]);
             rt_imports.tags.push(tag.identity(s));
             tags.push(tag);
         }
@@ -263,5 +273,19 @@ impl Instance {
             .iter()
             .filter_map(|(n, index)| Some((n.clone(), self.entity(s, *index)?)))
             .collect()
+    }
+}
+
+/// Whether a global of type `actual` can be imported as `expected`: mutable globals must have
+/// equal types, immutable ones may have a subtype.
+fn global_type_matches(engine: &crate::Engine, actual: GlobalType, expected: GlobalType) -> bool {
+    if actual.mutability() != expected.mutability() {
+        return false;
+    }
+    let types = engine.types();
+    let (a, e) = (actual.content().to_env(), expected.content().to_env());
+    match actual.mutability() {
+        Mutability::Const => types.is_val_subtype(a, e),
+        Mutability::Var => a == e,
     }
 }

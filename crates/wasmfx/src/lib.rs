@@ -50,10 +50,10 @@ pub use module::Module;
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use typed::{HostReturn, IntoFunc, TypedFunc, WasmList, WasmTy, WithCaller};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, TableType,
-    ValType,
+    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
+    RefType, TableType, TypeId, ValType,
 };
-pub use values::{ExternRef, Val};
+pub use values::{AnyRef, ExternRef, Val};
 pub use wasmfx_environ::Trap;
 pub use wasmfx_runtime::{FrameSymbol, WasmBacktrace};
 

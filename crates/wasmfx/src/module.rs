@@ -64,7 +64,10 @@ impl Module {
     fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
         let features = engine.config().features;
         let (info, bodies) = wasmfx_environ::translate_module(binary, features)?;
-        let func_types = check_supported(&info)?;
+        let type_ids = engine
+            .types_mut()
+            .register_module(&info.sub_types, &info.rec_groups);
+        let func_types = check_supported(&info, &type_ids)?;
         let compiler = &engine.inner.compiler;
         let mut text = compiler.compile_module(&info, bodies)?;
         let func_offsets: Vec<u32> = text.funcs.iter().map(|(s, _)| *s).collect();
@@ -93,10 +96,6 @@ impl Module {
                 .collect(),
             traps: std::mem::take(&mut text.traps),
         });
-        let type_ids = func_types
-            .iter()
-            .map(|t| t.as_ref().map_or(u32::MAX, |t| engine.type_id(t)))
-            .collect();
         let array_trampolines = tramp_offsets
             .iter()
             .map(|o| o.map_or(0, |o| code.addr(o)))
@@ -141,16 +140,23 @@ impl Module {
                 ExternType::Func(self.func_type_at(info.functions[f as usize]))
             }
             EntityIndex::Table(t) => ExternType::Table(
-                TableType::from_wasm(&info.tables[t as usize].ty).expect("checked"),
+                TableType::from_wasm(&info.tables[t as usize].ty, self.type_ids())
+                    .expect("checked"),
             ),
             EntityIndex::Memory(m) => ExternType::Memory(
                 MemoryType::from_wasm(&info.memories[m as usize]).expect("checked"),
             ),
             EntityIndex::Global(g) => ExternType::Global(
-                GlobalType::from_wasm(&info.globals[g as usize].ty).expect("checked"),
+                GlobalType::from_wasm(&info.globals[g as usize].ty, self.type_ids())
+                    .expect("checked"),
             ),
             EntityIndex::Tag(t) => ExternType::Tag(self.func_type_at(info.tags[t as usize])),
         }
+    }
+
+    /// The engine id of each of the module's types.
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        &self.inner.compiled.type_ids
     }
 
     pub(crate) fn func_type_at(&self, ty: u32) -> FuncType {
@@ -178,25 +184,26 @@ impl Module {
 }
 
 /// Rejects modules using types the runtime does not support yet, and converts the function
-/// types to API types.
-fn check_supported(info: &ModuleInfo) -> Result<Vec<Option<FuncType>>> {
+/// types to API types (`type_ids` are the engine ids of the module's types).
+fn check_supported(info: &ModuleInfo, type_ids: &[u32]) -> Result<Vec<Option<FuncType>>> {
     let mut func_types = Vec::new();
-    for ty in &info.types {
+    for (ty, sub) in info.types.iter().zip(&info.sub_types) {
+        if sub.shared {
+            anyhow::bail!("shared types (shared-everything threads) are not supported yet");
+        }
         func_types.push(match ty {
-            ModuleType::Func(f) => Some(FuncType::from_wasm(f)?),
-            ModuleType::Other(kind) => {
-                anyhow::bail!("{kind} types are not supported yet")
-            }
+            ModuleType::Func(f) => Some(FuncType::from_wasm(f, type_ids)?),
+            ModuleType::Cont(_) | ModuleType::Other(_) => None,
         });
     }
     for t in &info.tables {
-        TableType::from_wasm(&t.ty)?;
+        TableType::from_wasm(&t.ty, type_ids)?;
     }
     for m in &info.memories {
         MemoryType::from_wasm(m)?;
     }
     for g in &info.globals {
-        GlobalType::from_wasm(&g.ty)?;
+        GlobalType::from_wasm(&g.ty, type_ids)?;
     }
     Ok(func_types)
 }

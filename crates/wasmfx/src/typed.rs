@@ -40,7 +40,7 @@ wasm_ty_num! {
 
 impl WasmTy for Option<Func> {
     fn valtype() -> ValType {
-        ValType::FuncRef
+        ValType::FUNCREF
     }
     fn to_raw(self, store: &mut StoreOpaque) -> VMVal {
         VMVal::u128(self.map_or(0, |f| f.func_ref(store) as usize as u128))
@@ -52,7 +52,7 @@ impl WasmTy for Option<Func> {
 
 impl WasmTy for Option<ExternRef> {
     fn valtype() -> ValType {
-        ValType::ExternRef
+        ValType::EXTERNREF
     }
     fn to_raw(self, store: &mut StoreOpaque) -> VMVal {
         VMVal::u128(self.map_or(0, |r| store.check(r.0) as u128 + 1))

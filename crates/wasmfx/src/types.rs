@@ -1,7 +1,157 @@
 //! The types of values and of importable/exportable entities, as the embedding API shows them.
 
 use anyhow::{bail, Result};
-use wasmfx_environ::wasmparser;
+use wasmfx_environ::{wasmparser, TypeIndex, WasmFuncType, WasmHeapType, WasmRefType, WasmValType};
+
+/// An engine-wide identifier of a defined (concrete) type. Only meaningful within the engine
+/// that assigned it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TypeId(pub(crate) u32);
+
+/// A heap type: what a reference points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Any function (`func`).
+    Func,
+    /// No function: only null (`nofunc`).
+    NoFunc,
+    /// Any host reference (`extern`).
+    Extern,
+    /// No host reference (`noextern`).
+    NoExtern,
+    /// Any GC value (`any`).
+    Any,
+    /// Comparable GC values (`eq`).
+    Eq,
+    /// Unboxed 31-bit integers (`i31`).
+    I31,
+    /// Any struct (`struct`).
+    Struct,
+    /// Any array (`array`).
+    Array,
+    /// No GC value (`none`).
+    None,
+    /// Any exception (`exn`).
+    Exn,
+    /// No exception (`noexn`).
+    NoExn,
+    /// Any continuation (`cont`).
+    Cont,
+    /// No continuation (`nocont`).
+    NoCont,
+    /// A defined function, struct, array or continuation type.
+    Concrete(TypeId),
+}
+
+impl HeapType {
+    fn from_env(ty: WasmHeapType) -> Result<HeapType> {
+        use wasmparser::AbstractHeapType as A;
+        Ok(match ty {
+            WasmHeapType::Abstract { shared: true, .. } => {
+                bail!("shared references (shared-everything threads) are not supported yet")
+            }
+            WasmHeapType::Abstract { ty, .. } => match ty {
+                A::Func => HeapType::Func,
+                A::NoFunc => HeapType::NoFunc,
+                A::Extern => HeapType::Extern,
+                A::NoExtern => HeapType::NoExtern,
+                A::Any => HeapType::Any,
+                A::Eq => HeapType::Eq,
+                A::I31 => HeapType::I31,
+                A::Struct => HeapType::Struct,
+                A::Array => HeapType::Array,
+                A::None => HeapType::None,
+                A::Exn => HeapType::Exn,
+                A::NoExn => HeapType::NoExn,
+                A::Cont => HeapType::Cont,
+                A::NoCont => HeapType::NoCont,
+            },
+            WasmHeapType::Concrete(i) => match i.engine() {
+                Some(id) => HeapType::Concrete(TypeId(id)),
+                Option::None => bail!("type index {i:?} is not canonical"),
+            },
+        })
+    }
+
+    pub(crate) fn to_env(self) -> WasmHeapType {
+        use wasmparser::AbstractHeapType as A;
+        WasmHeapType::abs(match self {
+            HeapType::Func => A::Func,
+            HeapType::NoFunc => A::NoFunc,
+            HeapType::Extern => A::Extern,
+            HeapType::NoExtern => A::NoExtern,
+            HeapType::Any => A::Any,
+            HeapType::Eq => A::Eq,
+            HeapType::I31 => A::I31,
+            HeapType::Struct => A::Struct,
+            HeapType::Array => A::Array,
+            HeapType::None => A::None,
+            HeapType::Exn => A::Exn,
+            HeapType::NoExn => A::NoExn,
+            HeapType::Cont => A::Cont,
+            HeapType::NoCont => A::NoCont,
+            HeapType::Concrete(id) => return WasmHeapType::Concrete(TypeIndex::Engine(id.0)),
+        })
+    }
+
+    fn name(&self) -> String {
+        match self {
+            HeapType::Concrete(id) => id.0.to_string(),
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
+}
+
+/// A reference type: a heap type, and whether null is a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RefType {
+    nullable: bool,
+    heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`
+    pub const FUNCREF: RefType = RefType::new(true, HeapType::Func);
+    /// `externref`
+    pub const EXTERNREF: RefType = RefType::new(true, HeapType::Extern);
+    /// `exnref`
+    pub const EXNREF: RefType = RefType::new(true, HeapType::Exn);
+    /// `contref`
+    pub const CONTREF: RefType = RefType::new(true, HeapType::Cont);
+
+    /// A reference to `heap`, nullable or not.
+    pub const fn new(nullable: bool, heap: HeapType) -> RefType {
+        RefType { nullable, heap }
+    }
+
+    /// Whether null is a value of this type.
+    pub fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+
+    /// The heap type.
+    pub fn heap_type(&self) -> HeapType {
+        self.heap
+    }
+
+    pub(crate) fn from_env(ty: WasmRefType) -> Result<RefType> {
+        Ok(RefType::new(ty.nullable, HeapType::from_env(ty.heap)?))
+    }
+
+    pub(crate) fn to_env(self) -> WasmRefType {
+        WasmRefType {
+            nullable: self.nullable,
+            heap: self.heap.to_env(),
+        }
+    }
+}
+
+impl std::fmt::Display for RefType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let null = if self.nullable { "null " } else { "" };
+        write!(f, "(ref {null}{})", self.heap.name())
+    }
+}
 
 /// The type of a WebAssembly value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -16,67 +166,89 @@ pub enum ValType {
     F64,
     /// 128-bit vector.
     V128,
-    /// A (nullable) function reference.
-    FuncRef,
-    /// A (nullable) external reference.
-    ExternRef,
+    /// A reference.
+    Ref(RefType),
 }
 
 impl ValType {
-    /// The API type of a parsed value type; reference types of proposals not supported yet
-    /// are an error.
-    pub(crate) fn from_wasm(ty: wasmparser::ValType) -> Result<ValType> {
+    /// `funcref`
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+    /// `contref`
+    pub const CONTREF: ValType = ValType::Ref(RefType::CONTREF);
+
+    /// The API type of a canonical (engine-indexed) value type.
+    pub(crate) fn from_env(ty: WasmValType) -> Result<ValType> {
         Ok(match ty {
-            wasmparser::ValType::I32 => ValType::I32,
-            wasmparser::ValType::I64 => ValType::I64,
-            wasmparser::ValType::F32 => ValType::F32,
-            wasmparser::ValType::F64 => ValType::F64,
-            wasmparser::ValType::V128 => ValType::V128,
-            wasmparser::ValType::Ref(r) => ValType::from_ref(r)?,
+            WasmValType::I32 => ValType::I32,
+            WasmValType::I64 => ValType::I64,
+            WasmValType::F32 => ValType::F32,
+            WasmValType::F64 => ValType::F64,
+            WasmValType::V128 => ValType::V128,
+            WasmValType::Ref(r) => ValType::Ref(RefType::from_env(r)?),
         })
     }
 
-    pub(crate) fn from_ref(r: wasmparser::RefType) -> Result<ValType> {
-        use wasmparser::{AbstractHeapType as A, HeapType as H};
-        match r.heap_type() {
-            H::Abstract {
-                ty: A::Func | A::NoFunc,
-                ..
-            } => Ok(ValType::FuncRef),
-            H::Abstract {
-                ty: A::Extern | A::NoExtern,
-                ..
-            } => Ok(ValType::ExternRef),
-            // Only function types are accepted by `check_supported`, so a concrete reference is a
-            // function reference; instructions that call through one are not compiled yet.
-            H::Concrete(_) | H::Exact(_) => Ok(ValType::FuncRef),
-            H::Abstract { shared, ty } => {
-                let shared = if shared { "shared " } else { "" };
-                bail!(
-                    "{shared}{} references (GC and later proposals) are not supported yet",
-                    format!("{ty:?}").to_lowercase()
-                )
-            }
+    /// The API type of a value type of a module whose types have engine ids `type_ids`.
+    pub(crate) fn from_wasm(ty: wasmparser::ValType, type_ids: &[u32]) -> Result<ValType> {
+        ValType::from_env(canonical(WasmValType::from_parser(ty), type_ids))
+    }
+
+    pub(crate) fn to_env(self) -> WasmValType {
+        match self {
+            ValType::I32 => WasmValType::I32,
+            ValType::I64 => WasmValType::I64,
+            ValType::F32 => WasmValType::F32,
+            ValType::F64 => WasmValType::F64,
+            ValType::V128 => WasmValType::V128,
+            ValType::Ref(r) => WasmValType::Ref(r.to_env()),
         }
     }
 
     /// Whether this is a reference type.
     pub fn is_ref(&self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(self, ValType::Ref(_))
+    }
+
+    /// The reference type, if this is one.
+    pub fn as_ref(&self) -> Option<RefType> {
+        match self {
+            ValType::Ref(r) => Some(*r),
+            _ => None,
+        }
+    }
+}
+
+/// `ty` with the module type indices replaced by engine ids.
+pub(crate) fn canonical(ty: WasmValType, type_ids: &[u32]) -> WasmValType {
+    ty.map(&mut to_engine(type_ids))
+}
+
+/// Rewrites module type indices as the engine ids `type_ids` gives them.
+pub(crate) fn to_engine(type_ids: &[u32]) -> impl FnMut(TypeIndex) -> TypeIndex + '_ {
+    |i| match i {
+        TypeIndex::Module(m) => {
+            TypeIndex::Engine(type_ids.get(m as usize).copied().unwrap_or(u32::MAX))
+        }
+        other => other,
     }
 }
 
 impl std::fmt::Display for ValType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-        })
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
+            ValType::Ref(r) if *r == RefType::FUNCREF => f.write_str("funcref"),
+            ValType::Ref(r) if *r == RefType::EXTERNREF => f.write_str("externref"),
+            ValType::Ref(r) => write!(f, "{r}"),
+        }
     }
 }
 
@@ -109,33 +281,36 @@ impl FuncType {
         &self.results
     }
 
-    pub(crate) fn from_wasm(ty: &wasmparser::FuncType) -> Result<FuncType> {
+    pub(crate) fn from_env(ty: &WasmFuncType) -> Result<FuncType> {
         Ok(FuncType {
             params: ty
-                .params()
+                .params
                 .iter()
-                .map(|t| ValType::from_wasm(*t))
+                .map(|t| ValType::from_env(*t))
                 .collect::<Result<_>>()?,
             results: ty
-                .results()
+                .results
                 .iter()
-                .map(|t| ValType::from_wasm(*t))
+                .map(|t| ValType::from_env(*t))
                 .collect::<Result<_>>()?,
         })
     }
 
-    /// The equivalent parsed type, for the compiler.
-    pub(crate) fn to_wasm(&self) -> wasmparser::FuncType {
-        let conv = |t: &ValType| match t {
-            ValType::I32 => wasmparser::ValType::I32,
-            ValType::I64 => wasmparser::ValType::I64,
-            ValType::F32 => wasmparser::ValType::F32,
-            ValType::F64 => wasmparser::ValType::F64,
-            ValType::V128 => wasmparser::ValType::V128,
-            ValType::FuncRef => wasmparser::ValType::FUNCREF,
-            ValType::ExternRef => wasmparser::ValType::EXTERNREF,
-        };
-        wasmparser::FuncType::new(self.params.iter().map(conv), self.results.iter().map(conv))
+    /// The API type of a function type of a module whose types have engine ids `type_ids`.
+    pub(crate) fn from_wasm(ty: &wasmparser::FuncType, type_ids: &[u32]) -> Result<FuncType> {
+        let ty = WasmFuncType::from_parser(ty);
+        let mut f = to_engine(type_ids);
+        FuncType::from_env(&WasmFuncType {
+            params: ty.params.iter().map(|t| t.map(&mut f)).collect(),
+            results: ty.results.iter().map(|t| t.map(&mut f)).collect(),
+        })
+    }
+
+    pub(crate) fn to_env(&self) -> WasmFuncType {
+        WasmFuncType {
+            params: self.params.iter().map(|t| t.to_env()).collect(),
+            results: self.results.iter().map(|t| t.to_env()).collect(),
+        }
     }
 }
 
@@ -185,14 +360,14 @@ impl MemoryType {
 /// The type of a table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableType {
-    elem: ValType,
+    elem: RefType,
     min: u64,
     max: Option<u64>,
 }
 
 impl TableType {
-    /// A table of `elem` references (`FuncRef` or `ExternRef`) with these limits.
-    pub fn new(elem: ValType, min: u32, max: Option<u32>) -> TableType {
+    /// A table of `elem` references with these limits.
+    pub fn new(elem: RefType, min: u32, max: Option<u32>) -> TableType {
         TableType {
             elem,
             min: u64::from(min),
@@ -200,19 +375,20 @@ impl TableType {
         }
     }
 
-    pub(crate) fn from_wasm(ty: &wasmparser::TableType) -> Result<TableType> {
+    pub(crate) fn from_wasm(ty: &wasmparser::TableType, type_ids: &[u32]) -> Result<TableType> {
         if ty.table64 {
             bail!("64-bit tables (memory64) are not supported yet");
         }
+        let elem = WasmRefType::from_parser(ty.element_type).map(&mut to_engine(type_ids));
         Ok(TableType {
-            elem: ValType::from_ref(ty.element_type)?,
+            elem: RefType::from_env(elem)?,
             min: ty.initial,
             max: ty.maximum,
         })
     }
 
     /// The element type.
-    pub fn element(&self) -> ValType {
+    pub fn element(&self) -> RefType {
         self.elem
     }
 
@@ -252,12 +428,12 @@ impl GlobalType {
         }
     }
 
-    pub(crate) fn from_wasm(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+    pub(crate) fn from_wasm(ty: &wasmparser::GlobalType, type_ids: &[u32]) -> Result<GlobalType> {
         if ty.shared {
             bail!("shared globals are not supported yet");
         }
         Ok(GlobalType {
-            content: ValType::from_wasm(ty.content_type)?,
+            content: ValType::from_wasm(ty.content_type, type_ids)?,
             mutability: if ty.mutable {
                 Mutability::Var
             } else {

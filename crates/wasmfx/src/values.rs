@@ -2,9 +2,10 @@
 //! from the 16-byte slots generated code uses.
 
 use crate::store::{StoreOpaque, Stored};
-use crate::{AsContextMut, Func, ValType};
+use crate::{AsContextMut, Engine, Func, HeapType, RefType, ValType};
 use anyhow::{bail, Result};
 use std::any::Any;
+use wasmfx_environ::AbstractHeapType;
 use wasmfx_runtime::VMVal;
 
 /// A reference to a host value, usable as an `externref`.
@@ -51,10 +52,20 @@ pub enum Val {
     FuncRef(Option<Func>),
     /// An external reference, or null.
     ExternRef(Option<ExternRef>),
+    /// A reference in the `any` (GC) hierarchy, or null.
+    AnyRef(Option<AnyRef>),
+}
+
+/// A reference to a GC object (`anyref` and its subtypes). Allocating GC objects is not
+/// supported yet, so the only value of these types that exists is null (`Val::AnyRef(None)`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AnyRef {
+    _no_gc_objects_yet: std::convert::Infallible,
 }
 
 impl Val {
-    /// The value's type.
+    /// The value's type: for references, the top type of their hierarchy (`funcref`,
+    /// `externref`, `anyref`).
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -62,21 +73,76 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::AnyRef(_) => ValType::Ref(RefType::new(true, HeapType::Any)),
         }
     }
 
-    /// The default (zero or null) value of `ty`.
-    pub fn default_for(ty: ValType) -> Val {
-        match ty {
+    /// The default (zero or null) value of `ty`, if it has one: non-nullable references do
+    /// not.
+    pub fn default_for(engine: &Engine, ty: ValType) -> Option<Val> {
+        Some(match ty {
             ValType::I32 => Val::I32(0),
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
             ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+            ValType::Ref(r) if !r.is_nullable() => return None,
+            ValType::Ref(r) => Val::null_of(engine, r.heap_type()),
+        })
+    }
+
+    /// The default of `ty`, or for a non-nullable reference type the null of its hierarchy: a
+    /// placeholder for slots that are written before they are read.
+    pub(crate) fn placeholder_for(engine: &Engine, ty: ValType) -> Val {
+        match ty {
+            ValType::Ref(r) => Val::null_of(engine, r.heap_type()),
+            other => Val::default_for(engine, other).unwrap_or(Val::I32(0)),
+        }
+    }
+
+    /// The null reference of the hierarchy `heap` belongs to.
+    pub fn null_of(engine: &Engine, heap: HeapType) -> Val {
+        match engine.heap_top(heap) {
+            AbstractHeapType::Func => Val::FuncRef(None),
+            AbstractHeapType::Extern => Val::ExternRef(None),
+            _ => Val::AnyRef(None),
+        }
+    }
+
+    /// Whether this value has type `ty` (references: is a subtype of it).
+    pub fn matches_ty(&self, store: &StoreOpaque, ty: ValType) -> bool {
+        let r = match (self, ty) {
+            (Val::I32(_), ValType::I32)
+            | (Val::I64(_), ValType::I64)
+            | (Val::F32(_), ValType::F32)
+            | (Val::F64(_), ValType::F64)
+            | (Val::V128(_), ValType::V128) => return true,
+            (_, ValType::Ref(r)) => r,
+            _ => return false,
+        };
+        let engine = &store.engine;
+        let top = engine.heap_top(r.heap_type());
+        let heap = r.heap_type();
+        match self {
+            Val::FuncRef(f) if top == AbstractHeapType::Func => match f {
+                None => r.is_nullable(),
+                Some(f) => match heap {
+                    HeapType::Func => true,
+                    HeapType::Concrete(t) => engine.types().is_subtype(f.type_id(store), t.0),
+                    _ => false,
+                },
+            },
+            Val::ExternRef(e) if top == AbstractHeapType::Extern => match e {
+                None => r.is_nullable(),
+                Some(_) => heap == HeapType::Extern,
+            },
+            Val::AnyRef(a) if top == AbstractHeapType::Any => match a {
+                None => r.is_nullable(),
+                Some(a) => match a._no_gc_objects_yet {},
+            },
+            _ => false,
         }
     }
 
@@ -140,8 +206,8 @@ impl Val {
 
     /// The slot for this value, checking it has type `ty` and belongs to `store`.
     pub(crate) fn to_raw(self, store: &mut StoreOpaque, ty: ValType) -> Result<VMVal> {
-        if self.ty() != ty {
-            bail!("type mismatch: expected {ty}, found {}", self.ty());
+        if !self.matches_ty(store, ty) {
+            bail!("type mismatch: expected {ty}, found {}", self.describe());
         }
         Ok(match self {
             Val::I32(v) => VMVal::i32(v),
@@ -149,7 +215,8 @@ impl Val {
             Val::F32(v) => VMVal::u128(u128::from(v)),
             Val::F64(v) => VMVal::u128(u128::from(v)),
             Val::V128(v) => VMVal::u128(v),
-            Val::FuncRef(None) | Val::ExternRef(None) => VMVal::u128(0),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) => VMVal::u128(0),
+            Val::AnyRef(Some(a)) => match a._no_gc_objects_yet {},
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),
             Val::ExternRef(Some(r)) => VMVal::u128(u128::from(r.to_raw(store))),
         })
@@ -163,11 +230,29 @@ impl Val {
             ValType::F32 => Val::F32(raw.get_u32()),
             ValType::F64 => Val::F64(raw.get_u64()),
             ValType::V128 => Val::V128(raw.get_u128()),
-            ValType::FuncRef => Val::FuncRef(Func::from_raw(store, raw.get_u64() as usize)),
-            ValType::ExternRef => Val::ExternRef(match raw.get_u64() {
-                0 => None,
-                n => Some(ExternRef(store.stored(n as usize - 1))),
-            }),
+            ValType::Ref(r) => match store.engine.heap_top(r.heap_type()) {
+                AbstractHeapType::Func => {
+                    Val::FuncRef(Func::from_raw(store, raw.get_u64() as usize))
+                }
+                AbstractHeapType::Extern => Val::ExternRef(match raw.get_u64() {
+                    0 => None,
+                    n => Some(ExternRef(store.stored(n as usize - 1))),
+                }),
+                // Generated code cannot create GC objects yet: every such reference is null.
+                _ => Val::AnyRef(None),
+            },
+        }
+    }
+
+    /// The value and its type, for error messages.
+    fn describe(&self) -> String {
+        match self {
+            Val::FuncRef(Some(_)) => "a function reference".to_string(),
+            Val::ExternRef(Some(_)) => "an external reference".to_string(),
+            Val::FuncRef(None) => "a null function reference".to_string(),
+            Val::ExternRef(None) => "a null external reference".to_string(),
+            Val::AnyRef(_) => "a null any reference".to_string(),
+            other => format!("{}", other.ty()),
         }
     }
 }

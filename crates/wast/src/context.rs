@@ -339,11 +339,15 @@ impl WastContext {
         let func = instance
             .get_func(&mut self.store, invoke.name)
             .ok_or_else(|| format!("no exported function named `{}`", invoke.name))?;
-        let mut args = Vec::with_capacity(invoke.args.len());
-        for arg in &invoke.args {
-            args.push(arg_to_val(&mut self.store, arg)?);
-        }
         let ty = func.ty(&self.store);
+        let mut args = Vec::with_capacity(invoke.args.len());
+        for (i, arg) in invoke.args.iter().enumerate() {
+            args.push(arg_to_val(
+                &mut self.store,
+                arg,
+                ty.params().get(i).copied(),
+            )?);
+        }
         if ty.params().len() != args.len() {
             return Err(format!(
                 "`{}` takes {} argument(s), the script passes {}",
@@ -352,11 +356,8 @@ impl WastContext {
                 args.len()
             ));
         }
-        let mut results: Vec<Val> = ty
-            .results()
-            .iter()
-            .map(|ty| Val::default_for(*ty))
-            .collect();
+        // Placeholders: `call` overwrites every result.
+        let mut results = vec![Val::I32(0); ty.results().len()];
         Ok(func
             .call(&mut self.store, &args, &mut results)
             .map(|()| results))

@@ -2,8 +2,8 @@
 //! functions (which do nothing here), constant globals, a table and a memory.
 
 use wasmfx::{
-    Func, Global, GlobalType, Linker, Memory, MemoryType, Mutability, Result, Store, Table,
-    TableType, Val, ValType,
+    Func, Global, GlobalType, Linker, Memory, MemoryType, Mutability, RefType, Result, Store,
+    Table, TableType, Val, ValType,
 };
 
 /// Defines every item of the `spectest` module in `linker`, creating the
@@ -43,7 +43,7 @@ pub(crate) fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) ->
 
     let table = Table::new(
         &mut *store,
-        TableType::new(ValType::FuncRef, 10, Some(20)),
+        TableType::new(RefType::FUNCREF, 10, Some(20)),
         Val::FuncRef(None),
     )?;
     linker.define(&*store, "spectest", "table", table)?;

@@ -3,14 +3,19 @@
 //! expected patterns of `assert_return` (NaN patterns, reference patterns,
 //! `either`), and printing values and patterns for failure reports.
 
-use wasmfx::{ExternRef, Store, Val};
+use wasmfx::{ExternRef, Store, Val, ValType};
 use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::token::{F32, F64};
 use wast::{WastArg, WastRet};
 
 /// Turns one `(invoke ...)` argument into a value, allocating host
-/// references (`ref.extern N`) in `store`.
-pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val, String> {
+/// references (`ref.extern N`) in `store`. `param` is the type the function
+/// expects there: it decides the hierarchy of a `ref.null` of a concrete type.
+pub(crate) fn arg_to_val(
+    store: &mut Store<()>,
+    arg: &WastArg<'_>,
+    param: Option<ValType>,
+) -> Result<Val, String> {
     let core = match arg {
         WastArg::Core(core) => core,
         _ => return Err("component-model argument values are not supported".to_string()),
@@ -21,9 +26,14 @@ pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val
         WastArgCore::F32(x) => Val::F32(x.bits),
         WastArgCore::F64(x) => Val::F64(x.bits),
         WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes())),
+        WastArgCore::RefNull(HeapType::Concrete(_) | HeapType::Exact(_)) => match param {
+            Some(ValType::Ref(r)) => Val::null_of(store.engine(), r.heap_type()),
+            _ => Val::FuncRef(None),
+        },
         WastArgCore::RefNull(heap) => match null_kind(heap)? {
             NullKind::Func => Val::FuncRef(None),
             NullKind::Extern => Val::ExternRef(None),
+            NullKind::Any => Val::AnyRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
         WastArgCore::RefHost(_) => {
@@ -32,10 +42,11 @@ pub(crate) fn arg_to_val(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val
     })
 }
 
-/// The two families of null references the runtime can represent.
+/// The families of null references the runtime can represent.
 enum NullKind {
     Func,
     Extern,
+    Any,
 }
 
 /// Which null a `ref.null <heaptype>` denotes.
@@ -49,8 +60,20 @@ fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, String> {
             shared: false,
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
         } => Ok(NullKind::Extern),
-        // In the scripts run here concrete heap types name function types.
-        HeapType::Concrete(_) => Ok(NullKind::Func),
+        HeapType::Abstract {
+            shared: false,
+            ty:
+                AbstractHeapType::Any
+                | AbstractHeapType::Eq
+                | AbstractHeapType::I31
+                | AbstractHeapType::Struct
+                | AbstractHeapType::Array
+                | AbstractHeapType::None,
+        } => Ok(NullKind::Any),
+        // A result pattern `ref.null $t` says nothing about the hierarchy of `$t`
+        // the runner could check; argument nulls of concrete types are handled
+        // by the caller.
+        HeapType::Concrete(_) | HeapType::Exact(_) => Ok(NullKind::Func),
         other => Err(format!(
             "null references of heap type {} are not supported",
             heap_type_name(other)
@@ -146,6 +169,13 @@ fn matches_pattern(
                 && match heap {
                     None => true,
                     Some(h) => matches!(null_kind(h)?, NullKind::Func),
+                }
+        }
+        (WastRetCore::RefNull(heap), Val::AnyRef(r)) => {
+            r.is_none()
+                && match heap {
+                    None => true,
+                    Some(h) => matches!(null_kind(h)?, NullKind::Any | NullKind::Func),
                 }
         }
         (WastRetCore::RefNull(heap), Val::ExternRef(r)) => {
@@ -250,6 +280,7 @@ pub(crate) fn val_to_string(store: &Store<()>, val: &Val) -> String {
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
+        Val::AnyRef(_) => "ref.null any".to_string(),
         Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<u32>() {
             Some(n) => format!("ref.extern {n}"),
             None => "ref.extern <host value>".to_string(),
