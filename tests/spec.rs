@@ -35,7 +35,7 @@ const REASON_LEN: usize = 100;
 const EXPECTATIONS: &str = "tests/spec-expectations.txt";
 
 /// Top-level script name prefixes that belong to proposals not covered yet
-/// (SIMD, GC heap objects, tail calls).
+/// (SIMD, GC heap objects).
 const UNCOVERED_PREFIXES: &[&str] = &[
     "simd_",
     "relaxed",
@@ -46,7 +46,6 @@ const UNCOVERED_PREFIXES: &[&str] = &[
     "ref_cast",
     "ref_test",
     "type-subtyping",
-    "return_call",
 ];
 
 /// Top-level scripts that belong to proposals not covered yet (GC heap
@@ -377,8 +376,9 @@ fn run_scripts(suite: &Path, scripts: &[String]) -> Vec<ScriptRun> {
 
 /// Runs one script in a fresh context.
 fn run_one(path: &Path) -> Result<ScriptResults, String> {
-    let mut context =
-        WastContext::new().map_err(|err| format!("cannot create context: {err:#}"))?;
+    let config = wasmfx_wast::config_for_script(path);
+    let mut context = WastContext::with_config(&config)
+        .map_err(|err| format!("cannot create context: {err:#}"))?;
     context.run_file(path).map_err(|err| format!("{err:#}"))
 }
 

@@ -16,30 +16,33 @@ use wasmfx_environ::{
 /// The calling convention of every wasm function (and of calls between them).
 pub const WASM_CALL_CONV: CallConv = CallConv::Tail;
 
-/// The Cranelift type of a wasm value type, or an error for types not compiled yet.
-pub fn value_type(ty: ValType) -> anyhow::Result<Type> {
+/// The Cranelift type of a wasm value type of `module`, or an error for types not compiled
+/// yet. Continuation references are 128-bit fat pointers (object pointer in the low half,
+/// revision in the high half); every other reference is one pointer-sized word.
+pub fn value_type(module: &ModuleInfo, ty: ValType) -> anyhow::Result<Type> {
     Ok(match ty {
         ValType::I32 => types::I32,
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => anyhow::bail!("SIMD (v128) is not supported yet"),
+        ValType::Ref(r) if module.is_cont_ref(r) => types::I128,
         ValType::Ref(_) => types::I64,
     })
 }
 
-/// The signature of a wasm function of type `ty`: callee vmctx, caller vmctx, then the
-/// wasm parameters; the wasm results.
-pub fn wasm_signature(ty: &FuncType) -> anyhow::Result<Signature> {
+/// The signature of a wasm function of type `ty` (of `module`): callee vmctx, caller vmctx,
+/// then the wasm parameters; the wasm results.
+pub fn wasm_signature(module: &ModuleInfo, ty: &FuncType) -> anyhow::Result<Signature> {
     let mut sig = Signature::new(WASM_CALL_CONV);
     sig.params
         .push(AbiParam::special(types::I64, ArgumentPurpose::VMContext));
     sig.params.push(AbiParam::new(types::I64));
     for p in ty.params() {
-        sig.params.push(AbiParam::new(value_type(*p)?));
+        sig.params.push(AbiParam::new(value_type(module, *p)?));
     }
     for r in ty.results() {
-        sig.returns.push(AbiParam::new(value_type(*r)?));
+        sig.returns.push(AbiParam::new(value_type(module, *r)?));
     }
     Ok(sig)
 }
@@ -99,6 +102,11 @@ impl<'m> FuncEnv<'m> {
             builtin_sigs: HashMap::new(),
             wasm_sigs: HashMap::new(),
         }
+    }
+
+    /// The Cranelift type of wasm value type `ty` of this module.
+    pub fn value_type(&self, ty: ValType) -> anyhow::Result<Type> {
+        value_type(self.module, ty)
     }
 
     /// Load a pointer-sized field of the `VMContext` that never changes.
@@ -185,7 +193,7 @@ impl<'m> FuncEnv<'m> {
         if let Some(s) = self.wasm_sigs.get(&index) {
             return Ok(*s);
         }
-        let sig = wasm_signature(self.module.func_type_at(index))?;
+        let sig = wasm_signature(self.module, self.module.func_type_at(index))?;
         let sig = b.import_signature(sig);
         self.wasm_sigs.insert(index, sig);
         Ok(sig)

@@ -169,7 +169,7 @@ impl Compiler {
         for (i, body) in bodies.into_iter().enumerate() {
             let func_index = module.num_imported_funcs + i as u32;
             let mut validator = body.validator.into_validator(allocs);
-            let sig = wasm_signature(module.func_type(func_index));
+            let sig = wasm_signature(module, module.func_type(func_index));
             let sig = match sig {
                 Ok(s) => s,
                 Err(e) => {

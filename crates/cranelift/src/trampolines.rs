@@ -13,11 +13,11 @@ use anyhow::Result;
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, Signature};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmfx_environ::wasmparser::FuncType;
-use wasmfx_environ::{host_func_ctx, Trap, VAL_SLOT_SIZE};
+use wasmfx_environ::{host_func_ctx, ModuleInfo, Trap, VAL_SLOT_SIZE};
 
 impl Compiler {
-    /// Compiles the array-to-wasm trampoline for functions of type `ty`.
-    pub fn array_to_wasm(&self, ty: &FuncType) -> Result<CompiledText> {
+    /// Compiles the array-to-wasm trampoline for functions of type `ty` (of `module`).
+    pub fn array_to_wasm(&self, module: &ModuleInfo, ty: &FuncType) -> Result<CompiledText> {
         let mut sig = Signature::new(self.native_call_conv());
         for _ in 0..4 {
             sig.params.push(AbiParam::new(types::I64));
@@ -34,14 +34,14 @@ impl Compiler {
         let mut args = vec![callee_vmctx, caller_vmctx];
         for (i, t) in ty.params().iter().enumerate() {
             let v = b.ins().load(
-                value_type(*t)?,
+                value_type(module, *t)?,
                 trusted_flags(),
                 values,
                 (i as u32 * VAL_SLOT_SIZE) as i32,
             );
             args.push(v);
         }
-        let wasm_sig = b.import_signature(wasm_signature(ty)?);
+        let wasm_sig = b.import_signature(wasm_signature(module, ty)?);
         let call = b.ins().call_indirect(wasm_sig, code, &args);
         let results = b.inst_results(call).to_vec();
         for (i, r) in results.into_iter().enumerate() {
@@ -57,9 +57,10 @@ impl Compiler {
         self.compile_single(func)
     }
 
-    /// Compiles the wasm-to-host trampoline for host functions of type `ty`.
-    pub fn wasm_to_host(&self, ty: &FuncType) -> Result<CompiledText> {
-        let sig = wasm_signature(ty)?;
+    /// Compiles the wasm-to-host trampoline for host functions of type `ty` (of `module`; a
+    /// type with only abstract reference types needs no module: pass an empty one).
+    pub fn wasm_to_host(&self, module: &ModuleInfo, ty: &FuncType) -> Result<CompiledText> {
+        let sig = wasm_signature(module, ty)?;
         let mut func = ir::Function::with_name_signature(ir::UserFuncName::default(), sig);
         let mut fb_ctx = FunctionBuilderContext::new();
         let mut b = FunctionBuilder::new(&mut func, &mut fb_ctx);
@@ -105,7 +106,7 @@ impl Compiler {
         let mut results = Vec::new();
         for (i, t) in ty.results().iter().enumerate() {
             results.push(b.ins().load(
-                value_type(*t)?,
+                value_type(module, *t)?,
                 trusted_flags(),
                 values,
                 (i as u32 * VAL_SLOT_SIZE) as i32,

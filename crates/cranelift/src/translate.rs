@@ -1,7 +1,7 @@
 //! Translation of one wasm function body into Cranelift IR: the operand stack, control frames,
 //! locals, and one arm per operator. Every operator is validated before it is translated.
 
-use crate::func_env::{self, trusted_flags, value_type, FuncEnv};
+use crate::func_env::{self, trusted_flags, FuncEnv};
 use crate::trap_code;
 use anyhow::{bail, Result};
 use cranelift_codegen::ir::{
@@ -10,7 +10,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use wasmfx_environ::wasmparser::{
-    BlockType, FuncValidator, FunctionBody, MemArg, Operator, ValidatorResources,
+    self, BlockType, FuncValidator, FunctionBody, MemArg, Operator, ValidatorResources,
 };
 use wasmfx_environ::{Builtin, Trap, VMOffsets};
 
@@ -55,18 +55,18 @@ pub struct FuncTranslator<'a, 'm> {
 fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
     Ok(match ty {
         BlockType::Empty => (vec![], vec![]),
-        BlockType::Type(t) => (vec![], vec![value_type(t)?]),
+        BlockType::Type(t) => (vec![], vec![env.value_type(t)?]),
         BlockType::FuncType(idx) => {
             let f = env.module.func_type_at(idx);
             let p = f
                 .params()
                 .iter()
-                .map(|t| value_type(*t))
+                .map(|t| env.value_type(*t))
                 .collect::<Result<_>>()?;
             let r = f
                 .results()
                 .iter()
-                .map(|t| value_type(*t))
+                .map(|t| env.value_type(*t))
                 .collect::<Result<_>>()?;
             (p, r)
         }
@@ -141,7 +141,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.b.func.stack_limit = Some(limit);
 
         for (i, p) in ty.params().iter().enumerate() {
-            let var = self.b.declare_var(value_type(*p)?);
+            let var = self.b.declare_var(self.env.value_type(*p)?);
             self.b.def_var(var, params[i + 2]);
             self.locals.push(var);
         }
@@ -150,7 +150,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             let offset = locals_reader.original_position();
             let (count, ty) = locals_reader.read()?;
             validator.define_locals(offset, count, ty)?;
-            let cty = value_type(ty)?;
+            let cty = self.env.value_type(ty)?;
             for _ in 0..count {
                 let var = self.b.declare_var(cty);
                 let zero = self.zero(cty);
@@ -161,7 +161,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
 
         let exit = self.b.create_block();
         for r in ty.results() {
-            self.b.append_block_param(exit, value_type(*r)?);
+            self.b.append_block_param(exit, self.env.value_type(*r)?);
         }
         self.frames.push(Frame {
             kind: FrameKind::Block,
@@ -195,6 +195,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         match ty {
             types::F32 => self.b.ins().f32const(0.0),
             types::F64 => self.b.ins().f64const(0.0),
+            types::I128 => {
+                let z = self.b.ins().iconst(types::I64, 0);
+                self.b.ins().uextend(types::I128, z)
+            }
             t => self.b.ins().iconst(t, 0),
         }
     }
@@ -251,6 +255,16 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         let c = self.b.ins().fcmp(cc, x, y);
         let r = self.bool_to_i32(c);
         self.push(r);
+    }
+
+    /// Whether reference `r` is null: a zero pointer (the low half of a fat pointer).
+    fn is_null(&mut self, r: Value) -> Value {
+        let ptr = if self.b.func.dfg.value_type(r) == types::I128 {
+            self.b.ins().ireduce(types::I64, r)
+        } else {
+            r
+        };
+        self.b.ins().icmp_imm_u(IntCC::Equal, ptr, 0)
     }
 
     fn eqz(&mut self) {
@@ -490,11 +504,18 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 self.b.ins().return_(&rets);
                 self.reachable = false;
             }
-            Operator::Call { function_index } => self.call(function_index)?,
+            Operator::Call { function_index } => self.call(function_index, false)?,
+            Operator::ReturnCall { function_index } => self.call(function_index, true)?,
             Operator::CallIndirect {
                 type_index,
                 table_index,
-            } => self.call_indirect(type_index, table_index)?,
+            } => self.call_indirect(type_index, table_index, false)?,
+            Operator::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => self.call_indirect(type_index, table_index, true)?,
+            Operator::CallRef { type_index } => self.call_ref(type_index, false)?,
+            Operator::ReturnCallRef { type_index } => self.call_ref(type_index, true)?,
             Operator::Drop => {
                 self.pop();
             }
@@ -516,7 +537,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 b.def_var(self.locals[local_index as usize], v);
             }
             Operator::GlobalGet { global_index } => {
-                let ty = value_type(
+                let ty = self.env.value_type(
                     self.env.module.globals[global_index as usize]
                         .ty
                         .content_type,
@@ -686,11 +707,50 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let e = self.b.ins().iconst(types::I32, i64::from(elem_index));
                 self.env.call_builtin(&mut self.b, Builtin::elem_drop, &[e]);
             }
-            Operator::RefNull { .. } => {
-                let v = b.ins().iconst(types::I64, 0);
+            Operator::RefNull { hty } => {
+                let ty = wasmparser::RefType::new(true, hty).map_or(types::I64, |r| {
+                    if self.env.module.is_cont_ref(r) {
+                        types::I128
+                    } else {
+                        types::I64
+                    }
+                });
+                let v = self.zero(ty);
                 self.push(v);
             }
-            Operator::RefIsNull => self.eqz(),
+            Operator::RefIsNull => {
+                let r = self.pop();
+                let is_null = self.is_null(r);
+                let v = self.bool_to_i32(is_null);
+                self.push(v);
+            }
+            Operator::RefAsNonNull => {
+                let r = *self.stack.last().expect("validated");
+                let is_null = self.is_null(r);
+                self.b.ins().trapnz(is_null, trap(Trap::NullReference));
+            }
+            Operator::BrOnNull { relative_depth } => {
+                let r = self.pop();
+                let is_null = self.is_null(r);
+                let (target, n) = self.branch_target(relative_depth);
+                let a = self.peek_n(n);
+                let next = self.b.create_block();
+                self.b.ins().brif(is_null, target, &args(&a), next, &[]);
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+                self.push(r);
+            }
+            Operator::BrOnNonNull { relative_depth } => {
+                let r = *self.stack.last().expect("validated");
+                let is_null = self.is_null(r);
+                let (target, n) = self.branch_target(relative_depth);
+                let a = self.peek_n(n);
+                let next = self.b.create_block();
+                self.b.ins().brif(is_null, next, &[], target, &args(&a));
+                self.b.switch_to_block(next);
+                self.b.seal_block(next);
+                self.pop();
+            }
             Operator::RefFunc { function_index } => {
                 let v = self.env.func_ref(&mut self.b, function_index);
                 self.push(v);
@@ -861,6 +921,15 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.b.ins().trapnz(status, trap(t));
     }
 
+    /// Calls a builtin that returns zero when the check it makes fails, trapping with `t` then.
+    fn checked_builtin_inverted(&mut self, builtin: Builtin, a: &[Value], t: Trap) {
+        let ok = self
+            .env
+            .call_builtin(&mut self.b, builtin, a)
+            .expect("boolean result");
+        self.b.ins().trapz(ok, trap(t));
+    }
+
     fn else_op(&mut self) {
         let frame = self.frames.last_mut().expect("validated");
         let (else_block, params) = match &mut frame.kind {
@@ -924,13 +993,14 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.stack.extend(results);
     }
 
-    fn call(&mut self, function_index: u32) -> Result<()> {
+    /// `call` (or `return_call` when `tail`).
+    fn call(&mut self, function_index: u32, tail: bool) -> Result<()> {
         let type_index = self.env.module.functions[function_index as usize];
         let n = self.env.module.func_type_at(type_index).params().len();
         let sig = self.env.wasm_sig(&mut self.b, type_index)?;
         if self.env.module.is_imported_func(function_index) {
             let fref = self.env.func_ref(&mut self.b, function_index);
-            self.call_func_ref(fref, sig, n);
+            self.call_func_ref(fref, sig, n, tail);
         } else {
             let name = self
                 .b
@@ -943,13 +1013,19 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 patchable: false,
             });
             let a = self.call_args(self.env.vmctx, n);
-            let call = self.b.ins().call(callee, &a);
-            self.push_call_results(call);
+            if tail {
+                self.b.ins().return_call(callee, &a);
+                self.reachable = false;
+            } else {
+                let call = self.b.ins().call(callee, &a);
+                self.push_call_results(call);
+            }
         }
         Ok(())
     }
 
-    fn call_func_ref(&mut self, fref: Value, sig: ir::SigRef, n: usize) {
+    /// Calls through the `VMFuncRef` `fref` (a tail call when `tail`).
+    fn call_func_ref(&mut self, fref: Value, sig: ir::SigRef, n: usize, tail: bool) {
         use wasmfx_environ::func_ref;
         let code = self.b.ins().load(
             types::I64,
@@ -964,11 +1040,27 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             func_ref::VMCTX as i32,
         );
         let a = self.call_args(callee_vmctx, n);
-        let call = self.b.ins().call_indirect(sig, code, &a);
-        self.push_call_results(call);
+        if tail {
+            self.b.ins().return_call_indirect(sig, code, &a);
+            self.reachable = false;
+        } else {
+            let call = self.b.ins().call_indirect(sig, code, &a);
+            self.push_call_results(call);
+        }
     }
 
-    fn call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
+    /// `call_ref` (or `return_call_ref` when `tail`).
+    fn call_ref(&mut self, type_index: u32, tail: bool) -> Result<()> {
+        let fref = self.pop();
+        self.b.ins().trapz(fref, trap(Trap::NullFunctionReference));
+        let n = self.env.module.func_type_at(type_index).params().len();
+        let sig = self.env.wasm_sig(&mut self.b, type_index)?;
+        self.call_func_ref(fref, sig, n, tail);
+        Ok(())
+    }
+
+    /// `call_indirect` (or `return_call_indirect` when `tail`).
+    fn call_indirect(&mut self, type_index: u32, table_index: u32, tail: bool) -> Result<()> {
         use wasmfx_environ::func_ref;
         let n = self.env.module.func_type_at(type_index).params().len();
         let sig = self.env.wasm_sig(&mut self.b, type_index)?;
@@ -989,10 +1081,29 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         );
         let expected = self.env.type_id(&mut self.b, type_index);
         let same = self.b.ins().icmp(IntCC::Equal, actual, expected);
-        self.b
-            .ins()
-            .trapz(same, trap(Trap::IndirectCallTypeMismatch));
-        self.call_func_ref(fref, sig, n);
+        let is_final = self.env.module.sub_types[type_index as usize].is_final;
+        if is_final {
+            // A final type has no subtypes: only the same type matches.
+            self.b
+                .ins()
+                .trapz(same, trap(Trap::IndirectCallTypeMismatch));
+        } else {
+            // A declared subtype matches too: ask the runtime when the ids differ.
+            let slow = self.b.create_block();
+            let done = self.b.create_block();
+            self.b.ins().brif(same, done, &[], slow, &[]);
+            self.b.switch_to_block(slow);
+            self.b.seal_block(slow);
+            self.checked_builtin_inverted(
+                Builtin::is_subtype,
+                &[actual, expected],
+                Trap::IndirectCallTypeMismatch,
+            );
+            self.b.ins().jump(done, &[]);
+            self.b.switch_to_block(done);
+            self.b.seal_block(done);
+        }
+        self.call_func_ref(fref, sig, n, tail);
         Ok(())
     }
 }

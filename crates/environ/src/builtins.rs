@@ -67,6 +67,9 @@ builtins! {
     table_init(I32, I32, I32, I32, I32) -> (I32);
     /// `elem.drop`: (element segment).
     elem_drop(I32) -> ();
+    /// Subtype check of `call_indirect` to a non-final type: (actual type id, expected type
+    /// id) -> 1 if actual is a subtype of expected, else 0.
+    is_subtype(I32, I32) -> (I32);
 }
 
 impl Builtin {

@@ -9,7 +9,7 @@ use wasmfx_environ::Builtin;
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
-struct BuiltinTable([*const (); 10]);
+struct BuiltinTable([*const (); 11]);
 
 // SAFETY: the table is immutable and holds only function addresses.
 unsafe impl Sync for BuiltinTable {}
@@ -26,11 +26,12 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     table_copy as *const (),
     table_init as *const (),
     elem_drop as *const (),
+    is_subtype as *const (),
 ]);
 
 /// Address of the builtin table, for `VMContext`s.
 pub fn builtins_table() -> *const usize {
-    const _: () = assert!(Builtin::ALL.len() == 10);
+    const _: () = assert!(Builtin::ALL.len() == 11);
     BUILTINS.0.as_ptr().cast()
 }
 
@@ -167,4 +168,11 @@ extern "C" fn table_init(
 
 extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     instance(vmctx).elem_drop(elem)
+}
+
+extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+    let types = instance(vmctx).module().type_registry.read();
+    // A poisoned lock still holds a consistent registry: registration only appends.
+    let types = types.unwrap_or_else(|e| e.into_inner());
+    u32::from(types.is_subtype(actual, expected))
 }

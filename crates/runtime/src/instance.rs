@@ -7,8 +7,8 @@ use crate::memory::Memory;
 use crate::table::Table;
 use crate::vm::*;
 use std::alloc::Layout;
-use std::sync::Arc;
-use wasmfx_environ::{DataMode, ElemMode, ModuleInfo, VMOffsets, VMCTX_MAGIC};
+use std::sync::{Arc, RwLock};
+use wasmfx_environ::{DataMode, ElemMode, ModuleInfo, TypeRegistry, VMOffsets, VMCTX_MAGIC};
 
 /// A compiled module: its description, code, and what instantiation needs from the engine.
 pub struct CompiledModule {
@@ -24,6 +24,8 @@ pub struct CompiledModule {
     pub array_trampolines: Vec<usize>,
     /// The `VMContext` layout.
     pub offsets: VMOffsets,
+    /// The engine's type registry, for subtype checks at run time.
+    pub type_registry: Arc<RwLock<TypeRegistry>>,
 }
 
 impl CompiledModule {

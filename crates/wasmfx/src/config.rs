@@ -30,9 +30,14 @@ macro_rules! feature_setters {
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD.
+    /// The default configuration: WebAssembly 2.0 without SIMD, plus typed function
+    /// references, tail calls, exception handling and stack switching (typed continuations).
     pub fn new() -> Config {
-        let features = WasmFeatures::WASM2 & !WasmFeatures::SIMD;
+        let features = (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
+            | WasmFeatures::FUNCTION_REFERENCES
+            | WasmFeatures::TAIL_CALL
+            | WasmFeatures::EXCEPTIONS
+            | WasmFeatures::STACK_SWITCHING;
         Config {
             features,
             max_wasm_stack: 512 * 1024,
@@ -50,13 +55,13 @@ impl Config {
         wasm_multi_memory => MULTI_MEMORY,
         /// 64-bit memories; not supported by the compiler yet.
         wasm_memory64 => MEMORY64,
-        /// Typed function references; not supported by the compiler yet.
+        /// Typed function references (`call_ref`, `br_on_null`, non-nullable references).
         wasm_function_references => FUNCTION_REFERENCES,
         /// Exception handling; not supported by the compiler yet.
         wasm_exceptions => EXCEPTIONS,
         /// Garbage collection; not supported by the compiler yet.
         wasm_gc => GC,
-        /// Tail calls; not supported by the compiler yet.
+        /// Tail calls (`return_call`, `return_call_indirect`, `return_call_ref`).
         wasm_tail_call => TAIL_CALL,
         /// Typed continuations (stack switching); not supported by the compiler yet.
         wasm_stack_switching => STACK_SWITCHING,

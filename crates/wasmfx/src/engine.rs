@@ -117,7 +117,10 @@ impl Engine {
         if let Some((addr, _)) = stubs.get(&id) {
             return Ok(*addr);
         }
-        let text = self.inner.compiler.wasm_to_host(&self.abi_func_type(ty))?;
+        let text = self
+            .inner
+            .compiler
+            .wasm_to_host(&Default::default(), &self.abi_func_type(ty))?;
         let mut code = CodeMemory::new(&text.text)?;
         code.register(FrameInfo {
             module_name: None,

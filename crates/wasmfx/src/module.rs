@@ -80,7 +80,7 @@ impl Module {
         for d in 0..info.num_defined_funcs() {
             let ty = info.functions[(info.num_imported_funcs + d) as usize] as usize;
             if tramp_offsets[ty].is_none() {
-                let tramp = compiler.array_to_wasm(info.func_type_at(ty as u32))?;
+                let tramp = compiler.array_to_wasm(&info, info.func_type_at(ty as u32))?;
                 tramp_offsets[ty] = Some(text.append(&tramp));
                 names.push(None);
             }
@@ -111,6 +111,7 @@ impl Module {
                     type_ids,
                     array_trampolines,
                     offsets,
+                    type_registry: engine.inner.types.clone(),
                 }),
                 func_types,
             }),

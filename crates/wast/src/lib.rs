@@ -99,7 +99,20 @@ impl ScriptResults {
 /// store per script). Errors only if the context cannot be created or the
 /// file cannot be read.
 pub fn run_file(path: &Path) -> wasmfx::Result<ScriptResults> {
-    WastContext::new()?.run_file(path)
+    WastContext::with_config(&config_for_script(path))?.run_file(path)
+}
+
+/// The configuration a script expects, judged from its path: WebAssembly 3.0 everywhere,
+/// plus stack switching for scripts in a `stack-switching` folder. (Stack switching relaxes
+/// some rules the other suites test, e.g. it allows tags with results.)
+pub fn config_for_script(path: &Path) -> wasmfx::Config {
+    let mut config = wasmfx::Config::new();
+    config.all_proposals(true);
+    let in_stack_switching = path
+        .components()
+        .any(|c| c.as_os_str() == "stack-switching");
+    config.wasm_stack_switching(in_stack_switching);
+    config
 }
 
 /// Runs the script `text` in a fresh [`WastContext`]; `name` appears in
