@@ -223,6 +223,8 @@ fn format_val(val: &Val) -> String {
         Val::ExternRef(None) => "<null externref>".to_string(),
         Val::ExternRef(Some(_)) => "<externref>".to_string(),
         Val::AnyRef(_) => "<null anyref>".to_string(),
+        Val::ExnRef(None) => "<null exnref>".to_string(),
+        Val::ExnRef(Some(_)) => "<exnref>".to_string(),
     }
 }
 

@@ -199,17 +199,22 @@ impl<'m> FuncEnv<'m> {
         Ok(sig)
     }
 
-    /// Call builtin `builtin` with `args` (after the vmctx), returning its result if any.
-    pub fn call_builtin(
+    /// The signature and address of builtin `builtin`, for a call whose first argument is
+    /// the vmctx.
+    pub fn builtin_callee(
         &mut self,
         b: &mut FunctionBuilder,
         builtin: Builtin,
-        args: &[Value],
-    ) -> Option<Value> {
+    ) -> (ir::SigRef, Value) {
         let sig = match self.builtin_sigs.get(&builtin.index()) {
             Some(s) => *s,
             None => {
-                let s = b.import_signature(builtin_signature(builtin, self.native_call_conv));
+                let conv = if builtin.is_tail_conv() {
+                    WASM_CALL_CONV
+                } else {
+                    self.native_call_conv
+                };
+                let s = b.import_signature(builtin_signature(builtin, conv));
                 self.builtin_sigs.insert(builtin.index(), s);
                 s
             }
@@ -221,6 +226,17 @@ impl<'m> FuncEnv<'m> {
             table,
             (builtin.index() as u32 * PTR_SIZE) as i32,
         );
+        (sig, fptr)
+    }
+
+    /// Call builtin `builtin` with `args` (after the vmctx), returning its result if any.
+    pub fn call_builtin(
+        &mut self,
+        b: &mut FunctionBuilder,
+        builtin: Builtin,
+        args: &[Value],
+    ) -> Option<Value> {
+        let (sig, fptr) = self.builtin_callee(b, builtin);
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(self.vmctx);
         all.extend_from_slice(args);

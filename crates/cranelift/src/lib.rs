@@ -16,10 +16,12 @@ use cranelift_codegen::binemit::Reloc;
 use cranelift_codegen::ir::{self, TrapCode};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
-use cranelift_codegen::{Context, FinalizedRelocTarget};
+use cranelift_codegen::{
+    Context, ExceptionContextLoc, FinalizedMachExceptionHandler, FinalizedRelocTarget,
+};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::collections::BTreeMap;
-use wasmfx_environ::{FunctionBodyData, ModuleInfo, Trap};
+use wasmfx_environ::{ExnCallSite, ExnHandler, FunctionBodyData, ModuleInfo, Trap};
 
 pub use func_env::{value_type, wasm_signature};
 
@@ -56,6 +58,8 @@ pub struct CompiledText {
     pub funcs: Vec<(u32, u32)>,
     /// Offsets in `text` of trapping instructions and their traps, sorted by offset.
     pub traps: Vec<(u32, Trap)>,
+    /// Call sites with exception handlers, sorted by return address.
+    pub exn_sites: Vec<ExnCallSite>,
 }
 
 impl CompiledText {
@@ -71,6 +75,8 @@ impl CompiledText {
         self.traps
             .extend(other.traps.iter().map(|(off, trap)| (base + off, *trap)));
         self.traps.sort_by_key(|t| t.0);
+        self.exn_sites
+            .extend(other.exn_sites.iter().map(|site| relocate_site(site, base)));
         base
     }
 
@@ -105,8 +111,59 @@ impl CompiledText {
                 (target, kind) => bail!("unsupported relocation {kind:?} against {target:?}"),
             }
         }
+        for site in code.buffer.call_sites() {
+            if site.exception_handlers.is_empty() {
+                continue;
+            }
+            let frame_offset = site
+                .frame_offset
+                .ok_or_else(|| anyhow!("a call site with handlers has no frame offset"))?;
+            let mut vmctx_sp_offset = None;
+            let mut handlers = Vec::new();
+            for h in site.exception_handlers {
+                match h {
+                    FinalizedMachExceptionHandler::Context(ExceptionContextLoc::SPOffset(o)) => {
+                        vmctx_sp_offset = Some(*o)
+                    }
+                    FinalizedMachExceptionHandler::Context(ExceptionContextLoc::GPR(_)) => {
+                        bail!("exception context kept in a register is not supported")
+                    }
+                    FinalizedMachExceptionHandler::Tag(tag, target) => handlers.push(ExnHandler {
+                        tag: Some(tag.as_u32()),
+                        target: start + target,
+                    }),
+                    FinalizedMachExceptionHandler::Default(target) => handlers.push(ExnHandler {
+                        tag: None,
+                        target: start + target,
+                    }),
+                }
+            }
+            self.exn_sites.push(ExnCallSite {
+                ret_addr: start + site.ret_addr,
+                frame_offset,
+                vmctx_sp_offset: vmctx_sp_offset
+                    .ok_or_else(|| anyhow!("a call site with handlers has no vmctx"))?,
+                handlers,
+            });
+        }
         self.funcs.push((start, code.code_buffer().len() as u32));
         Ok(())
+    }
+}
+
+/// `site` moved by `base` bytes.
+fn relocate_site(site: &ExnCallSite, base: u32) -> ExnCallSite {
+    ExnCallSite {
+        ret_addr: base + site.ret_addr,
+        handlers: site
+            .handlers
+            .iter()
+            .map(|h| ExnHandler {
+                tag: h.tag,
+                target: base + h.target,
+            })
+            .collect(),
+        ..site.clone()
     }
 }
 

@@ -38,8 +38,33 @@ enum FrameKind {
         params: Vec<Value>,
         has_else: bool,
     },
+    /// A `try_table`: calls inside it carry its catch clauses as exception handlers.
+    TryTable {
+        pads: Vec<LandingPad>,
+    },
     /// A frame entered in unreachable code: no blocks exist for it.
     Dead,
+}
+
+/// The block an exception caught by one catch clause of a `try_table` lands in; its only
+/// parameter is the exception object.
+struct LandingPad {
+    block: ir::Block,
+    /// The tag caught (a module tag index), or `None` for `catch_all`.
+    tag: Option<u32>,
+    /// The types of the tag's payload values (none for `catch_all`).
+    payload: Vec<Type>,
+    /// Whether the exception reference is passed to the label too (`catch_ref`).
+    with_ref: bool,
+    /// The index in `frames` of the label's frame.
+    target: usize,
+}
+
+/// What a call instruction calls.
+#[derive(Clone, Copy)]
+enum Callee {
+    Direct(ir::FuncRef),
+    Indirect(ir::SigRef, Value),
 }
 
 /// Translates one function body.
@@ -403,6 +428,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 exit_reachable = true;
             }
             FrameKind::Loop { header } => self.b.seal_block(header),
+            FrameKind::TryTable { pads } => {
+                for pad in pads {
+                    self.emit_landing_pad(pad);
+                }
+            }
             _ => {}
         }
         self.stack.truncate(frame.height);
@@ -460,6 +490,47 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             }
             Operator::Else => self.else_op(),
             Operator::End => self.end_frame(),
+            Operator::TryTable { ref try_table } => {
+                let mut pads = Vec::new();
+                for catch in &try_table.catches {
+                    use wasmparser::Catch;
+                    let (tag, with_ref, label) = match *catch {
+                        Catch::One { tag, label } => (Some(tag), false, label),
+                        Catch::OneRef { tag, label } => (Some(tag), true, label),
+                        Catch::All { label } => (None, false, label),
+                        Catch::AllRef { label } => (None, true, label),
+                    };
+                    let block = self.b.create_block();
+                    self.b.append_block_param(block, types::I64);
+                    let mut payload = Vec::new();
+                    if let Some(tag) = tag {
+                        let ty = self
+                            .env
+                            .module
+                            .func_type_at(self.env.module.tags[tag as usize]);
+                        for t in ty.params() {
+                            payload.push(self.env.value_type(*t)?);
+                        }
+                    }
+                    pads.push(LandingPad {
+                        block,
+                        tag,
+                        payload,
+                        with_ref,
+                        target: self.frames.len() - 1 - label as usize,
+                    });
+                }
+                self.push_frame(try_table.ty, |_, _| FrameKind::TryTable { pads })?;
+            }
+            Operator::Throw { tag_index } => {
+                let exn = self.new_exception(tag_index)?;
+                self.throw(exn);
+            }
+            Operator::ThrowRef => {
+                let exn = self.pop();
+                self.b.ins().trapz(exn, trap(Trap::NullExceptionReference));
+                self.throw(exn);
+            }
             Operator::Br { relative_depth } => {
                 let (target, n) = self.branch_target(relative_depth);
                 let a = self.peek_n(n);
@@ -961,9 +1032,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
 
     fn unreachable_operator(&mut self, op: &Operator) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                self.push_dead_frame()
-            }
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => self.push_dead_frame(),
             Operator::Else => {
                 let live_if = matches!(
                     self.frames.last().map(|f| &f.kind),
@@ -988,9 +1060,133 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         a
     }
 
-    fn push_call_results(&mut self, call: ir::Inst) {
-        let results = self.b.inst_results(call).to_vec();
-        self.stack.extend(results);
+    /// The exception handlers in scope, innermost first: the landing pad of every catch
+    /// clause of every enclosing `try_table`.
+    fn handlers_in_scope(&self) -> Vec<(Option<u32>, ir::Block)> {
+        let mut handlers = Vec::new();
+        for frame in self.frames.iter().rev() {
+            if let FrameKind::TryTable { pads } = &frame.kind {
+                handlers.extend(pads.iter().map(|p| (p.tag, p.block)));
+            }
+        }
+        handlers
+    }
+
+    /// Emits a call, as a `try_call` carrying the handlers in scope when there are any,
+    /// returning its results.
+    fn emit_call(&mut self, callee: Callee, a: &[Value]) -> Vec<Value> {
+        let handlers = self.handlers_in_scope();
+        if handlers.is_empty() {
+            let call = match callee {
+                Callee::Direct(f) => self.b.ins().call(f, a),
+                Callee::Indirect(sig, ptr) => self.b.ins().call_indirect(sig, ptr, a),
+            };
+            return self.b.inst_results(call).to_vec();
+        }
+        let sig = match callee {
+            Callee::Direct(f) => self.b.func.dfg.ext_funcs[f].signature,
+            Callee::Indirect(sig, _) => sig,
+        };
+        let returns: Vec<Type> = self.b.func.dfg.signatures[sig]
+            .returns
+            .iter()
+            .map(|r| r.value_type)
+            .collect();
+        let cont = self.b.create_block();
+        let mut ret_args = Vec::new();
+        for (i, t) in returns.iter().enumerate() {
+            self.b.append_block_param(cont, *t);
+            ret_args.push(BlockArg::TryCallRet(i as u32));
+        }
+        let normal = self.b.func.dfg.block_call(cont, &ret_args);
+        // The catching frame's vmctx comes first: the runtime resolves the tags through it.
+        let mut items = vec![ir::ExceptionTableItem::Context(self.env.vmctx)];
+        for (tag, block) in handlers {
+            let call = self
+                .b
+                .func
+                .dfg
+                .block_call(block, &[BlockArg::TryCallExn(0)]);
+            items.push(match tag {
+                Some(t) => ir::ExceptionTableItem::Tag(
+                    ir::ExceptionTag::from_u32(self.env.offsets.tag(t)),
+                    call,
+                ),
+                None => ir::ExceptionTableItem::Default(call),
+            });
+        }
+        let table = self
+            .b
+            .func
+            .dfg
+            .exception_tables
+            .push(ir::ExceptionTableData::new(sig, normal, items));
+        match callee {
+            Callee::Direct(f) => self.b.ins().try_call(f, a, table),
+            Callee::Indirect(_, ptr) => self.b.ins().try_call_indirect(ptr, a, table),
+        };
+        self.b.switch_to_block(cont);
+        self.b.seal_block(cont);
+        self.b.block_params(cont).to_vec()
+    }
+
+    /// Allocates an exception with tag `tag_index`, its payload popped from the stack.
+    fn new_exception(&mut self, tag_index: u32) -> Result<Value> {
+        let ty = self
+            .env
+            .module
+            .func_type_at(self.env.module.tags[tag_index as usize]);
+        let n = ty.params().len();
+        let tag = self
+            .env
+            .vmctx_load(&mut self.b, self.env.offsets.tag(tag_index));
+        let count = self.b.ins().iconst(types::I32, n as i64);
+        let exn = self
+            .env
+            .call_builtin(&mut self.b, Builtin::exn_new, &[tag, count])
+            .expect("exception pointer");
+        let start = self.stack.len() - n;
+        let values: Vec<Value> = self.stack.drain(start..).collect();
+        for (i, v) in values.into_iter().enumerate() {
+            let offset = wasmfx_environ::exn::VALUES + i as u32 * wasmfx_environ::VAL_SLOT_SIZE;
+            self.b.ins().store(trusted_flags(), v, exn, offset as i32);
+        }
+        Ok(exn)
+    }
+
+    /// Throws exception `exn` (non-null). The call to the runtime carries the handlers in
+    /// scope, so a `try_table` of this function catches it like any other; when it returns,
+    /// the exception escaped to the host.
+    fn throw(&mut self, exn: Value) {
+        let (sig, fptr) = self.env.builtin_callee(&mut self.b, Builtin::throw_ref);
+        let a = [self.env.vmctx, exn];
+        self.emit_call(Callee::Indirect(sig, fptr), &a);
+        self.b.ins().trap(trap(Trap::HostError));
+        self.reachable = false;
+    }
+
+    /// Fills a `try_table` landing pad: unpacks the exception and branches to the label.
+    fn emit_landing_pad(&mut self, pad: LandingPad) {
+        self.b.switch_to_block(pad.block);
+        self.b.seal_block(pad.block);
+        let exn = self.b.block_params(pad.block)[0];
+        let mut values = Vec::new();
+        for (i, ty) in pad.payload.iter().enumerate() {
+            let offset = wasmfx_environ::exn::VALUES + i as u32 * wasmfx_environ::VAL_SLOT_SIZE;
+            values.push(self.b.ins().load(*ty, trusted_flags(), exn, offset as i32));
+        }
+        if pad.with_ref {
+            values.push(exn);
+        }
+        let frame = &mut self.frames[pad.target];
+        let target = match frame.kind {
+            FrameKind::Loop { header } => header,
+            _ => {
+                frame.exit_branched = true;
+                frame.dest
+            }
+        };
+        self.b.ins().jump(target, &args(&values));
     }
 
     /// `call` (or `return_call` when `tail`).
@@ -1017,8 +1213,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 self.b.ins().return_call(callee, &a);
                 self.reachable = false;
             } else {
-                let call = self.b.ins().call(callee, &a);
-                self.push_call_results(call);
+                let results = self.emit_call(Callee::Direct(callee), &a);
+                self.stack.extend(results);
             }
         }
         Ok(())
@@ -1044,8 +1240,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             self.b.ins().return_call_indirect(sig, code, &a);
             self.reachable = false;
         } else {
-            let call = self.b.ins().call_indirect(sig, code, &a);
-            self.push_call_results(call);
+            let results = self.emit_call(Callee::Indirect(sig, code), &a);
+            self.stack.extend(results);
         }
     }
 

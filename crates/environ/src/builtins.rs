@@ -70,9 +70,24 @@ builtins! {
     /// Subtype check of `call_indirect` to a non-final type: (actual type id, expected type
     /// id) -> 1 if actual is a subtype of expected, else 0.
     is_subtype(I32, I32) -> (I32);
+    /// Allocates an exception: (tag identity, number of payload values) -> exception
+    /// pointer; the caller then writes the payload (see `exn` offsets).
+    exn_new(Ptr, I32) -> (Ptr);
+    /// `throw_ref` of a non-null exception: (exception) -> never returns when a handler
+    /// catches it; returns a non-zero status when it escapes to the host (the error is
+    /// recorded). Called with the wasm (tail) calling convention so that handlers may be
+    /// attached to the call; see `Builtin::is_tail_conv`.
+    throw_ref(Ptr) -> (I32);
 }
 
 impl Builtin {
+    /// Whether generated code calls this builtin with the wasm (tail) calling convention
+    /// rather than the native one: builtins through which exceptions unwind, whose call sites
+    /// may carry exception handlers.
+    pub fn is_tail_conv(self) -> bool {
+        matches!(self, Builtin::throw_ref)
+    }
+
     /// This builtin's index in the builtin table.
     pub fn index(self) -> usize {
         self as usize

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod builtins;
+mod exn_table;
 mod module;
 mod offsets;
 mod trap;
@@ -15,6 +16,7 @@ mod type_registry;
 mod types;
 
 pub use builtins::{Builtin, BuiltinType};
+pub use exn_table::{ExnCallSite, ExnHandler};
 pub use module::*;
 pub use offsets::*;
 pub use trap::Trap;

@@ -19,6 +19,16 @@ pub mod store_context {
     pub const SIZE: u32 = 8;
 }
 
+/// Layout of an exception object: a header slot, then one 16-byte slot per payload value.
+pub mod exn {
+    /// The tag's identity (pointer).
+    pub const TAG: u32 = 0;
+    /// The number of payload values.
+    pub const LEN: u32 = 8;
+    /// The first payload value.
+    pub const VALUES: u32 = 16;
+}
+
 /// Offsets in `VMFuncRef`, what a `funcref` points to.
 pub mod func_ref {
     /// Code with the wasm calling convention.

@@ -40,11 +40,13 @@ pub enum Trap {
     HostError,
     /// A runtime function reported a trap whose code is carried separately.
     Deferred,
+    /// `throw_ref` of a null exception reference.
+    NullExceptionReference,
 }
 
 impl Trap {
     /// All trap codes, in numbering order.
-    pub const ALL: [Trap; 17] = [
+    pub const ALL: [Trap; 18] = [
         Trap::Unreachable,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -62,6 +64,7 @@ impl Trap {
         Trap::DataSegmentOutOfBounds,
         Trap::HostError,
         Trap::Deferred,
+        Trap::NullExceptionReference,
     ];
 
     /// The trap with the given numeric code, if any.
@@ -89,6 +92,7 @@ impl Trap {
             Trap::DataSegmentOutOfBounds => "out of bounds memory access",
             Trap::HostError => "host function error",
             Trap::Deferred => "runtime trap",
+            Trap::NullExceptionReference => "null exception reference",
         }
     }
 }

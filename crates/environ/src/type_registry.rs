@@ -149,13 +149,13 @@ impl TypeRegistry {
                 if def.sub.shared != shared {
                     return false;
                 }
-                match (&def.sub.composite, ty) {
-                    (WasmCompositeType::Func(_), A::Func) => true,
-                    (WasmCompositeType::Cont(_), A::Cont) => true,
-                    (WasmCompositeType::Struct(_), A::Struct | A::Eq | A::Any) => true,
-                    (WasmCompositeType::Array(_), A::Array | A::Eq | A::Any) => true,
-                    _ => false,
-                }
+                matches!(
+                    (&def.sub.composite, ty),
+                    (WasmCompositeType::Func(_), A::Func)
+                        | (WasmCompositeType::Cont(_), A::Cont)
+                        | (WasmCompositeType::Struct(_), A::Struct | A::Eq | A::Any)
+                        | (WasmCompositeType::Array(_), A::Array | A::Eq | A::Any)
+                )
             }
             (WasmHeapType::Abstract { shared, ty }, WasmHeapType::Concrete(y)) => {
                 let Some(def) = y.engine().and_then(|y| self.types.get(y as usize)) else {

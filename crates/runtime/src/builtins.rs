@@ -9,7 +9,7 @@ use wasmfx_environ::Builtin;
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
-struct BuiltinTable([*const (); 11]);
+struct BuiltinTable([*const (); 13]);
 
 // SAFETY: the table is immutable and holds only function addresses.
 unsafe impl Sync for BuiltinTable {}
@@ -27,11 +27,13 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     table_init as *const (),
     elem_drop as *const (),
     is_subtype as *const (),
+    exn_new as *const (),
+    crate::exceptions::wasmfx_throw_ref as *const (),
 ]);
 
 /// Address of the builtin table, for `VMContext`s.
 pub fn builtins_table() -> *const usize {
-    const _: () = assert!(Builtin::ALL.len() == 11);
+    const _: () = assert!(Builtin::ALL.len() == 13);
     BUILTINS.0.as_ptr().cast()
 }
 
@@ -175,4 +177,9 @@ extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
     // A poisoned lock still holds a consistent registry: registration only appends.
     let types = types.unwrap_or_else(|e| e.into_inner());
     u32::from(types.is_subtype(actual, expected))
+}
+
+extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
+    let store = instance(vmctx).store_context();
+    crate::exceptions::alloc_exception(store, tag as usize, len as usize)
 }

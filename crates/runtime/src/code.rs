@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use wasmfx_environ::Trap;
+use wasmfx_environ::{ExnCallSite, Trap};
 
 /// Compiled code mapped read+execute. Unmapped (and unregistered) on drop.
 pub struct CodeMemory {
@@ -28,6 +28,8 @@ pub struct FrameInfo {
     pub funcs: Vec<(u32, u32, Option<String>)>,
     /// Sorted trap sites: offset and trap.
     pub traps: Vec<(u32, Trap)>,
+    /// Call sites with exception handlers, sorted by return address.
+    pub exn_sites: Vec<ExnCallSite>,
 }
 
 /// Keeps a code range registered while alive.
@@ -113,6 +115,20 @@ pub(crate) fn trap_at(pc: usize) -> (bool, Option<Trap>) {
         .ok()
         .map(|i| traps[i].1);
     (true, trap)
+}
+
+/// Calls `f` with the start of the code containing `pc` and the exception call site whose
+/// return address is `pc`, if there is one.
+pub(crate) fn with_exn_site<R>(pc: usize, f: impl FnOnce(usize, &ExnCallSite) -> R) -> Option<R> {
+    let map = read_registry()?;
+    let (_, entry) = map.range(pc + 1..).next()?;
+    if pc < entry.start {
+        return None;
+    }
+    let offset = (pc - entry.start) as u32;
+    let sites = &entry.info.exn_sites;
+    let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
+    Some(f(entry.start, &sites[i]))
 }
 
 /// Whether `pc` is in registered code (see [`lookup_code`]).

@@ -167,6 +167,12 @@ impl Instance {
         unsafe { *(self.vmctx.add(off as usize) as *const usize) }
     }
 
+    /// The store context given at creation.
+    pub fn store_context(&self) -> &VMStoreContext {
+        // SAFETY: the store context outlives every instance of its store.
+        unsafe { &*(self.read(VMOffsets::STORE_CONTEXT) as *const VMStoreContext) }
+    }
+
     /// The store pointer given at creation.
     pub fn store_ptr(&self) -> *mut u8 {
         self.read(VMOffsets::STORE) as *mut u8

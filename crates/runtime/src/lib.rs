@@ -10,6 +10,7 @@
 mod builtins;
 mod code;
 mod const_eval;
+mod exceptions;
 mod instance;
 mod memory;
 mod table;
@@ -19,6 +20,7 @@ mod vm;
 pub use builtins::builtins_table;
 pub use code::{lookup_code, CodeMemory, CodeRegistration, FrameInfo};
 pub use const_eval::ConstValue;
+pub use exceptions::{alloc_exception, exn_payload, exn_tag, UncaughtException};
 pub use instance::{CompiledModule, Imports, Instance, InstanceError};
 pub use memory::{Memory, WASM_PAGE_SIZE};
 pub use table::{Table, TableElemType};

@@ -13,13 +13,18 @@ pub enum TableElemType {
     ExternRef,
     /// References to GC objects (only null exists until GC allocation is supported).
     GcRef,
+    /// Exception references (pointers to exception objects, null is 0).
+    ExnRef,
 }
 
 impl TableElemType {
     /// Bytes per element.
     pub fn elem_size(self) -> usize {
         match self {
-            TableElemType::FuncRef | TableElemType::ExternRef | TableElemType::GcRef => 8,
+            TableElemType::FuncRef
+            | TableElemType::ExternRef
+            | TableElemType::GcRef
+            | TableElemType::ExnRef => 8,
         }
     }
 }

@@ -9,12 +9,15 @@ use std::cell::UnsafeCell;
 pub struct VMStoreContext {
     /// Lowest address the native stack may reach before wasm traps "call stack exhausted".
     pub stack_limit: UnsafeCell<usize>,
+    /// Exception objects thrown in this store (runtime only; see `exceptions`).
+    pub exceptions: UnsafeCell<Vec<Box<[VMVal]>>>,
 }
 
 impl Default for VMStoreContext {
     fn default() -> Self {
         VMStoreContext {
             stack_limit: UnsafeCell::new(usize::MAX),
+            exceptions: UnsafeCell::new(Vec::new()),
         }
     }
 }

@@ -126,6 +126,7 @@ impl Engine {
             module_name: None,
             funcs: text.funcs.iter().map(|(s, l)| (*s, *l, None)).collect(),
             traps: text.traps.clone(),
+            exn_sites: Vec::new(),
         });
         let addr = code.addr(0);
         stubs.insert(id, (addr, code));

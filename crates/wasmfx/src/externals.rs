@@ -104,7 +104,7 @@ fn elem_type(engine: &crate::Engine, ty: RefType) -> Result<TableElemType> {
         AbstractHeapType::Func => Ok(TableElemType::FuncRef),
         AbstractHeapType::Extern => Ok(TableElemType::ExternRef),
         AbstractHeapType::Any => Ok(TableElemType::GcRef),
-        AbstractHeapType::Exn => bail!("tables of exception references are not supported yet"),
+        AbstractHeapType::Exn => Ok(TableElemType::ExnRef),
         _ => bail!("tables of continuation references are not supported yet"),
     }
 }

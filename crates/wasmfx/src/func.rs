@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use wasmfx_environ::HOST_CTX_MAGIC;
 use wasmfx_runtime::{
-    catch_traps, set_host_error, TrapReason, VMFuncRef, VMHostFuncContext, VMVal,
+    catch_traps, set_host_error, TrapReason, UncaughtException, VMFuncRef, VMHostFuncContext, VMVal,
 };
 
 /// A host function at the lowest level: the store, the calling instance's vmctx (null when
@@ -245,15 +245,22 @@ impl Func {
                 vals.as_mut_ptr(),
             )
         };
-        r.map_err(trap_to_error)
+        let store_id = store.id;
+        r.map_err(|reason| trap_to_error(store_id, reason))
     }
 }
 
-/// Turns the reason a call into wasm stopped into an error (or resumes a host panic).
-pub(crate) fn trap_to_error(reason: TrapReason) -> anyhow::Error {
+/// Turns the reason a call into wasm (in store `store_id`) stopped into an error (or resumes a
+/// host panic).
+pub(crate) fn trap_to_error(store_id: u64, reason: TrapReason) -> anyhow::Error {
     match reason {
         TrapReason::Wasm(t) => anyhow::Error::new(t.trap).context(t.backtrace),
-        TrapReason::Host(e) => e,
+        TrapReason::Host(e) => match e.downcast::<UncaughtException>() {
+            Ok(uncaught) => anyhow::Error::new(crate::ThrownException {
+                exn: crate::ExnRef::from_raw_parts(store_id, uncaught.exn),
+            }),
+            Err(e) => e,
+        },
         TrapReason::Panic(p) => std::panic::resume_unwind(p),
     }
 }

@@ -262,6 +262,14 @@ impl Instance {
         self.get_export(store, name)?.into_table()
     }
 
+    /// The exported tag called `name`.
+    pub fn get_tag(&self, store: impl AsContextMut, name: &str) -> Option<crate::Tag> {
+        match self.get_export(store, name)? {
+            Extern::Tag(t) => Some(t),
+            _ => None,
+        }
+    }
+
     /// Every export, in order.
     pub fn exports(&self, mut store: impl AsContextMut) -> Vec<(String, Extern)> {
         let s = &mut store.as_context_mut().0.opaque;

@@ -53,7 +53,7 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
     RefType, TableType, TypeId, ValType,
 };
-pub use values::{AnyRef, ExternRef, Val};
+pub use values::{AnyRef, ExnRef, ExternRef, ThrownException, Val};
 pub use wasmfx_environ::Trap;
 pub use wasmfx_runtime::{FrameSymbol, WasmBacktrace};
 

@@ -95,6 +95,7 @@ impl Module {
                 .map(|((s, l), n)| (*s, *l, n))
                 .collect(),
             traps: std::mem::take(&mut text.traps),
+            exn_sites: std::mem::take(&mut text.exn_sites),
         });
         let array_trampolines = tramp_offsets
             .iter()

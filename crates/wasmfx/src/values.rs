@@ -2,7 +2,7 @@
 //! from the 16-byte slots generated code uses.
 
 use crate::store::{StoreOpaque, Stored};
-use crate::{AsContextMut, Engine, Func, HeapType, RefType, ValType};
+use crate::{AsContext, AsContextMut, Engine, Func, HeapType, RefType, Tag, ValType};
 use anyhow::{bail, Result};
 use std::any::Any;
 use wasmfx_environ::AbstractHeapType;
@@ -35,6 +35,75 @@ impl ExternRef {
     }
 }
 
+/// A reference to an exception object (`exnref`), owned by its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExnRef {
+    store: u64,
+    ptr: usize,
+}
+
+impl ExnRef {
+    pub(crate) fn from_raw_parts(store: u64, ptr: *mut u8) -> ExnRef {
+        ExnRef {
+            store,
+            ptr: ptr as usize,
+        }
+    }
+
+    fn ptr(&self, store: &StoreOpaque) -> usize {
+        assert_eq!(self.store, store.id, "exception used with the wrong store");
+        self.ptr
+    }
+
+    /// The exception's tag.
+    pub fn tag(&self, store: impl AsContext) -> Tag {
+        let s = &store.as_context().0.opaque;
+        // SAFETY: the exception belongs to this (live) store.
+        let identity = unsafe { wasmfx_runtime::exn_tag(self.ptr(s) as *const u8) };
+        let index = s
+            .tags
+            .iter()
+            .position(|t| &**t as *const u32 as usize == identity)
+            .expect("an exception's tag belongs to its store");
+        Tag(s.stored(index))
+    }
+
+    /// The exception's payload: the arguments of the `throw` that created it.
+    pub fn payload(&self, mut store: impl AsContextMut) -> Vec<Val> {
+        let tag = self.tag(&mut store);
+        let s = &mut store.as_context_mut().0.opaque;
+        let ty = s.engine.func_type(tag.type_id(s));
+        // SAFETY: the exception belongs to this (live) store.
+        let slots = unsafe { wasmfx_runtime::exn_payload(self.ptr(s) as *const u8) }.to_vec();
+        ty.params()
+            .iter()
+            .zip(slots)
+            .map(|(t, raw)| Val::from_raw(s, raw, *t))
+            .collect()
+    }
+}
+
+/// The error of a call whose wasm code threw an exception no wasm handler caught.
+#[derive(Clone, Copy, Debug)]
+pub struct ThrownException {
+    pub(crate) exn: ExnRef,
+}
+
+impl ThrownException {
+    /// The exception (see [`ExnRef::tag`] and [`ExnRef::payload`]).
+    pub fn exception(&self) -> ExnRef {
+        self.exn
+    }
+}
+
+impl std::fmt::Display for ThrownException {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("uncaught exception thrown by wasm")
+    }
+}
+
+impl std::error::Error for ThrownException {}
+
 /// A WebAssembly value.
 #[derive(Clone, Copy, Debug)]
 pub enum Val {
@@ -54,6 +123,8 @@ pub enum Val {
     ExternRef(Option<ExternRef>),
     /// A reference in the `any` (GC) hierarchy, or null.
     AnyRef(Option<AnyRef>),
+    /// An exception reference, or null.
+    ExnRef(Option<ExnRef>),
 }
 
 /// A reference to a GC object (`anyref` and its subtypes). Allocating GC objects is not
@@ -76,6 +147,7 @@ impl Val {
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::AnyRef(_) => ValType::Ref(RefType::new(true, HeapType::Any)),
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
@@ -107,6 +179,7 @@ impl Val {
         match engine.heap_top(heap) {
             AbstractHeapType::Func => Val::FuncRef(None),
             AbstractHeapType::Extern => Val::ExternRef(None),
+            AbstractHeapType::Exn => Val::ExnRef(None),
             _ => Val::AnyRef(None),
         }
     }
@@ -141,6 +214,10 @@ impl Val {
             Val::AnyRef(a) if top == AbstractHeapType::Any => match a {
                 None => r.is_nullable(),
                 Some(a) => match a._no_gc_objects_yet {},
+            },
+            Val::ExnRef(e) if top == AbstractHeapType::Exn => match e {
+                None => r.is_nullable(),
+                Some(e) => heap == HeapType::Exn && e.store == store.id,
             },
             _ => false,
         }
@@ -215,7 +292,10 @@ impl Val {
             Val::F32(v) => VMVal::u128(u128::from(v)),
             Val::F64(v) => VMVal::u128(u128::from(v)),
             Val::V128(v) => VMVal::u128(v),
-            Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) => VMVal::u128(0),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => {
+                VMVal::u128(0)
+            }
+            Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store) as u128),
             Val::AnyRef(Some(a)) => match a._no_gc_objects_yet {},
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),
             Val::ExternRef(Some(r)) => VMVal::u128(u128::from(r.to_raw(store))),
@@ -238,6 +318,10 @@ impl Val {
                     0 => None,
                     n => Some(ExternRef(store.stored(n as usize - 1))),
                 }),
+                AbstractHeapType::Exn => Val::ExnRef(match raw.get_u64() {
+                    0 => None,
+                    p => Some(ExnRef::from_raw_parts(store.id, p as *mut u8)),
+                }),
                 // Generated code cannot create GC objects yet: every such reference is null.
                 _ => Val::AnyRef(None),
             },
@@ -252,6 +336,8 @@ impl Val {
             Val::FuncRef(None) => "a null function reference".to_string(),
             Val::ExternRef(None) => "a null external reference".to_string(),
             Val::AnyRef(_) => "a null any reference".to_string(),
+            Val::ExnRef(Some(_)) => "an exception reference".to_string(),
+            Val::ExnRef(None) => "a null exception reference".to_string(),
             other => format!("{}", other.ty()),
         }
     }

@@ -197,9 +197,20 @@ impl WastContext {
             | WastDirective::AssertMalformedCustom { .. } => {
                 Outcome::Skipped("custom-section assertions are not supported".to_string())
             }
-            WastDirective::AssertException { .. } => {
-                Outcome::Skipped("assert_exception is not supported by the runner".to_string())
-            }
+            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
+                Err(reason) => Outcome::Failed(reason),
+                Ok(Ok(values)) => Outcome::Failed(format!(
+                    "expected an uncaught exception, got {} result(s)",
+                    values.len()
+                )),
+                Ok(Err(err)) if err.downcast_ref::<wasmfx::ThrownException>().is_some() => {
+                    Outcome::Passed
+                }
+                Ok(Err(err)) => Outcome::Failed(format!(
+                    "expected an uncaught exception, got: {}",
+                    summary(&err)
+                )),
+            },
             WastDirective::AssertSuspension { .. } => {
                 Outcome::Skipped("assert_suspension is not supported by the runner".to_string())
             }

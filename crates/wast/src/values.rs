@@ -34,6 +34,7 @@ pub(crate) fn arg_to_val(
             NullKind::Func => Val::FuncRef(None),
             NullKind::Extern => Val::ExternRef(None),
             NullKind::Any => Val::AnyRef(None),
+            NullKind::Exn => Val::ExnRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
         WastArgCore::RefHost(_) => {
@@ -47,6 +48,7 @@ enum NullKind {
     Func,
     Extern,
     Any,
+    Exn,
 }
 
 /// Which null a `ref.null <heaptype>` denotes.
@@ -70,6 +72,10 @@ fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, String> {
                 | AbstractHeapType::Array
                 | AbstractHeapType::None,
         } => Ok(NullKind::Any),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
+        } => Ok(NullKind::Exn),
         // A result pattern `ref.null $t` says nothing about the hierarchy of `$t`
         // the runner could check; argument nulls of concrete types are handled
         // by the caller.
@@ -178,6 +184,13 @@ fn matches_pattern(
                     Some(h) => matches!(null_kind(h)?, NullKind::Any | NullKind::Func),
                 }
         }
+        (WastRetCore::RefNull(heap), Val::ExnRef(r)) => {
+            r.is_none()
+                && match heap {
+                    None => true,
+                    Some(h) => matches!(null_kind(h)?, NullKind::Exn),
+                }
+        }
         (WastRetCore::RefNull(heap), Val::ExternRef(r)) => {
             r.is_none()
                 && match heap {
@@ -281,6 +294,8 @@ pub(crate) fn val_to_string(store: &Store<()>, val: &Val) -> String {
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
         Val::AnyRef(_) => "ref.null any".to_string(),
+        Val::ExnRef(None) => "ref.null exn".to_string(),
+        Val::ExnRef(Some(_)) => "ref.exn".to_string(),
         Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<u32>() {
             Some(n) => format!("ref.extern {n}"),
             None => "ref.extern <host value>".to_string(),

@@ -1,0 +1,66 @@
+//! Exception handling through the embedding API: exceptions caught across wasm frames, and
+//! exceptions that escape to the host carrying their tag and payload.
+
+use wasmfx::{Engine, Instance, Module, Store, ThrownException, Val};
+
+fn instantiate(wat: &str) -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).expect("valid module");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    (store, instance)
+}
+
+const THROWER: &str = r#"
+(module
+  (tag $e (export "e") (param i32 i64))
+  (func $deep (param i32)
+    (if (i32.eqz (local.get 0))
+      (then (throw $e (i32.const 7) (i64.const 42))))
+    (call $deep (i32.sub (local.get 0) (i32.const 1))))
+  (func (export "catch_deep") (result i32 i64)
+    (block $h (result i32 i64)
+      (try_table (catch $e $h) (call $deep (i32.const 50)))
+      (unreachable)))
+  (func (export "escape") (call $deep (i32.const 3)))
+  (func (export "catch_all_ref") (result i32)
+    (block $h (result exnref)
+      (try_table (catch_all_ref $h) (call $deep (i32.const 2)))
+      (unreachable))
+    (drop)
+    (i32.const 1))
+)
+"#;
+
+#[test]
+fn caught_through_many_frames() {
+    let (mut store, instance) = instantiate(THROWER);
+    let f = instance
+        .get_typed_func::<(), (i32, i64)>(&mut store, "catch_deep")
+        .unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), (7, 42));
+    let g = instance
+        .get_typed_func::<(), i32>(&mut store, "catch_all_ref")
+        .unwrap();
+    assert_eq!(g.call(&mut store, ()).unwrap(), 1);
+}
+
+#[test]
+fn escaped_exception_names_tag_and_payload() {
+    let (mut store, instance) = instantiate(THROWER);
+    let escape = instance.get_func(&mut store, "escape").unwrap();
+    let err = escape.call(&mut store, &[], &mut []).unwrap_err();
+    let thrown = err
+        .downcast_ref::<ThrownException>()
+        .expect("an uncaught exception");
+    let exn = thrown.exception();
+    let tag = instance.get_tag(&mut store, "e").unwrap();
+    assert_eq!(exn.tag(&mut store), tag);
+    let payload = exn.payload(&mut store);
+    assert!(matches!(payload[..], [Val::I32(7), Val::I64(42)]));
+    // The store is still usable.
+    let f = instance
+        .get_typed_func::<(), (i32, i64)>(&mut store, "catch_deep")
+        .unwrap();
+    assert_eq!(f.call(&mut store, ()).unwrap(), (7, 42));
+}
