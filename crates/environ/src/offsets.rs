@@ -15,8 +15,6 @@ pub const VAL_SLOT_SIZE: u32 = 16;
 pub mod store_context {
     /// The lowest address the native stack may reach (checked in every function prologue).
     pub const STACK_LIMIT: u32 = 0;
-    /// Size of the structure.
-    pub const SIZE: u32 = 8;
 }
 
 /// Layout of an exception object: a header slot, then one 16-byte slot per payload value.

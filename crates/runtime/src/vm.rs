@@ -126,7 +126,6 @@ mod tests {
             offset_of!(VMStoreContext, stack_limit) as u32,
             env::store_context::STACK_LIMIT
         );
-        assert_eq!(size_of::<VMStoreContext>() as u32, env::store_context::SIZE);
         assert_eq!(
             offset_of!(VMFuncRef, wasm_call) as u32,
             env::func_ref::WASM_CALL

@@ -201,13 +201,25 @@ fn definitions_and_instances() {
 fn unknown_proposals_are_skipped() {
     let results = run(r#"(module (func (export "f")))
 (assert_suspension (invoke "f") "unhandled")
-(assert_exception (invoke "f"))
 (thread $T (module))
 (wait $T)
 "#);
     assert_eq!(results.passed(), 1);
-    assert_eq!(results.skipped(), 4);
+    assert_eq!(results.skipped(), 3);
     assert_eq!(results.failed(), 0);
+}
+
+#[test]
+fn assert_exception_needs_an_uncaught_exception() {
+    let results = run(r#"(module
+  (tag $e (param i32))
+  (func (export "throws") (throw $e (i32.const 1)))
+  (func (export "returns")))
+(assert_exception (invoke "throws"))
+(assert_exception (invoke "returns"))
+"#);
+    assert_eq!(results.passed(), 2);
+    assert_eq!(results.failed(), 1);
 }
 
 #[test]
