@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod func_env;
+mod stack_switching;
 mod trampolines;
 mod translate;
 

@@ -69,8 +69,8 @@ enum Callee {
 
 /// Translates one function body.
 pub struct FuncTranslator<'a, 'm> {
-    b: FunctionBuilder<'a>,
-    env: FuncEnv<'m>,
+    pub(crate) b: FunctionBuilder<'a>,
+    pub(crate) env: FuncEnv<'m>,
     stack: Vec<Value>,
     frames: Vec<Frame>,
     locals: Vec<Variable>,
@@ -98,11 +98,11 @@ fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
     })
 }
 
-fn args(values: &[Value]) -> Vec<BlockArg> {
+pub(crate) fn args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
 }
 
-fn trap(t: Trap) -> ir::TrapCode {
+pub(crate) fn trap(t: Trap) -> ir::TrapCode {
     trap_code(t)
 }
 
@@ -228,7 +228,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         }
     }
 
-    fn pop(&mut self) -> Value {
+    pub(crate) fn pop(&mut self) -> Value {
         self.stack.pop().expect("validated operand stack")
     }
 
@@ -244,11 +244,25 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         (x, y, z)
     }
 
+    /// Pops the top `n` values, in stack order.
+    pub(crate) fn pop_n(&mut self, n: usize) -> Vec<Value> {
+        let start = self.stack.len() - n;
+        self.stack.drain(start..).collect()
+    }
+
+    pub(crate) fn stack_extend(&mut self, values: Vec<Value>) {
+        self.stack.extend(values);
+    }
+
+    pub(crate) fn set_reachable(&mut self) {
+        self.reachable = true;
+    }
+
     fn peek_n(&self, n: usize) -> Vec<Value> {
         self.stack[self.stack.len() - n..].to_vec()
     }
 
-    fn push(&mut self, v: Value) {
+    pub(crate) fn push(&mut self, v: Value) {
         self.stack.push(v);
     }
 
@@ -357,7 +371,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     }
 
     /// Branch target and argument count of the frame `depth` levels out.
-    fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
+    pub(crate) fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
         let i = self.frames.len() - 1 - depth as usize;
         let frame = &mut self.frames[i];
         match frame.kind {
@@ -522,6 +536,16 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 }
                 self.push_frame(try_table.ty, |_, _| FrameKind::TryTable { pads })?;
             }
+            Operator::ContNew { .. } => self.cont_new(),
+            Operator::ContBind {
+                argument_index,
+                result_index,
+            } => self.cont_bind(argument_index, result_index)?,
+            Operator::Resume {
+                cont_type_index,
+                ref resume_table,
+            } => self.resume(cont_type_index, resume_table, offset)?,
+            Operator::Suspend { tag_index } => self.suspend(tag_index)?,
             Operator::Throw { tag_index } => {
                 let exn = self.new_exception(tag_index)?;
                 self.throw(exn);
@@ -1157,7 +1181,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     /// Throws exception `exn` (non-null). The call to the runtime carries the handlers in
     /// scope, so a `try_table` of this function catches it like any other; when it returns,
     /// the exception escaped to the host.
-    fn throw(&mut self, exn: Value) {
+    pub(crate) fn throw(&mut self, exn: Value) {
         let (sig, fptr) = self.env.builtin_callee(&mut self.b, Builtin::throw_ref);
         let a = [self.env.vmctx, exn];
         self.emit_call(Callee::Indirect(sig, fptr), &a);

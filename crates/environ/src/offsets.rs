@@ -15,6 +15,50 @@ pub const VAL_SLOT_SIZE: u32 = 16;
 pub mod store_context {
     /// The lowest address the native stack may reach (checked in every function prologue).
     pub const STACK_LIMIT: u32 = 0;
+    /// The innermost running continuation (`*mut VMContRef`), null on a host-entered stack.
+    pub const CURRENT_CONT: u32 = 8;
+}
+
+/// Layout of `VMContRef`, a continuation object (one per continuation stack).
+pub mod cont {
+    /// The revision (`u64`): a fat reference is valid while its revision equals this.
+    pub const REVISION: u32 = 0;
+    /// The continuation that resumed this one (null when resumed from a host-entered stack).
+    pub const PARENT: u32 = 8;
+    /// The innermost continuation of the suspended segment this continuation heads.
+    pub const LAST_ANCESTOR: u32 = 16;
+    /// The saved context (stack pointer, frame pointer, resume address) of this stack.
+    pub const CTX: u32 = 24;
+    /// The stack limit of this continuation's stack.
+    pub const STACK_LIMIT: u32 = 48;
+    /// The resumer's stack limit, restored when control returns to it.
+    pub const PARENT_STACK_LIMIT: u32 = 56;
+    /// The tag identities handled by the `resume` that resumed this continuation.
+    pub const HANDLERS: u32 = 64;
+    /// How many handlers (`u32`).
+    pub const NUM_HANDLERS: u32 = 72;
+    /// How many arguments `cont.bind` has stored so far (`u32`).
+    pub const BOUND: u32 = 76;
+    /// The buffer of 16-byte slots for arguments, results and tag payloads.
+    pub const PAYLOAD: u32 = 80;
+    /// The buffer's capacity in slots (`u32`).
+    pub const PAYLOAD_CAPACITY: u32 = 88;
+    /// Where the resumer's context is saved: a 24-byte area at the top of this stack.
+    pub const PARENT_CTX: u32 = 96;
+    /// The function the continuation runs (`*const VMFuncRef`).
+    pub const FUNC_REF: u32 = 104;
+}
+
+/// What a continuation stack tells its resumer when control comes back (the `stack_switch`
+/// payload's low 32 bits; a suspension's handler index is in the high 32 bits).
+pub mod cont_signal {
+    /// The function returned; its results are in the payload buffer.
+    pub const RETURNED: u64 = 0;
+    /// It suspended to a handler of the resume; the tag's arguments are in the payload
+    /// buffer of the continuation the resume resumed.
+    pub const SUSPENDED: u64 = 1;
+    /// An exception escaped the continuation; it is in slot 0 of its payload buffer.
+    pub const THREW: u64 = 2;
 }
 
 /// Layout of an exception object: a header slot, then one 16-byte slot per payload value.

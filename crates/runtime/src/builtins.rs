@@ -3,13 +3,16 @@
 //! Each returns a status or a result; none unwinds: a failure is reported to generated code,
 //! which traps itself.
 
+use crate::continuations::VMContRef;
 use crate::instance::{range, Instance};
 use crate::table::Table;
+use crate::traps::{set_host_error, TrapReason};
+use crate::vm::VMFuncRef;
 use wasmfx_environ::Builtin;
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
-struct BuiltinTable([*const (); 13]);
+struct BuiltinTable([*const (); 17]);
 
 // SAFETY: the table is immutable and holds only function addresses.
 unsafe impl Sync for BuiltinTable {}
@@ -29,11 +32,15 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     is_subtype as *const (),
     exn_new as *const (),
     crate::exceptions::wasmfx_throw_ref as *const (),
+    cont_new as *const (),
+    cont_recycle as *const (),
+    cont_reserve as *const (),
+    unhandled_tag as *const (),
 ]);
 
 /// Address of the builtin table, for `VMContext`s.
 pub fn builtins_table() -> *const usize {
-    const _: () = assert!(Builtin::ALL.len() == 13);
+    const _: () = assert!(Builtin::ALL.len() == 17);
     BUILTINS.0.as_ptr().cast()
 }
 
@@ -182,4 +189,51 @@ extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
 extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
     let store = instance(vmctx).store_context();
     crate::exceptions::alloc_exception(store, tag as usize, len as usize)
+}
+
+extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMContRef {
+    let store = instance(vmctx).store_context();
+    // SAFETY: generated code passes a non-null function reference of this store.
+    if unsafe { (*func_ref).array_call } == 0 {
+        set_host_error(TrapReason::Host(anyhow::anyhow!(
+            "continuations of host functions are not supported yet"
+        )));
+        return std::ptr::null_mut();
+    }
+    // SAFETY: the store context is only used by the thread running its store.
+    let pool = unsafe { &mut *store.cont_pool.get() };
+    match pool.allocate(store.stack_config, func_ref.cast()) {
+        Ok(c) => c,
+        Err(e) => {
+            set_host_error(TrapReason::Host(e));
+            std::ptr::null_mut()
+        }
+    }
+}
+
+extern "C" fn cont_recycle(vmctx: *mut u8, cont: *mut VMContRef) {
+    let store = instance(vmctx).store_context();
+    // SAFETY: generated code recycles each continuation once, when it returned.
+    unsafe { (*store.cont_pool.get()).recycle(cont) }
+}
+
+extern "C" fn cont_reserve(_vmctx: *mut u8, cont: *mut VMContRef, slots: u32) {
+    // SAFETY: generated code passes a live continuation object.
+    unsafe { (*cont).reserve_payload(slots as usize) }
+}
+
+/// A suspension with no handler up to the host boundary.
+#[derive(Debug)]
+pub struct UnhandledTag;
+
+impl std::fmt::Display for UnhandledTag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("unhandled tag: a suspension found no handler before the host boundary")
+    }
+}
+
+impl std::error::Error for UnhandledTag {}
+
+extern "C" fn unhandled_tag(_vmctx: *mut u8, _tag: *mut u8) {
+    set_host_error(TrapReason::Host(anyhow::Error::new(UnhandledTag)));
 }

@@ -151,13 +151,20 @@ unsafe fn find_handler(exn: *const u8, mut pc: usize, mut fp: usize) -> Option<H
 
 /// The Rust half of `throw_ref`: resumes at the handler, or records the escaped exception and
 /// returns a non-zero status.
-extern "C" fn throw_impl(_vmctx: *mut u8, exn: *mut u8, pc: usize, fp: usize) -> u32 {
+extern "C" fn throw_impl(vmctx: *mut u8, exn: *mut u8, pc: usize, fp: usize) -> u32 {
     // SAFETY: called from `wasmfx_throw_ref` with the generated caller's return address and
     // frame pointer, and a live exception.
     if let Some(h) = unsafe { find_handler(exn, pc, fp) } {
         // SAFETY: the handler's frame is live (it is an ancestor of this call) and its landing
         // pad expects exactly this register state; no Rust value with a destructor is live.
         unsafe { wasmfx_resume_at_handler(h.pc, h.sp, h.fp, exn) }
+    }
+    // Not caught on this stack: if it is a continuation's, its resumer rethrows.
+    // SAFETY: generated code passes its own vmctx; this runs on the current stack with no
+    // value needing drop.
+    unsafe {
+        let store = crate::instance::Instance::from_vmctx(vmctx).store_context();
+        crate::continuations::escape_with_exception(store, exn);
     }
     set_host_error(TrapReason::Host(anyhow::Error::new(UncaughtException {
         exn,

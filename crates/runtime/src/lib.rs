@@ -10,6 +10,7 @@
 mod builtins;
 mod code;
 mod const_eval;
+mod continuations;
 mod exceptions;
 mod instance;
 mod memory;
@@ -17,9 +18,10 @@ mod table;
 mod traps;
 mod vm;
 
-pub use builtins::builtins_table;
+pub use builtins::{builtins_table, UnhandledTag};
 pub use code::{lookup_code, CodeMemory, CodeRegistration, FrameInfo};
 pub use const_eval::ConstValue;
+pub use continuations::{ContPool, StackConfig, VMContRef, VMStackContext};
 pub use exceptions::{alloc_exception, exn_payload, exn_tag, UncaughtException};
 pub use instance::{CompiledModule, Imports, Instance, InstanceError};
 pub use memory::{Memory, WASM_PAGE_SIZE};

@@ -205,6 +205,11 @@ pub unsafe fn catch_traps(
         // SAFETY: as above.
         unsafe { *store.stack_limit.get() = here.saturating_sub(max_stack) };
     }
+    // Each entry from the host starts a fresh chain of continuations: a suspension can never
+    // reach past this host frame.
+    // SAFETY: as above.
+    let old_cont =
+        unsafe { std::mem::replace(&mut *store.current_cont.get(), std::ptr::null_mut()) };
     // SAFETY: the caller guarantees the trampoline contract; `jmp_sp` lives until we return.
     let trapped = unsafe {
         wasmfx_call_catch(
@@ -216,8 +221,15 @@ pub unsafe fn catch_traps(
             values,
         )
     };
-    // SAFETY: as above.
-    unsafe { *store.stack_limit.get() = old_limit };
+    // SAFETY: as above. After a trap, the continuations that were running between the trap
+    // and this entry can never run again.
+    unsafe {
+        if trapped != 0 {
+            crate::continuations::abandon_chain(store, std::ptr::null_mut());
+        }
+        *store.current_cont.get() = old_cont;
+        *store.stack_limit.get() = old_limit;
+    }
     CURRENT.with(|c| c.set(state.prev));
     if trapped == 0 {
         return Ok(());
@@ -344,10 +356,21 @@ unsafe fn capture(trap: Trap, pc: usize, mut fp: usize, limit: usize) -> RawTrap
         truncated: false,
     };
     raw.pcs[0] = pc;
-    while fp != 0 && fp < limit && fp.is_multiple_of(8) {
+    let cont_bottom = crate::continuations::cont_start_return_address();
+    // Frames on the entry's own stack lie below `limit`; continuation stacks are elsewhere, and
+    // their bottom frame links to the resumer's frame (see `continuations`).
+    let mut steps = 0;
+    while fp != 0 && fp.is_multiple_of(8) && steps < 4 * MAX_FRAMES {
+        steps += 1;
         // SAFETY: `fp` points at a saved-frame-pointer/return-address pair of a wasm frame.
         let (next, ra) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if !is_wasm_code(ra) {
+        if ra == cont_bottom {
+            // The bottom frame of a continuation stack: `next` is the frame record of the
+            // resumer's saved context.
+            fp = next;
+            continue;
+        }
+        if !is_wasm_code(ra) || (fp >= limit && next < fp) {
             break;
         }
         if raw.len == MAX_FRAMES {
@@ -356,9 +379,6 @@ unsafe fn capture(trap: Trap, pc: usize, mut fp: usize, limit: usize) -> RawTrap
         }
         raw.pcs[raw.len] = ra - 1;
         raw.len += 1;
-        if next <= fp {
-            break;
-        }
         fp = next;
     }
     raw

@@ -1,6 +1,7 @@
 //! The `#[repr(C)]` structures shared with generated code. Their field offsets are checked
 //! against the constants the compiler uses (`wasmfx_environ`) by the tests at the bottom.
 
+use crate::continuations::{ContPool, StackConfig, VMContRef};
 use std::cell::UnsafeCell;
 
 /// Per-store state that generated code reads.
@@ -9,15 +10,25 @@ use std::cell::UnsafeCell;
 pub struct VMStoreContext {
     /// Lowest address the native stack may reach before wasm traps "call stack exhausted".
     pub stack_limit: UnsafeCell<usize>,
-    /// Exception objects thrown in this store (runtime only; see `exceptions`).
+    /// The innermost running continuation, null on a stack entered from the host.
+    pub current_cont: UnsafeCell<*mut VMContRef>,
+    /// Runtime only: exception objects thrown in this store (see `exceptions`).
     pub exceptions: UnsafeCell<Vec<Box<[VMVal]>>>,
+    /// Runtime only: the store's continuation objects and stacks.
+    pub cont_pool: UnsafeCell<ContPool>,
+    /// Runtime only: the size of new continuation stacks.
+    pub stack_config: StackConfig,
 }
 
-impl Default for VMStoreContext {
-    fn default() -> Self {
+impl VMStoreContext {
+    /// A store context whose continuations get stacks of this configuration.
+    pub fn new(stack_config: StackConfig) -> VMStoreContext {
         VMStoreContext {
             stack_limit: UnsafeCell::new(usize::MAX),
+            current_cont: UnsafeCell::new(std::ptr::null_mut()),
             exceptions: UnsafeCell::new(Vec::new()),
+            cont_pool: UnsafeCell::new(ContPool::default()),
+            stack_config,
         }
     }
 }
@@ -126,6 +137,33 @@ mod tests {
             offset_of!(VMStoreContext, stack_limit) as u32,
             env::store_context::STACK_LIMIT
         );
+        assert_eq!(
+            offset_of!(VMStoreContext, current_cont) as u32,
+            env::store_context::CURRENT_CONT
+        );
+        use crate::continuations::VMContRef as C;
+        assert_eq!(offset_of!(C, revision) as u32, env::cont::REVISION);
+        assert_eq!(offset_of!(C, parent) as u32, env::cont::PARENT);
+        assert_eq!(
+            offset_of!(C, last_ancestor) as u32,
+            env::cont::LAST_ANCESTOR
+        );
+        assert_eq!(offset_of!(C, ctx) as u32, env::cont::CTX);
+        assert_eq!(offset_of!(C, stack_limit) as u32, env::cont::STACK_LIMIT);
+        assert_eq!(
+            offset_of!(C, parent_stack_limit) as u32,
+            env::cont::PARENT_STACK_LIMIT
+        );
+        assert_eq!(offset_of!(C, handlers) as u32, env::cont::HANDLERS);
+        assert_eq!(offset_of!(C, num_handlers) as u32, env::cont::NUM_HANDLERS);
+        assert_eq!(offset_of!(C, bound) as u32, env::cont::BOUND);
+        assert_eq!(offset_of!(C, payload) as u32, env::cont::PAYLOAD);
+        assert_eq!(
+            offset_of!(C, payload_capacity) as u32,
+            env::cont::PAYLOAD_CAPACITY
+        );
+        assert_eq!(offset_of!(C, parent_ctx) as u32, env::cont::PARENT_CTX);
+        assert_eq!(offset_of!(C, func_ref) as u32, env::cont::FUNC_REF);
         assert_eq!(
             offset_of!(VMFuncRef, wasm_call) as u32,
             env::func_ref::WASM_CALL

@@ -9,6 +9,8 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_memory_size: usize,
     pub(crate) max_table_elements: u64,
+    pub(crate) continuation_stack_size: usize,
+    pub(crate) continuation_red_zone: usize,
 }
 
 impl Default for Config {
@@ -43,6 +45,8 @@ impl Config {
             max_wasm_stack: 512 * 1024,
             max_memory_size: 4 << 30,
             max_table_elements: 10_000_000,
+            continuation_stack_size: 64 * 1024,
+            continuation_red_zone: 16 * 1024,
         }
     }
 
@@ -87,6 +91,26 @@ impl Config {
             self.features = Config::new().features;
         }
         self
+    }
+
+    /// The usable size in bytes of each continuation's stack (a guard page comes on top).
+    pub fn continuation_stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.continuation_stack_size = bytes;
+        self
+    }
+
+    /// Bytes of each continuation stack kept free below its limit for runtime calls made from
+    /// it; wasm that reaches the limit traps "call stack exhausted".
+    pub fn continuation_red_zone(&mut self, bytes: usize) -> &mut Self {
+        self.continuation_red_zone = bytes;
+        self
+    }
+
+    pub(crate) fn stack_config(&self) -> wasmfx_runtime::StackConfig {
+        wasmfx_runtime::StackConfig {
+            size: self.continuation_stack_size,
+            red_zone: self.continuation_red_zone,
+        }
     }
 
     /// The most native stack wasm may use, in bytes, before it traps "call stack exhausted".

@@ -81,7 +81,7 @@ impl<T> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    vm: Box::default(),
+                    vm: Box::new(VMStoreContext::new(engine.config().stack_config())),
                     instances: Vec::new(),
                     instance_by_vmctx: HashMap::new(),
                     funcs: Vec::new(),

@@ -1,0 +1,297 @@
+//! Continuation objects and their stacks.
+//!
+//! Every continuation runs on a stack of its own: a mapping with a guard page at the bottom and
+//! a small launch area at the top. The top 24 bytes hold the resumer's saved context, laid out
+//! so that its frame pointer and resume address form a frame record: the first frame of the
+//! continuation's stack links to the resumer's frame, and frame-pointer walks (backtraces)
+//! continue across stacks. Objects and stacks are recycled through a per-store free list and
+//! keep their revision, so a stale reference to a recycled object never passes the check.
+
+use crate::vm::{VMStoreContext, VMVal};
+use anyhow::{Context, Result};
+use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+use wasmfx_environ::cont_signal;
+
+std::arch::global_asm!(
+    ".text",
+    ".p2align 4",
+    ".type wasmfx_cont_start,@function",
+    // First instruction run on a fresh continuation stack, entered by the resumer's
+    // `stack_switch` with rbp = the frame record of the resumer's context (top - 0x10) and the
+    // continuation object at top - 0x20. Calls the function through its array-call trampoline
+    // with the payload buffer as argument/result area, then returns to the resumer.
+    "wasmfx_cont_start:",
+    "mov rax, [rbp - 0x10]",
+    "mov rcx, [rax + {func_ref}]",
+    "mov rdi, [rcx]",
+    "mov rsi, [rcx + 16]",
+    "mov rdx, rsi",
+    "mov r11, [rcx + 8]",
+    "mov rcx, [rax + {payload}]",
+    "call r11",
+    ".globl wasmfx_cont_start_return",
+    "wasmfx_cont_start_return:",
+    "mov edi, {returned}",
+    "mov rsp, [rbp - 8]",
+    "mov rcx, [rbp + 8]",
+    "mov rbp, [rbp]",
+    "jmp rcx",
+    ".size wasmfx_cont_start, . - wasmfx_cont_start",
+    ".p2align 4",
+    ".type wasmfx_cont_abandon,@function",
+    // (cont, signal): leaves the continuation's stack for good, resuming its resumer with
+    // `signal` as the switch payload.
+    "wasmfx_cont_abandon:",
+    "mov rax, [rdi + {parent_ctx}]",
+    "mov rdi, rsi",
+    "mov rsp, [rax]",
+    "mov rbp, [rax + 8]",
+    "jmp [rax + 16]",
+    ".size wasmfx_cont_abandon, . - wasmfx_cont_abandon",
+    func_ref = const wasmfx_environ::cont::FUNC_REF,
+    payload = const wasmfx_environ::cont::PAYLOAD,
+    parent_ctx = const wasmfx_environ::cont::PARENT_CTX,
+    returned = const cont_signal::RETURNED,
+);
+
+extern "C" {
+    fn wasmfx_cont_start();
+    fn wasmfx_cont_start_return();
+    fn wasmfx_cont_abandon(cont: *mut u8, signal: u64) -> !;
+}
+
+/// The return address that marks the bottom frame of a continuation stack.
+pub(crate) fn cont_start_return_address() -> usize {
+    wasmfx_cont_start_return as *const () as usize
+}
+
+/// A saved execution context, as Cranelift's `stack_switch` reads and writes it.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct VMStackContext {
+    /// Stack pointer.
+    pub sp: usize,
+    /// Frame pointer.
+    pub fp: usize,
+    /// Resume address.
+    pub ip: usize,
+}
+
+/// A continuation object, shared with generated code (see `wasmfx_environ::cont`).
+#[repr(C)]
+#[derive(Debug)]
+pub struct VMContRef {
+    /// Revision: references carry the revision they are valid for.
+    pub revision: u64,
+    /// The continuation that resumed this one, or null.
+    pub parent: *mut VMContRef,
+    /// The innermost continuation of the suspended segment this one heads.
+    pub last_ancestor: *mut VMContRef,
+    /// This stack's saved context while it is not running.
+    pub ctx: VMStackContext,
+    /// This stack's limit.
+    pub stack_limit: usize,
+    /// The resumer's stack limit.
+    pub parent_stack_limit: usize,
+    /// Tag identities handled by the resume that resumed this continuation.
+    pub handlers: *const usize,
+    /// Number of handlers.
+    pub num_handlers: u32,
+    /// Arguments bound by `cont.bind` so far.
+    pub bound: u32,
+    /// Argument/result/payload slots.
+    pub payload: *mut VMVal,
+    /// Capacity of `payload` in slots.
+    pub payload_capacity: u32,
+    /// Padding.
+    pub _pad: u32,
+    /// The resumer's saved context, at the top of this stack.
+    pub parent_ctx: *mut VMStackContext,
+    /// The function to run.
+    pub func_ref: *const u8,
+    /// Runtime-only: the stack mapping's base address.
+    stack_base: usize,
+    /// Runtime-only: the stack mapping's length.
+    stack_len: usize,
+    /// Runtime-only: the payload buffer.
+    payload_buf: Vec<VMVal>,
+}
+
+/// Configuration of continuation stacks.
+#[derive(Debug, Clone, Copy)]
+pub struct StackConfig {
+    /// Usable bytes per stack (above the guard page).
+    pub size: usize,
+    /// Bytes kept free below the stack limit for runtime calls made from the stack.
+    pub red_zone: usize,
+}
+
+/// The continuation objects of one store: every one allocated, and the free ones.
+/// Objects are boxed on purpose: generated code holds their addresses.
+#[derive(Debug, Default)]
+#[allow(clippy::vec_box)]
+pub struct ContPool {
+    all: Vec<Box<VMContRef>>,
+    free: Vec<*mut VMContRef>,
+}
+
+impl ContPool {
+    /// A continuation object on a fresh (or recycled) stack, set to run `func_ref`.
+    pub fn allocate(&mut self, config: StackConfig, func_ref: *const u8) -> Result<*mut VMContRef> {
+        let cont = match self.free.pop() {
+            Some(c) => c,
+            None => {
+                let mut c = Box::new(VMContRef::new(config)?);
+                let ptr: *mut VMContRef = &mut *c;
+                self.all.push(c);
+                ptr
+            }
+        };
+        // SAFETY: `cont` is one of this pool's objects and no longer in use.
+        unsafe { (*cont).reset(func_ref) };
+        Ok(cont)
+    }
+
+    /// Returns `cont` (which finished) to the free list.
+    ///
+    /// # Safety
+    ///
+    /// `cont` must be an object of this pool that is no longer running or suspended, and must
+    /// not be recycled twice.
+    pub unsafe fn recycle(&mut self, cont: *mut VMContRef) {
+        self.free.push(cont);
+    }
+
+    /// Number of objects allocated so far (free or not).
+    pub fn allocated(&self) -> usize {
+        self.all.len()
+    }
+}
+
+impl VMContRef {
+    fn new(config: StackConfig) -> Result<VMContRef> {
+        let page = rustix::param::page_size();
+        let size = config.size.max(2 * page).next_multiple_of(page);
+        let len = size + page;
+        // SAFETY: a fresh anonymous mapping; nothing else is affected.
+        let base = unsafe {
+            mmap_anonymous(
+                std::ptr::null_mut(),
+                len,
+                ProtFlags::empty(),
+                MapFlags::PRIVATE | MapFlags::NORESERVE,
+            )
+        }
+        .context("mapping a continuation stack")? as usize;
+        // SAFETY: the usable part of our own mapping, above the guard page.
+        unsafe {
+            mprotect(
+                (base + page) as *mut _,
+                size,
+                MprotectFlags::READ | MprotectFlags::WRITE,
+            )
+        }
+        .context("making a continuation stack writable")?;
+        let top = base + len;
+        let mut payload_buf = vec![VMVal::default(); 16];
+        Ok(VMContRef {
+            revision: 0,
+            parent: std::ptr::null_mut(),
+            last_ancestor: std::ptr::null_mut(),
+            ctx: VMStackContext::default(),
+            stack_limit: base + page + config.red_zone.min(size / 2),
+            parent_stack_limit: 0,
+            handlers: std::ptr::null(),
+            num_handlers: 0,
+            bound: 0,
+            payload: payload_buf.as_mut_ptr(),
+            payload_capacity: payload_buf.len() as u32,
+            _pad: 0,
+            parent_ctx: (top - 0x18) as *mut VMStackContext,
+            func_ref: std::ptr::null(),
+            stack_base: base,
+            stack_len: len,
+            payload_buf,
+        })
+    }
+
+    /// Prepares the object to start `func_ref` from the beginning.
+    fn reset(&mut self, func_ref: *const u8) {
+        let top = self.stack_base + self.stack_len;
+        self.func_ref = func_ref;
+        self.parent = std::ptr::null_mut();
+        self.last_ancestor = self;
+        self.bound = 0;
+        self.handlers = std::ptr::null();
+        self.num_handlers = 0;
+        self.ctx = VMStackContext {
+            sp: top - 0x40,
+            fp: top - 0x10,
+            ip: wasmfx_cont_start as *const () as usize,
+        };
+        // SAFETY: the launch area at the top of our own stack.
+        unsafe {
+            *((top - 0x20) as *mut usize) = self as *mut VMContRef as usize;
+            *self.parent_ctx = VMStackContext::default();
+        }
+    }
+
+    /// Makes the payload buffer at least `slots` long.
+    pub fn reserve_payload(&mut self, slots: usize) {
+        if slots > self.payload_buf.len() {
+            self.payload_buf.resize(slots, VMVal::default());
+            self.payload = self.payload_buf.as_mut_ptr();
+            self.payload_capacity = self.payload_buf.len() as u32;
+        }
+    }
+}
+
+impl Drop for VMContRef {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own stack; the store is being dropped, so nothing runs on it.
+        unsafe {
+            let _ = munmap(self.stack_base as *mut _, self.stack_len);
+        }
+    }
+}
+
+/// Finishes every continuation between the innermost running one and `until` (exclusive):
+/// after a trap unwound past them, they can never run again. Each is recycled once.
+///
+/// # Safety
+///
+/// `store` must be the context of the store whose continuations those are, with nothing
+/// running on their stacks any more.
+pub unsafe fn abandon_chain(store: &VMStoreContext, until: *mut VMContRef) {
+    // SAFETY: the store context is used by this thread only.
+    unsafe {
+        let mut c = *store.current_cont.get();
+        while !c.is_null() && c != until {
+            let parent = (*c).parent;
+            // A finished continuation's references must never resume it again.
+            (*c).revision += 1;
+            (*store.cont_pool.get()).recycle(c);
+            c = parent;
+        }
+        *store.current_cont.get() = until;
+    }
+}
+
+/// Leaves the current continuation because exception `exn` escaped it: the resumer rethrows
+/// it. Returns only when no continuation is running.
+///
+/// # Safety
+///
+/// Must be called on the stack of the store's innermost running continuation (if any), with
+/// no Rust value needing drop on that stack.
+pub(crate) unsafe fn escape_with_exception(store: &VMStoreContext, exn: *mut u8) {
+    // SAFETY: per the contract, the current continuation is live and running this code.
+    unsafe {
+        let cont = *store.current_cont.get();
+        if cont.is_null() {
+            return;
+        }
+        *(*cont).payload = VMVal::u128(exn as usize as u128);
+        wasmfx_cont_abandon(cont.cast(), cont_signal::THREW)
+    }
+}

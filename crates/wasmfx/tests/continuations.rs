@@ -1,0 +1,133 @@
+//! Typed continuations through the embedding API: generators, many continuations, traps and
+//! stack overflow inside continuations followed by normal use, stale references, unhandled tags.
+
+use wasmfx::{trap_of, Engine, Instance, Module, Store, Trap};
+
+fn instantiate(wat: &str) -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).expect("valid module");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    (store, instance)
+}
+
+const MODULE: &str = r#"
+(module
+  (type $f (func))
+  (type $c (cont $f))
+  (type $fi (func (param i32)))
+  (type $ci (cont $fi))
+  (tag $yield (param i32))
+  (tag $never)
+
+  ;; Yields 1..n, then returns.
+  (func $gen (param $n i32)
+    (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (suspend $yield (local.get $i))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+  (elem declare func $gen $nothing $boom $recurse $nested3)
+
+  ;; Sums what the generator yields.
+  (func (export "sum") (param $n i32) (result i32)
+    (local $k (ref null $c)) (local $sum i32)
+    (local.set $k (cont.bind $ci $c (local.get $n) (cont.new $ci (ref.func $gen))))
+    (block $done
+      (loop $next
+        (block $on_yield (result i32 (ref $c))
+          (resume $c (on $yield $on_yield) (local.get $k))
+          (br $done))
+        (local.set $k)
+        (local.set $sum (i32.add (local.get $sum)))
+        (br $next)))
+    (local.get $sum))
+
+  (func $nothing)
+  ;; Creates and finishes `n` continuations.
+  (func (export "churn") (param $n i32)
+    (loop $l
+      (resume $c (cont.new $c (ref.func $nothing)))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+
+  (func $boom (unreachable))
+  (func $recurse (call $recurse))
+  ;; Run three continuations deep; the param picks the failure.
+  (func $nested3 (param i32)
+    (if (i32.eqz (local.get 0)) (then (call $boom)) (else (call $recurse))))
+  (func (export "fail_deep") (param $what i32)
+    (resume $c
+      (cont.bind $ci $c (local.get $what) (cont.new $ci (ref.func $nested3_outer)))))
+  (func $nested3_outer (param i32)
+    (resume $c (cont.bind $ci $c (local.get 0) (cont.new $ci (ref.func $nested3_mid)))))
+  (func $nested3_mid (param i32)
+    (resume $c (cont.bind $ci $c (local.get 0) (cont.new $ci (ref.func $nested3)))))
+  (elem declare func $nested3_outer $nested3_mid)
+
+  (global $saved (mut (ref null $c)) (ref.null $c))
+  (func (export "stale")
+    (local $k (ref $c))
+    (local.set $k (cont.new $c (ref.func $nothing)))
+    (resume $c (local.get $k))
+    ;; The object is recycled by the next cont.new; the old reference must still fail.
+    (drop (cont.new $c (ref.func $nothing)))
+    (resume $c (local.get $k)))
+  (func (export "unhandled") (suspend $never))
+  (func (export "null") (resume $c (ref.null $c)))
+)
+"#;
+
+#[test]
+fn generator_yields_values() {
+    let (mut store, instance) = instantiate(MODULE);
+    let sum = instance
+        .get_typed_func::<i32, i32>(&mut store, "sum")
+        .unwrap();
+    assert_eq!(sum.call(&mut store, 10).unwrap(), 55);
+    assert_eq!(sum.call(&mut store, 1000).unwrap(), 500_500);
+}
+
+#[test]
+fn a_million_continuations_reuse_stacks() {
+    let (mut store, instance) = instantiate(MODULE);
+    let churn = instance
+        .get_typed_func::<i32, ()>(&mut store, "churn")
+        .unwrap();
+    churn.call(&mut store, 1_000_000).unwrap();
+}
+
+#[test]
+fn trap_and_overflow_three_deep_then_reuse() {
+    let (mut store, instance) = instantiate(MODULE);
+    let fail = instance
+        .get_typed_func::<i32, ()>(&mut store, "fail_deep")
+        .unwrap();
+    let err = fail.call(&mut store, 0).unwrap_err();
+    assert_eq!(trap_of(&err), Some(Trap::Unreachable), "{err:?}");
+    let err = fail.call(&mut store, 1).unwrap_err();
+    assert_eq!(trap_of(&err), Some(Trap::StackOverflow), "{err:?}");
+    let sum = instance
+        .get_typed_func::<i32, i32>(&mut store, "sum")
+        .unwrap();
+    assert_eq!(sum.call(&mut store, 10).unwrap(), 55);
+}
+
+#[test]
+fn failure_modes() {
+    let (mut store, instance) = instantiate(MODULE);
+    let stale = instance
+        .get_typed_func::<(), ()>(&mut store, "stale")
+        .unwrap();
+    let err = stale.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Some(Trap::ContinuationAlreadyConsumed));
+    let null = instance
+        .get_typed_func::<(), ()>(&mut store, "null")
+        .unwrap();
+    let err = null.call(&mut store, ()).unwrap_err();
+    assert_eq!(trap_of(&err), Some(Trap::NullContinuationReference));
+    let unhandled = instance
+        .get_typed_func::<(), ()>(&mut store, "unhandled")
+        .unwrap();
+    let err = unhandled.call(&mut store, ()).unwrap_err();
+    assert!(format!("{err:#}").contains("unhandled tag"), "{err:#}");
+}
