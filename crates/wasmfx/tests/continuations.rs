@@ -1,15 +1,10 @@
 //! Typed continuations through the embedding API: generators, many continuations, traps and
 //! stack overflow inside continuations followed by normal use, stale references, unhandled tags.
 
-use wasmfx::{trap_of, Engine, Instance, Module, Store, Trap};
+mod common;
 
-fn instantiate(wat: &str) -> (Store<()>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, wat).expect("valid module");
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
-    (store, instance)
-}
+use common::instantiate;
+use wasmfx::{trap_of, Trap};
 
 const MODULE: &str = r#"
 (module

@@ -1,15 +1,10 @@
 //! Exception handling through the embedding API: exceptions caught across wasm frames, and
 //! exceptions that escape to the host carrying their tag and payload.
 
-use wasmfx::{Engine, Instance, Module, Store, ThrownException, Val};
+mod common;
 
-fn instantiate(wat: &str) -> (Store<()>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, wat).expect("valid module");
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
-    (store, instance)
-}
+use common::instantiate;
+use wasmfx::{ThrownException, Val};
 
 const THROWER: &str = r#"
 (module
