@@ -109,6 +109,22 @@ impl<'m> FuncEnv<'m> {
         value_type(self.module, ty)
     }
 
+    /// The Cranelift types of the parameters and results of function type `index`.
+    pub fn func_value_types(&self, index: u32) -> anyhow::Result<(Vec<Type>, Vec<Type>)> {
+        let f = self.module.func_type_at(index);
+        let params = f.params().iter().map(|t| self.value_type(*t));
+        let results = f.results().iter().map(|t| self.value_type(*t));
+        Ok((
+            params.collect::<anyhow::Result<_>>()?,
+            results.collect::<anyhow::Result<_>>()?,
+        ))
+    }
+
+    /// The Cranelift types of the parameters and results of tag `tag`.
+    pub fn tag_value_types(&self, tag: u32) -> anyhow::Result<(Vec<Type>, Vec<Type>)> {
+        self.func_value_types(self.module.tags[tag as usize])
+    }
+
     /// Load a pointer-sized field of the `VMContext` that never changes.
     pub fn vmctx_load(&self, b: &mut FunctionBuilder, offset: u32) -> Value {
         b.ins()

@@ -21,26 +21,7 @@ impl FuncTranslator<'_, '_> {
         let ModuleType::Cont(ft) = self.env.module.types[ct as usize] else {
             bail!("type {ct} is not a continuation type");
         };
-        self.func_types(ft)
-    }
-
-    fn func_types(&self, ft: u32) -> Result<(Vec<Type>, Vec<Type>)> {
-        let f = self.env.module.func_type_at(ft);
-        let p = f
-            .params()
-            .iter()
-            .map(|t| self.env.value_type(*t))
-            .collect::<Result<_>>()?;
-        let r = f
-            .results()
-            .iter()
-            .map(|t| self.env.value_type(*t))
-            .collect::<Result<_>>()?;
-        Ok((p, r))
-    }
-
-    fn tag_types(&self, tag: u32) -> Result<(Vec<Type>, Vec<Type>)> {
-        self.func_types(self.env.module.tags[tag as usize])
+        self.env.func_value_types(ft)
     }
 
     fn store_context(&mut self) -> Value {
@@ -169,7 +150,7 @@ impl FuncTranslator<'_, '_> {
         }
         let mut clause_types = Vec::new();
         for (tag, _) in &clauses {
-            clause_types.push(self.tag_types(*tag)?.0);
+            clause_types.push(self.env.tag_value_types(*tag)?.0);
         }
         let (params, results) = self.cont_func_types(ct)?;
         let r = self.pop();
@@ -211,7 +192,6 @@ impl FuncTranslator<'_, '_> {
         let signal = self.b.ins().stack_switch(parent_ctx, target_ctx, zero);
 
         // Back on this stack: restore the chain and the stack limit.
-        let sc = self.store_context();
         let parent = self.load_field(types::I64, c, cont::PARENT);
         self.store_field(parent, sc, store_context::CURRENT_CONT);
         let limit = self.load_field(types::I64, c, cont::PARENT_STACK_LIMIT);
@@ -298,7 +278,7 @@ impl FuncTranslator<'_, '_> {
 
     /// `suspend $tag`
     pub(crate) fn suspend(&mut self, tag: u32) -> Result<()> {
-        let (params, results) = self.tag_types(tag)?;
+        let (params, results) = self.env.tag_value_types(tag)?;
         let identity = self.env.vmctx_load(&mut self.b, self.env.offsets.tag(tag));
         let sc = self.store_context();
         let current = self.load_field(types::I64, sc, store_context::CURRENT_CONT);
@@ -365,8 +345,7 @@ impl FuncTranslator<'_, '_> {
         let values = self.pop_n(params.len());
         let zero = self.b.ins().iconst(types::I32, 0);
         self.write_payload(c, zero, &values);
-        let sc = self.store_context();
-        let current = self.load_field(types::I64, sc, store_context::CURRENT_CONT);
+        // The innermost running continuation (read before the search) is suspended with `c`.
         self.store_field(current, c, cont::LAST_ANCESTOR);
         let own_ctx = self.b.ins().iadd_imm_u(current, i64::from(cont::CTX));
         let parent_ctx = self.load_field(types::I64, c, cont::PARENT_CTX);

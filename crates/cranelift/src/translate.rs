@@ -81,25 +81,17 @@ fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
     Ok(match ty {
         BlockType::Empty => (vec![], vec![]),
         BlockType::Type(t) => (vec![], vec![env.value_type(t)?]),
-        BlockType::FuncType(idx) => {
-            let f = env.module.func_type_at(idx);
-            let p = f
-                .params()
-                .iter()
-                .map(|t| env.value_type(*t))
-                .collect::<Result<_>>()?;
-            let r = f
-                .results()
-                .iter()
-                .map(|t| env.value_type(*t))
-                .collect::<Result<_>>()?;
-            (p, r)
-        }
+        BlockType::FuncType(idx) => env.func_value_types(idx)?,
     })
 }
 
 pub(crate) fn args(values: &[Value]) -> Vec<BlockArg> {
     values.iter().map(|v| BlockArg::Value(*v)).collect()
+}
+
+/// Offset in an exception object of payload value `i`.
+fn exn_payload_offset(i: usize) -> i32 {
+    (wasmfx_environ::exn::VALUES + i as u32 * wasmfx_environ::VAL_SLOT_SIZE) as i32
 }
 
 pub(crate) fn trap(t: Trap) -> ir::TrapCode {
@@ -372,7 +364,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
 
     /// Branch target and argument count of the frame `depth` levels out.
     pub(crate) fn branch_target(&mut self, depth: u32) -> (ir::Block, usize) {
-        let i = self.frames.len() - 1 - depth as usize;
+        self.branch_target_of(self.frames.len() - 1 - depth as usize)
+    }
+
+    /// Branch target and argument count of `frames[i]`.
+    fn branch_target_of(&mut self, i: usize) -> (ir::Block, usize) {
         let frame = &mut self.frames[i];
         match frame.kind {
             FrameKind::Loop { header } => (header, frame.num_params),
@@ -516,16 +512,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                     };
                     let block = self.b.create_block();
                     self.b.append_block_param(block, types::I64);
-                    let mut payload = Vec::new();
-                    if let Some(tag) = tag {
-                        let ty = self
-                            .env
-                            .module
-                            .func_type_at(self.env.module.tags[tag as usize]);
-                        for t in ty.params() {
-                            payload.push(self.env.value_type(*t)?);
-                        }
-                    }
+                    let payload = match tag {
+                        Some(tag) => self.env.tag_value_types(tag)?.0,
+                        None => Vec::new(),
+                    };
                     pads.push(LandingPad {
                         block,
                         tag,
@@ -803,13 +793,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 self.env.call_builtin(&mut self.b, Builtin::elem_drop, &[e]);
             }
             Operator::RefNull { hty } => {
-                let ty = wasmparser::RefType::new(true, hty).map_or(types::I64, |r| {
-                    if self.env.module.is_cont_ref(r) {
-                        types::I128
-                    } else {
-                        types::I64
-                    }
-                });
+                let ty = match wasmparser::RefType::new(true, hty) {
+                    Some(r) => self.env.value_type(wasmparser::ValType::Ref(r))?,
+                    None => types::I64,
+                };
                 let v = self.zero(ty);
                 self.push(v);
             }
@@ -1016,15 +1003,6 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.b.ins().trapnz(status, trap(t));
     }
 
-    /// Calls a builtin that returns zero when the check it makes fails, trapping with `t` then.
-    fn checked_builtin_inverted(&mut self, builtin: Builtin, a: &[Value], t: Trap) {
-        let ok = self
-            .env
-            .call_builtin(&mut self.b, builtin, a)
-            .expect("boolean result");
-        self.b.ins().trapz(ok, trap(t));
-    }
-
     fn else_op(&mut self) {
         let frame = self.frames.last_mut().expect("validated");
         let (else_block, params) = match &mut frame.kind {
@@ -1172,8 +1150,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         let start = self.stack.len() - n;
         let values: Vec<Value> = self.stack.drain(start..).collect();
         for (i, v) in values.into_iter().enumerate() {
-            let offset = wasmfx_environ::exn::VALUES + i as u32 * wasmfx_environ::VAL_SLOT_SIZE;
-            self.b.ins().store(trusted_flags(), v, exn, offset as i32);
+            self.b
+                .ins()
+                .store(trusted_flags(), v, exn, exn_payload_offset(i));
         }
         Ok(exn)
     }
@@ -1196,20 +1175,16 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         let exn = self.b.block_params(pad.block)[0];
         let mut values = Vec::new();
         for (i, ty) in pad.payload.iter().enumerate() {
-            let offset = wasmfx_environ::exn::VALUES + i as u32 * wasmfx_environ::VAL_SLOT_SIZE;
-            values.push(self.b.ins().load(*ty, trusted_flags(), exn, offset as i32));
+            values.push(
+                self.b
+                    .ins()
+                    .load(*ty, trusted_flags(), exn, exn_payload_offset(i)),
+            );
         }
         if pad.with_ref {
             values.push(exn);
         }
-        let frame = &mut self.frames[pad.target];
-        let target = match frame.kind {
-            FrameKind::Loop { header } => header,
-            _ => {
-                frame.exit_branched = true;
-                frame.dest
-            }
-        };
+        let (target, _) = self.branch_target_of(pad.target);
         self.b.ins().jump(target, &args(&values));
     }
 
@@ -1314,8 +1289,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             self.b.ins().brif(same, done, &[], slow, &[]);
             self.b.switch_to_block(slow);
             self.b.seal_block(slow);
-            self.checked_builtin_inverted(
-                Builtin::is_subtype,
+            self.checked_builtin(
+                Builtin::check_subtype,
                 &[actual, expected],
                 Trap::IndirectCallTypeMismatch,
             );

@@ -68,8 +68,8 @@ builtins! {
     /// `elem.drop`: (element segment).
     elem_drop(I32) -> ();
     /// Subtype check of `call_indirect` to a non-final type: (actual type id, expected type
-    /// id) -> 1 if actual is a subtype of expected, else 0.
-    is_subtype(I32, I32) -> (I32);
+    /// id) -> 0 if actual is a subtype of expected, else a non-zero failure.
+    check_subtype(I32, I32) -> (I32);
     /// Allocates an exception: (tag identity, number of payload values) -> exception
     /// pointer; the caller then writes the payload (see `exn` offsets).
     exn_new(Ptr, I32) -> (Ptr);

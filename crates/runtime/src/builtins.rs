@@ -29,7 +29,7 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     table_copy as *const (),
     table_init as *const (),
     elem_drop as *const (),
-    is_subtype as *const (),
+    check_subtype as *const (),
     exn_new as *const (),
     crate::exceptions::wasmfx_throw_ref as *const (),
     cont_new as *const (),
@@ -179,11 +179,11 @@ extern "C" fn elem_drop(vmctx: *mut u8, elem: u32) {
     instance(vmctx).elem_drop(elem)
 }
 
-extern "C" fn is_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
+extern "C" fn check_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
     let types = instance(vmctx).module().type_registry.read();
     // A poisoned lock still holds a consistent registry: registration only appends.
     let types = types.unwrap_or_else(|e| e.into_inner());
-    u32::from(types.is_subtype(actual, expected))
+    u32::from(!types.is_subtype(actual, expected))
 }
 
 extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {

@@ -306,7 +306,7 @@ unsafe extern "C" fn signal_handler(
             // and wasm frames below its saved stack pointer are intact.
             unsafe {
                 let jmp_sp = *(*state).jmp_sp.get();
-                *(*state).trap.get() = Some(capture(trap, pc, fp, jmp_sp));
+                *(*state).trap.get() = Some(capture(trap, pc, fp));
                 uc.uc_mcontext.gregs[libc::REG_RIP as usize] = wasmfx_unwind as *const () as i64;
                 uc.uc_mcontext.gregs[libc::REG_RDI as usize] = jmp_sp as i64;
             }
@@ -342,13 +342,14 @@ unsafe extern "C" fn signal_handler(
     }
 }
 
-/// Walks the frame-pointer chain from a trap site up to the entry's saved stack pointer.
+/// Walks the frame-pointer chain from a trap site outwards, across continuation stacks, to the
+/// first frame that generated code did not build (the entry routine's).
 ///
 /// # Safety
 ///
-/// `fp` must be the frame pointer at `pc` in generated code, with every frame between it and
-/// `limit` built by generated code.
-unsafe fn capture(trap: Trap, pc: usize, mut fp: usize, limit: usize) -> RawTrap {
+/// `fp` must be the frame pointer at `pc` in generated code, with an intact frame-pointer chain
+/// up to the current host-to-wasm entry.
+unsafe fn capture(trap: Trap, pc: usize, mut fp: usize) -> RawTrap {
     let mut raw = RawTrap {
         trap,
         pcs: [0; MAX_FRAMES],
@@ -357,8 +358,8 @@ unsafe fn capture(trap: Trap, pc: usize, mut fp: usize, limit: usize) -> RawTrap
     };
     raw.pcs[0] = pc;
     let cont_bottom = crate::continuations::cont_start_return_address();
-    // Frames on the entry's own stack lie below `limit`; continuation stacks are elsewhere, and
-    // their bottom frame links to the resumer's frame (see `continuations`).
+    // A continuation stack's bottom frame links to its resumer's frame (see `continuations`);
+    // the walk ends at the first return address outside generated code.
     let mut steps = 0;
     while fp != 0 && fp.is_multiple_of(8) && steps < 4 * MAX_FRAMES {
         steps += 1;
@@ -370,7 +371,7 @@ unsafe fn capture(trap: Trap, pc: usize, mut fp: usize, limit: usize) -> RawTrap
             fp = next;
             continue;
         }
-        if !is_wasm_code(ra) || (fp >= limit && next < fp) {
+        if !is_wasm_code(ra) {
             break;
         }
         if raw.len == MAX_FRAMES {

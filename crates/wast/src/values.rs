@@ -44,6 +44,7 @@ pub(crate) fn arg_to_val(
 }
 
 /// The families of null references the runtime can represent.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum NullKind {
     Func,
     Extern,
@@ -85,6 +86,17 @@ fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, String> {
             heap_type_name(other)
         )),
     }
+}
+
+/// Whether a reference value is null, and its family; `None` for numbers.
+fn reference_kind(val: &Val) -> Option<(bool, NullKind)> {
+    Some(match val {
+        Val::FuncRef(r) => (r.is_none(), NullKind::Func),
+        Val::ExternRef(r) => (r.is_none(), NullKind::Extern),
+        Val::AnyRef(r) => (r.is_none(), NullKind::Any),
+        Val::ExnRef(r) => (r.is_none(), NullKind::Exn),
+        _ => return None,
+    })
 }
 
 /// A short text form of a heap type, for messages.
@@ -170,34 +182,22 @@ fn matches_pattern(
         (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
         (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
         (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
-        (WastRetCore::RefNull(heap), Val::FuncRef(r)) => {
-            r.is_none()
-                && match heap {
-                    None => true,
-                    Some(h) => matches!(null_kind(h)?, NullKind::Func),
-                }
-        }
-        (WastRetCore::RefNull(heap), Val::AnyRef(r)) => {
-            r.is_none()
-                && match heap {
-                    None => true,
-                    Some(h) => matches!(null_kind(h)?, NullKind::Any | NullKind::Func),
-                }
-        }
-        (WastRetCore::RefNull(heap), Val::ExnRef(r)) => {
-            r.is_none()
-                && match heap {
-                    None => true,
-                    Some(h) => matches!(null_kind(h)?, NullKind::Exn),
-                }
-        }
-        (WastRetCore::RefNull(heap), Val::ExternRef(r)) => {
-            r.is_none()
-                && match heap {
-                    None => true,
-                    Some(h) => matches!(null_kind(h)?, NullKind::Extern),
-                }
-        }
+        (WastRetCore::RefNull(heap), _) => match reference_kind(val) {
+            None => false,
+            Some((is_null, kind)) => {
+                is_null
+                    && match heap {
+                        None => true,
+                        // A concrete heap type reads as `Func`; GC references of concrete
+                        // types are `AnyRef`s, so those accept it too.
+                        Some(h) => {
+                            let expected = null_kind(h)?;
+                            expected == kind
+                                || (kind == NullKind::Any && expected == NullKind::Func)
+                        }
+                    }
+            }
+        },
         (WastRetCore::RefExtern(expected), Val::ExternRef(r)) => match (expected, r) {
             (_, None) => false,
             (None, Some(_)) => true,
