@@ -2,6 +2,7 @@
 //! `wasmfx wast` runs `.wast` spec scripts. Each subcommand lives in its own
 //! module; this file parses the command line and turns errors into exit codes.
 
+mod options;
 mod run;
 mod wast;
 

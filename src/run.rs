@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crate::options::apply_wasm_options;
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx::{Config, Engine, Linker, Module, Store, Val, ValType};
 
@@ -14,12 +15,7 @@ pub struct RunCommand {
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
-    /// WebAssembly options, comma-separated or repeated: `simd`,
-    /// `multi-memory`, `memory64`, `function-references`, `exceptions`, `gc`,
-    /// `tail-call`, `stack-switching`, `relaxed-simd`, `threads`,
-    /// `extended-const` (each `NAME`, `NAME=y` or `NAME=n`), and
-    /// `max-wasm-stack=BYTES`.
-    #[arg(short = 'W', value_name = "OPT[=VAL],...")]
+    #[arg(short = 'W', value_name = "OPT[=VAL],...", help = crate::options::WASM_OPTIONS_HELP)]
     wasm: Vec<String>,
 
     /// The module to run: a `.wasm` binary or a `.wat` text file.
@@ -125,56 +121,6 @@ impl RunCommand {
     }
 }
 
-/// Applies one `-W` argument (a comma-separated list of `NAME[=VALUE]`).
-fn apply_wasm_options(config: &mut Config, group: &str) -> Result<()> {
-    for item in group.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (name, value) = match item.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(value.trim())),
-            None => (item, None),
-        };
-        if name == "max-wasm-stack" {
-            let value =
-                value.ok_or_else(|| anyhow!("`-W max-wasm-stack` needs a value in bytes"))?;
-            let bytes = value.parse::<usize>().map_err(|_| {
-                anyhow!("invalid `-W max-wasm-stack` value `{value}`: expected a byte count")
-            })?;
-            config.max_wasm_stack(bytes);
-            continue;
-        }
-        let setter: fn(&mut Config, bool) -> &mut Config = match name {
-            "simd" => Config::wasm_simd,
-            "multi-memory" => Config::wasm_multi_memory,
-            "memory64" => Config::wasm_memory64,
-            "function-references" => Config::wasm_function_references,
-            "exceptions" => Config::wasm_exceptions,
-            "gc" => Config::wasm_gc,
-            "tail-call" => Config::wasm_tail_call,
-            "stack-switching" => Config::wasm_stack_switching,
-            "relaxed-simd" => Config::wasm_relaxed_simd,
-            "threads" => Config::wasm_threads,
-            "extended-const" => Config::wasm_extended_const,
-            _ => bail!(
-                "unknown `-W` option `{name}`; known options: simd, multi-memory, memory64, \
-                 function-references, exceptions, gc, tail-call, stack-switching, relaxed-simd, \
-                 threads, extended-const, max-wasm-stack"
-            ),
-        };
-        setter(config, parse_bool(name, value)?);
-    }
-    Ok(())
-}
-
-/// The value of a boolean `-W` option: absent means true.
-fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
-    match value {
-        None | Some("y") | Some("yes") | Some("true") => Ok(true),
-        Some("n") | Some("no") | Some("false") => Ok(false),
-        Some(other) => {
-            bail!("invalid value `{other}` for `-W {name}`: expected y, n, true or false")
-        }
-    }
-}
-
 /// Parses a command-line argument as a value of type `ty`. Integers may be
 /// given signed or unsigned (`-1` and `4294967295` are the same i32).
 fn parse_arg(ty: ValType, text: &str) -> Result<Val> {
@@ -225,6 +171,8 @@ fn format_val(val: &Val) -> String {
         Val::AnyRef(_) => "<null anyref>".to_string(),
         Val::ExnRef(None) => "<null exnref>".to_string(),
         Val::ExnRef(Some(_)) => "<exnref>".to_string(),
+        Val::ContRef(None) => "<null contref>".to_string(),
+        Val::ContRef(Some(_)) => "<contref>".to_string(),
     }
 }
 
@@ -244,24 +192,6 @@ fn describe_names(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bool_values() {
-        assert!(parse_bool("simd", None).unwrap());
-        assert!(parse_bool("simd", Some("y")).unwrap());
-        assert!(!parse_bool("simd", Some("false")).unwrap());
-        assert!(parse_bool("simd", Some("maybe")).is_err());
-    }
-
-    #[test]
-    fn wasm_options() {
-        let mut config = Config::new();
-        apply_wasm_options(&mut config, "simd,gc=n, tail-call=true").unwrap();
-        apply_wasm_options(&mut config, "max-wasm-stack=1048576").unwrap();
-        assert!(apply_wasm_options(&mut config, "bogus").is_err());
-        assert!(apply_wasm_options(&mut config, "max-wasm-stack").is_err());
-        assert!(apply_wasm_options(&mut config, "max-wasm-stack=lots").is_err());
-    }
 
     #[test]
     fn arguments() {

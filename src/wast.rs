@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::options::apply_wasm_options;
 use anyhow::{Context, Result};
 use wasmfx_wast::Outcome;
 
@@ -16,6 +17,11 @@ pub struct WastCommand {
     /// Also list skipped directives and their reasons.
     #[arg(long)]
     show_skipped: bool,
+
+    /// Options applied after the per-script defaults (WebAssembly 3.0, plus stack switching
+    /// for scripts in a `stack-switching` folder); see `wasmfx run --help`.
+    #[arg(short = 'W', value_name = "OPT[=VAL],...")]
+    wasm: Vec<String>,
 
     /// The scripts to run.
     #[arg(value_name = "FILE", required = true)]
@@ -43,7 +49,11 @@ impl WastCommand {
         let mut all_passed = true;
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
         for file in &self.files {
-            let results = match wasmfx_wast::run_file(file) {
+            let mut config = wasmfx_wast::config_for_script(file);
+            for group in &self.wasm {
+                apply_wasm_options(&mut config, group)?;
+            }
+            let results = match wasmfx_wast::run_file_with(file, &config) {
                 Ok(results) => results,
                 Err(err) => {
                     eprintln!("Error: {err:?}");

@@ -179,19 +179,20 @@ fn wasm_options() {
 fn wast_reports_results() {
     let path = scratch_file(
         "cli-script.wast",
-        r#"(module (func (export "one") (result i32) (i32.const 1)))
+        r#"(module (tag $t) (func (export "one") (result i32) (i32.const 1))
+                   (func (export "suspend") (suspend $t)))
            (assert_return (invoke "one") (i32.const 1))
            (assert_return (invoke "one") (i32.const 2))
-           (assert_suspension (invoke "one") "unhandled")"#,
+           (assert_suspension (invoke "suspend") "unhandled")"#,
     );
-    let output = wasmfx(&["wast", path.to_str().unwrap()]);
+    let output = wasmfx(&["wast", "-W", "stack-switching", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
     let out = stdout(&output);
     assert!(
-        out.contains("2 passed, 1 failed, 1 skipped"),
+        out.contains("3 passed, 1 failed, 0 skipped"),
         "stdout: {out}"
     );
-    assert!(out.contains(":3: assert_return failed"), "stdout: {out}");
+    assert!(out.contains(":4: assert_return failed"), "stdout: {out}");
 
     let passing = scratch_file(
         "cli-passing.wast",

@@ -10,7 +10,7 @@ use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
 use wasmfx_environ::wasmparser::{FuncType, ValType};
 use wasmfx_environ::{
-    memory_def, table_def, Builtin, BuiltinType, ModuleInfo, VMOffsets, PTR_SIZE,
+    memory_def, table_def, Builtin, BuiltinType, ModuleInfo, TableElemType, VMOffsets, PTR_SIZE,
 };
 
 /// The calling convention of every wasm function (and of calls between them).
@@ -26,7 +26,7 @@ pub fn value_type(module: &ModuleInfo, ty: ValType) -> anyhow::Result<Type> {
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
         ValType::V128 => anyhow::bail!("SIMD (v128) is not supported yet"),
-        ValType::Ref(r) if module.is_cont_ref(r) => types::I128,
+        ValType::Ref(r) if module.ref_repr(r) == TableElemType::ContRef => types::I128,
         ValType::Ref(_) => types::I64,
     })
 }
@@ -156,8 +156,14 @@ impl<'m> FuncEnv<'m> {
     }
 
     /// The byte width of one element of table `index`.
-    pub fn table_elem_size(&self, _index: u32) -> u32 {
-        PTR_SIZE
+    pub fn table_elem_size(&self, index: u32) -> u32 {
+        self.module.table_elem_type(index).elem_size() as u32
+    }
+
+    /// The Cranelift type of the elements of table `index`.
+    pub fn table_elem_value_type(&self, index: u32) -> Type {
+        let elem = self.module.tables[index as usize].ty.element_type;
+        value_type(self.module, ValType::Ref(elem)).expect("reference types always compile")
     }
 
     /// The address of element `elem` (an i32) of table `index`, trapping with `trap` when it is

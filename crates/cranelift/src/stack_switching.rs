@@ -1,5 +1,5 @@
-//! Lowering of the stack-switching instructions: `cont.new`, `cont.bind`, `resume` and
-//! `suspend`.
+//! Lowering of the stack-switching instructions: `cont.new`, `cont.bind`, `resume`,
+//! `resume_throw`, `resume_throw_ref`, `suspend` and `switch`.
 //!
 //! A continuation reference is an `I128` fat pointer: the `VMContRef` address in the low half
 //! and the revision it is valid for in the high half. Consuming instructions check and bump the
@@ -13,7 +13,10 @@ use crate::translate::{args, trap, FuncTranslator};
 use anyhow::{bail, Result};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, Type, Value};
 use wasmfx_environ::wasmparser::{Handle, ResumeTable};
-use wasmfx_environ::{cont, cont_signal, store_context, Builtin, ModuleType, Trap, VAL_SLOT_SIZE};
+use wasmfx_environ::{
+    cont, cont_signal, handler_record, resume_signal, store_context, wasmparser, Builtin,
+    ModuleType, Trap, PTR_SIZE, VAL_SLOT_SIZE,
+};
 
 impl FuncTranslator<'_, '_> {
     /// The parameter and result types of the function type of continuation type `ct`.
@@ -48,9 +51,7 @@ impl FuncTranslator<'_, '_> {
     /// Checks fat pointer `r` (null, then revision) and consumes it: the object's revision
     /// is bumped. Returns the object and its new revision.
     fn consume(&mut self, r: Value) -> (Value, Value) {
-        let ptr = self.b.ins().ireduce(types::I64, r);
-        let hi = self.b.ins().ushr_imm_u(r, 64);
-        let revision = self.b.ins().ireduce(types::I64, hi);
+        let (ptr, revision) = self.ref_words(r);
         self.b
             .ins()
             .trapz(ptr, trap(Trap::NullContinuationReference));
@@ -137,42 +138,74 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
-    /// `resume $ct (on $tag $label)*`
-    pub(crate) fn resume(&mut self, ct: u32, table: &ResumeTable, offset: u64) -> Result<()> {
+    /// `resume $ct (on ...)*`: resumes with the continuation's arguments.
+    pub(crate) fn resume(&mut self, ct: u32, table: &ResumeTable) -> Result<()> {
+        self.resume_with(ct, table, ResumeEntry::Arguments)
+    }
+
+    /// `resume_throw $ct $tag (on ...)*`: resumes by throwing a new exception of `$tag`.
+    pub(crate) fn resume_throw(&mut self, ct: u32, tag: u32, table: &ResumeTable) -> Result<()> {
+        self.resume_with(ct, table, ResumeEntry::Throw(tag))
+    }
+
+    /// `resume_throw_ref $ct (on ...)*`: resumes by throwing an `exnref`.
+    pub(crate) fn resume_throw_ref(&mut self, ct: u32, table: &ResumeTable) -> Result<()> {
+        self.resume_with(ct, table, ResumeEntry::ThrowRef)
+    }
+
+    /// The three forms of `resume`: consume the continuation, hand it what it resumes with,
+    /// install the handler record, switch, and dispatch on how control came back.
+    fn resume_with(&mut self, ct: u32, table: &ResumeTable, entry: ResumeEntry) -> Result<()> {
+        // Each clause with its label (`None` for `(on $tag switch)`) and the tag's params.
         let mut clauses = Vec::new();
         for h in &table.handlers {
-            match *h {
-                Handle::OnLabel { tag, label } => clauses.push((tag, label)),
-                Handle::OnSwitch { .. } => bail!(
-                    "`resume` with `(on $tag switch)` (at offset {offset:#x}) is not supported yet"
-                ),
-            }
-        }
-        let mut clause_types = Vec::new();
-        for (tag, _) in &clauses {
-            clause_types.push(self.env.tag_value_types(*tag)?.0);
+            let (tag, label) = match *h {
+                Handle::OnLabel { tag, label } => (tag, Some(label)),
+                Handle::OnSwitch { tag } => (tag, None),
+            };
+            clauses.push((tag, label, self.env.tag_value_types(tag)?.0));
         }
         let (params, results) = self.cont_func_types(ct)?;
         let r = self.pop();
         let (c, _) = self.consume(r);
-        let values = self.pop_n(params.len());
-        let bound = self.load_field(types::I32, c, cont::BOUND);
-        self.write_payload(c, bound, &values);
         let zero32 = self.b.ins().iconst(types::I32, 0);
+        let signal = match entry {
+            ResumeEntry::Arguments => {
+                let values = self.pop_n(params.len());
+                let bound = self.load_field(types::I32, c, cont::BOUND);
+                self.write_payload(c, bound, &values);
+                resume_signal::NORMAL
+            }
+            ResumeEntry::Throw(tag) => {
+                let exn = self.new_exception(tag)?;
+                self.write_payload(c, zero32, &[exn]);
+                resume_signal::THROW
+            }
+            ResumeEntry::ThrowRef => {
+                let exn = self.pop();
+                self.b.ins().trapz(exn, trap(Trap::NullExceptionReference));
+                self.write_payload(c, zero32, &[exn]);
+                resume_signal::THROW
+            }
+        };
         self.store_field(zero32, c, cont::BOUND);
 
-        // The handler tags, in a slot of this frame, for `suspend` to search.
+        // The handler record, in a slot of this frame, for `suspend` and `switch` to search.
         let slot = self.b.create_sized_stack_slot(ir::StackSlotData::new(
             ir::StackSlotKind::ExplicitSlot,
-            (clauses.len().max(1) * 8) as u32,
+            handler_record::TAGS + (clauses.len() as u32) * PTR_SIZE,
             3,
         ));
-        let handlers = self.b.ins().stack_addr(types::I64, slot, 0);
-        for (i, (tag, _)) in clauses.iter().enumerate() {
-            let identity = self.env.vmctx_load(&mut self.b, self.env.offsets.tag(*tag));
-            self.store_field(identity, handlers, (i * 8) as u32);
+        let record = self.b.ins().stack_addr(types::I64, slot, 0);
+        self.store_field(c, record, handler_record::HEAD);
+        for (i, (tag, label, _)) in clauses.iter().enumerate() {
+            let mut entry = self.env.vmctx_load(&mut self.b, self.env.offsets.tag(*tag));
+            if label.is_none() {
+                entry = self.b.ins().bor_imm_u(entry, handler_record::SWITCH_CLAUSE);
+            }
+            self.store_field(entry, record, handler_record::TAGS + i as u32 * PTR_SIZE);
         }
-        self.store_field(handlers, c, cont::HANDLERS);
+        self.store_field(record, c, cont::HANDLERS);
         let count = self.b.ins().iconst(types::I32, clauses.len() as i64);
         self.store_field(count, c, cont::NUM_HANDLERS);
 
@@ -183,15 +216,16 @@ impl FuncTranslator<'_, '_> {
         let limit = self.load_field(types::I64, sc, store_context::STACK_LIMIT);
         self.store_field(limit, c, cont::PARENT_STACK_LIMIT);
         let target = self.load_field(types::I64, c, cont::LAST_ANCESTOR);
-        self.store_field(target, sc, store_context::CURRENT_CONT);
-        let target_limit = self.load_field(types::I64, target, cont::STACK_LIMIT);
-        self.store_field(target_limit, sc, store_context::STACK_LIMIT);
+        self.enter(sc, target);
         let parent_ctx = self.load_field(types::I64, c, cont::PARENT_CTX);
         let target_ctx = self.b.ins().iadd_imm_u(target, i64::from(cont::CTX));
-        let zero = self.b.ins().iconst(types::I64, 0);
-        let signal = self.b.ins().stack_switch(parent_ctx, target_ctx, zero);
+        let signal = self.b.ins().iconst(types::I64, signal as i64);
+        let signal = self.b.ins().stack_switch(parent_ctx, target_ctx, signal);
 
-        // Back on this stack: restore the chain and the stack limit.
+        // Back on this stack. A `switch` may have replaced the head of the segment.
+        let record = self.b.ins().stack_addr(types::I64, slot, 0);
+        let c = self.load_field(types::I64, record, handler_record::HEAD);
+        let sc = self.store_context();
         let parent = self.load_field(types::I64, c, cont::PARENT);
         self.store_field(parent, sc, store_context::CURRENT_CONT);
         let limit = self.load_field(types::I64, c, cont::PARENT_STACK_LIMIT);
@@ -237,14 +271,20 @@ impl FuncTranslator<'_, '_> {
             .call_builtin(&mut self.b, Builtin::cont_recycle, &[c]);
         self.throw(exn);
 
-        // Suspended to handler `signal >> 32`: branch to its label with the tag's arguments
-        // and the continuation.
+        // Suspended to clause `signal >> 32`: branch to its label with the tag's arguments
+        // and the continuation. `switch` clauses never receive a suspension.
         self.b.switch_to_block(suspended);
         self.b.seal_block(suspended);
         let index = self.b.ins().ushr_imm_u(signal, 32);
         let index = self.b.ins().ireduce(types::I32, index);
-        let targets: Vec<ir::Block> = clauses.iter().map(|_| self.b.create_block()).collect();
         let bad = self.b.create_block();
+        let targets: Vec<ir::Block> = clauses
+            .iter()
+            .map(|(_, label, _)| match label {
+                Some(_) => self.b.create_block(),
+                None => bad,
+            })
+            .collect();
         let default = self.b.func.dfg.block_call(bad, &[]);
         let calls: Vec<_> = targets
             .iter()
@@ -254,7 +294,8 @@ impl FuncTranslator<'_, '_> {
             .b
             .create_jump_table(ir::JumpTableData::new(default, &calls));
         self.b.ins().br_table(index, jt);
-        for (((_, label), tys), block) in clauses.iter().zip(&clause_types).zip(&targets) {
+        for ((_, label, tys), block) in clauses.iter().zip(&targets) {
+            let Some(label) = label else { continue };
             self.b.switch_to_block(*block);
             self.b.seal_block(*block);
             let (dest, _) = self.branch_target(*label);
@@ -276,14 +317,18 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
-    /// `suspend $tag`
-    pub(crate) fn suspend(&mut self, tag: u32) -> Result<()> {
-        let (params, results) = self.env.tag_value_types(tag)?;
-        let identity = self.env.vmctx_load(&mut self.b, self.env.offsets.tag(tag));
-        let sc = self.store_context();
-        let current = self.load_field(types::I64, sc, store_context::CURRENT_CONT);
+    /// Makes `target` the innermost running continuation, with its stack limit.
+    fn enter(&mut self, sc: Value, target: Value) {
+        self.store_field(target, sc, store_context::CURRENT_CONT);
+        let target_limit = self.load_field(types::I64, target, cont::STACK_LIMIT);
+        self.store_field(target_limit, sc, store_context::STACK_LIMIT);
+    }
 
-        // Search the chain of running continuations for a resume handling `tag`.
+    /// Searches the chain of running continuations, from the innermost (`current`) outwards,
+    /// for a handler record with tag entry `entry`. Returns the continuation whose resume
+    /// handles it and the clause's index; when there is none, the generated code reports an
+    /// unhandled tag.
+    fn find_handler(&mut self, current: Value, entry: Value, identity: Value) -> (Value, Value) {
         let chain = self.b.create_block();
         self.b.append_block_param(chain, types::I64);
         let scan = self.b.create_block();
@@ -292,8 +337,7 @@ impl FuncTranslator<'_, '_> {
         let unhandled = self.b.create_block();
         let found = self.b.create_block();
         self.b.append_block_param(found, types::I32);
-        let ins_c = [ir::BlockArg::Value(current)];
-        self.b.ins().jump(chain, &ins_c);
+        self.b.ins().jump(chain, &[ir::BlockArg::Value(current)]);
 
         self.b.switch_to_block(chain);
         let c = self.b.block_params(chain)[0];
@@ -310,12 +354,12 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().brif(past, next, &[], check, &[]);
         self.b.switch_to_block(check);
         self.b.seal_block(check);
-        let handlers = self.load_field(types::I64, c, cont::HANDLERS);
+        let record = self.load_field(types::I64, c, cont::HANDLERS);
         let i64v = self.b.ins().uextend(types::I64, i);
-        let off = self.b.ins().imul_imm_u(i64v, 8);
-        let addr = self.b.ins().iadd(handlers, off);
-        let handled = self.load_field(types::I64, addr, 0);
-        let hit = self.b.ins().icmp(IntCC::Equal, handled, identity);
+        let off = self.b.ins().imul_imm_u(i64v, i64::from(PTR_SIZE));
+        let addr = self.b.ins().iadd(record, off);
+        let handled = self.load_field(types::I64, addr, handler_record::TAGS);
+        let hit = self.b.ins().icmp(IntCC::Equal, handled, entry);
         let i1 = self.b.ins().iadd_imm_u(i, 1);
         self.b.ins().brif(
             hit,
@@ -338,10 +382,39 @@ impl FuncTranslator<'_, '_> {
             .call_builtin(&mut self.b, Builtin::unhandled_tag, &[identity]);
         self.b.ins().trap(trap(Trap::HostError));
 
-        // Found handler `index` on the resume of `c`: pass the arguments, switch once.
         self.b.switch_to_block(found);
         self.b.seal_block(found);
-        let index = self.b.block_params(found)[0];
+        (c, self.b.block_params(found)[0])
+    }
+
+    /// The code after this stack's `stack_switch` away from a suspension point (of `suspend`
+    /// or `switch`), reached when `head` (the continuation that headed the suspended segment)
+    /// is resumed: throws if it was resumed by `resume_throw(_ref)`, otherwise takes the
+    /// values of `tys` it was resumed with.
+    fn resumed_at_suspension(&mut self, head: Value, signal: Value, tys: &[Type]) {
+        let throw = self.b.create_block();
+        let resumed = self.b.create_block();
+        self.b.ins().brif(signal, throw, &[], resumed, &[]);
+        self.b.switch_to_block(throw);
+        self.b.seal_block(throw);
+        let exn = self.read_payload(head, &[types::I64])[0];
+        self.throw(exn);
+        self.b.switch_to_block(resumed);
+        self.b.seal_block(resumed);
+        self.set_reachable();
+        let values = self.read_payload(head, tys);
+        self.stack_extend(values);
+    }
+
+    /// `suspend $tag`
+    pub(crate) fn suspend(&mut self, tag: u32) -> Result<()> {
+        let (params, results) = self.env.tag_value_types(tag)?;
+        let identity = self.env.vmctx_load(&mut self.b, self.env.offsets.tag(tag));
+        let sc = self.store_context();
+        let current = self.load_field(types::I64, sc, store_context::CURRENT_CONT);
+        let (c, index) = self.find_handler(current, identity, identity);
+
+        // Found clause `index` on the resume of `c`: pass the arguments, switch once.
         let values = self.pop_n(params.len());
         let zero = self.b.ins().iconst(types::I32, 0);
         self.write_payload(c, zero, &values);
@@ -352,10 +425,95 @@ impl FuncTranslator<'_, '_> {
         let index = self.b.ins().uextend(types::I64, index);
         let index = self.b.ins().ishl_imm_u(index, 32);
         let signal = self.b.ins().bor_imm_u(index, cont_signal::SUSPENDED as i64);
-        self.b.ins().stack_switch(own_ctx, parent_ctx, signal);
-        // Resumed: the resume's arguments are in `c`'s payload buffer.
-        let values = self.read_payload(c, &results);
-        self.stack_extend(values);
+        let signal = self.b.ins().stack_switch(own_ctx, parent_ctx, signal);
+        self.resumed_at_suspension(c, signal, &results);
         Ok(())
     }
+
+    /// `switch $ct $tag`: suspends the segment up to the nearest `(on $tag switch)` handler
+    /// and runs the target continuation in its place, under the same handler, passing it the
+    /// suspended segment as its last argument.
+    pub(crate) fn switch(&mut self, ct: u32, tag: u32) -> Result<()> {
+        let ModuleType::Cont(ft) = self.env.module.types[ct as usize] else {
+            bail!("type {ct} is not a continuation type");
+        };
+        let (params, _) = self.cont_func_types(ct)?;
+        let own_type = self.env.module.func_type_at(ft).params().last().copied();
+        let own_ct =
+            own_type
+                .and_then(|t| t.as_reference_type())
+                .and_then(|r| match r.heap_type() {
+                    wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i) => {
+                        i.as_module_index()
+                    }
+                    wasmparser::HeapType::Abstract { .. } => None,
+                });
+        let Some(own_ct) = own_ct else {
+            bail!("`switch` through type {ct}: its last parameter is not a continuation type");
+        };
+        let (results, _) = self.cont_func_types(own_ct)?;
+
+        let r = self.pop();
+        let (target, _) = self.consume(r);
+        let values = self.pop_n(params.len() - 1);
+        let identity = self.env.vmctx_load(&mut self.b, self.env.offsets.tag(tag));
+        let entry = self
+            .b
+            .ins()
+            .bor_imm_u(identity, handler_record::SWITCH_CLAUSE);
+        let sc = self.store_context();
+        let current = self.load_field(types::I64, sc, store_context::CURRENT_CONT);
+        let (h, _) = self.find_handler(current, entry, identity);
+
+        // The segment from `h` to the current continuation becomes the target's last argument.
+        self.store_field(current, h, cont::LAST_ANCESTOR);
+        let revision = self.load_field(types::I64, h, cont::REVISION);
+        let own = self.make_fat(h, revision);
+        let bound = self.load_field(types::I32, target, cont::BOUND);
+        let mut target_args = values;
+        target_args.push(own);
+        self.write_payload(target, bound, &target_args);
+        let zero32 = self.b.ins().iconst(types::I32, 0);
+        self.store_field(zero32, target, cont::BOUND);
+
+        // The target takes `h`'s place under the handler: same parent, handler record,
+        // stack limit to restore and resumer's context.
+        for field in [cont::PARENT, cont::PARENT_STACK_LIMIT, cont::HANDLERS] {
+            let v = self.load_field(types::I64, h, field);
+            self.store_field(v, target, field);
+        }
+        let n = self.load_field(types::I32, h, cont::NUM_HANDLERS);
+        self.store_field(n, target, cont::NUM_HANDLERS);
+        let from_ctx = self.load_field(types::I64, h, cont::PARENT_CTX);
+        let to_ctx = self.load_field(types::I64, target, cont::PARENT_CTX);
+        for word in 0..3 {
+            let v = self.load_field(types::I64, from_ctx, word * PTR_SIZE);
+            self.store_field(v, to_ctx, word * PTR_SIZE);
+        }
+        let record = self.load_field(types::I64, h, cont::HANDLERS);
+        self.store_field(target, record, handler_record::HEAD);
+
+        // Switch to the innermost stack of the target's segment.
+        let innermost = self.load_field(types::I64, target, cont::LAST_ANCESTOR);
+        self.enter(sc, innermost);
+        let own_ctx = self.b.ins().iadd_imm_u(current, i64::from(cont::CTX));
+        let innermost_ctx = self.b.ins().iadd_imm_u(innermost, i64::from(cont::CTX));
+        let normal = self
+            .b
+            .ins()
+            .iconst(types::I64, resume_signal::NORMAL as i64);
+        let signal = self.b.ins().stack_switch(own_ctx, innermost_ctx, normal);
+        self.resumed_at_suspension(h, signal, &results);
+        Ok(())
+    }
+}
+
+/// What a `resume` hands the continuation it resumes.
+enum ResumeEntry {
+    /// The values on the operand stack.
+    Arguments,
+    /// A new exception of this tag, its payload on the operand stack.
+    Throw(u32),
+    /// An `exnref` on the operand stack.
+    ThrowRef,
 }

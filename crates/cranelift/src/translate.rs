@@ -534,8 +534,21 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             Operator::Resume {
                 cont_type_index,
                 ref resume_table,
-            } => self.resume(cont_type_index, resume_table, offset)?,
+            } => self.resume(cont_type_index, resume_table)?,
+            Operator::ResumeThrow {
+                cont_type_index,
+                tag_index,
+                ref resume_table,
+            } => self.resume_throw(cont_type_index, tag_index, resume_table)?,
+            Operator::ResumeThrowRef {
+                cont_type_index,
+                ref resume_table,
+            } => self.resume_throw_ref(cont_type_index, resume_table)?,
             Operator::Suspend { tag_index } => self.suspend(tag_index)?,
+            Operator::Switch {
+                cont_type_index,
+                tag_index,
+            } => self.switch(cont_type_index, tag_index)?,
             Operator::Throw { tag_index } => {
                 let exn = self.new_exception(tag_index)?;
                 self.throw(exn);
@@ -726,7 +739,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let addr =
                     self.env
                         .table_elem_addr(&mut self.b, table, i, trap(Trap::TableOutOfBounds));
-                let v = self.b.ins().load(types::I64, trusted_flags(), addr, 0);
+                let ty = self.env.table_elem_value_type(table);
+                let v = self.b.ins().load(ty, trusted_flags(), addr, 0);
                 self.push(v);
             }
             Operator::TableSet { table } => {
@@ -750,18 +764,20 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             Operator::TableGrow { table } => {
                 let (init, delta) = self.pop2();
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
+                let (lo, hi) = self.ref_words(init);
                 let r = self
                     .env
-                    .call_builtin(&mut self.b, Builtin::table_grow, &[t, delta, init])
+                    .call_builtin(&mut self.b, Builtin::table_grow, &[t, delta, lo, hi])
                     .expect("result");
                 self.push(r);
             }
             Operator::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
+                let (lo, hi) = self.ref_words(val);
                 self.checked_builtin(
                     Builtin::table_fill,
-                    &[t, dst, val, len],
+                    &[t, dst, lo, hi, len],
                     Trap::TableOutOfBounds,
                 );
             }
@@ -1132,8 +1148,20 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.b.block_params(cont).to_vec()
     }
 
+    /// A reference as two 64-bit words, as a table element stores it: the pointer, then the
+    /// revision of a continuation's fat pointer (zero for every other reference).
+    pub(crate) fn ref_words(&mut self, r: Value) -> (Value, Value) {
+        if self.b.func.dfg.value_type(r) == types::I128 {
+            let lo = self.b.ins().ireduce(types::I64, r);
+            let hi = self.b.ins().ushr_imm_u(r, 64);
+            (lo, self.b.ins().ireduce(types::I64, hi))
+        } else {
+            (r, self.b.ins().iconst(types::I64, 0))
+        }
+    }
+
     /// Allocates an exception with tag `tag_index`, its payload popped from the stack.
-    fn new_exception(&mut self, tag_index: u32) -> Result<Value> {
+    pub(crate) fn new_exception(&mut self, tag_index: u32) -> Result<Value> {
         let ty = self
             .env
             .module

@@ -57,10 +57,10 @@ builtins! {
     memory_init(I32, I32, I64, I32, I32) -> (I32);
     /// `data.drop`: (data segment).
     data_drop(I32) -> ();
-    /// `table.grow`: (table, delta, init value) -> old size or -1.
-    table_grow(I32, I32, Ptr) -> (I32);
-    /// `table.fill`: (table, dst, value, len) -> 0 or failure.
-    table_fill(I32, I32, Ptr, I32) -> (I32);
+    /// `table.grow`: (table, delta, init value's low and high words) -> old size or -1.
+    table_grow(I32, I32, I64, I64) -> (I32);
+    /// `table.fill`: (table, dst, value's low and high words, len) -> 0 or failure.
+    table_fill(I32, I32, I64, I64, I32) -> (I32);
     /// `table.copy`: (dst table, src table, dst, src, len) -> 0 or failure.
     table_copy(I32, I32, I32, I32, I32) -> (I32);
     /// `table.init`: (table, element segment, dst, src, len) -> 0 or failure.

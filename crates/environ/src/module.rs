@@ -244,22 +244,6 @@ impl ModuleInfo {
         }
     }
 
-    /// Whether references of type `ty` are continuation references (128-bit fat pointers).
-    pub fn is_cont_ref(&self, ty: RefType) -> bool {
-        match ty.heap_type() {
-            wasmparser::HeapType::Abstract { ty, .. } => matches!(
-                ty,
-                wasmparser::AbstractHeapType::Cont | wasmparser::AbstractHeapType::NoCont
-            ),
-            wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i) => {
-                match i.as_module_index() {
-                    Some(i) => matches!(self.types.get(i as usize), Some(ModuleType::Cont(_))),
-                    None => false,
-                }
-            }
-        }
-    }
-
     /// Whether function `func` is imported.
     pub fn is_imported_func(&self, func: u32) -> bool {
         func < self.num_imported_funcs

@@ -33,7 +33,8 @@ pub mod cont {
     pub const STACK_LIMIT: u32 = 48;
     /// The resumer's stack limit, restored when control returns to it.
     pub const PARENT_STACK_LIMIT: u32 = 56;
-    /// The tag identities handled by the `resume` that resumed this continuation.
+    /// The handler record (see [`handler_record`]) of the `resume` that resumed this
+    /// continuation.
     pub const HANDLERS: u32 = 64;
     /// How many handlers (`u32`).
     pub const NUM_HANDLERS: u32 = 72;
@@ -59,6 +60,26 @@ pub mod cont_signal {
     pub const SUSPENDED: u64 = 1;
     /// An exception escaped the continuation; it is in slot 0 of its payload buffer.
     pub const THREW: u64 = 2;
+}
+
+/// Layout of the record a `resume` keeps in its frame while the continuation it resumed runs.
+pub mod handler_record {
+    /// The continuation currently heading the resumed segment (`*mut VMContRef`): the resumed
+    /// one, or the target of a `switch` that replaced it.
+    pub const HEAD: u32 = 0;
+    /// The first handled tag: one pointer-sized entry per clause, the tag's identity, with
+    /// [`SWITCH_CLAUSE`] set for an `(on $tag switch)` clause.
+    pub const TAGS: u32 = 8;
+    /// Bit set in a tag entry of an `(on $tag switch)` clause (identities are aligned).
+    pub const SWITCH_CLAUSE: i64 = 1;
+}
+
+/// What a resumer tells the stack it switches to (the `stack_switch` payload).
+pub mod resume_signal {
+    /// Continue normally; the arguments are in the payload buffer.
+    pub const NORMAL: u64 = 0;
+    /// Throw the exception in slot 0 of the payload buffer at the suspension point.
+    pub const THROW: u64 = 1;
 }
 
 /// Layout of an exception object: a header slot, then one 16-byte slot per payload value.

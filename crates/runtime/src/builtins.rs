@@ -5,7 +5,7 @@
 
 use crate::continuations::VMContRef;
 use crate::instance::{range, Instance};
-use crate::table::Table;
+use crate::table::{Table, TableElem};
 use crate::traps::{set_host_error, TrapReason};
 use crate::vm::VMFuncRef;
 use wasmfx_environ::Builtin;
@@ -107,18 +107,23 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     instance(vmctx).data_drop(data)
 }
 
-extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, init: usize) -> u32 {
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, lo: u64, hi: u64) -> u32 {
     instance(vmctx)
         .table(table)
-        .grow(u64::from(delta), init)
+        .grow(u64::from(delta), elem(lo, hi))
         .map_or(u32::MAX, |old| old as u32)
 }
 
-extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, val: usize, len: u32) -> u32 {
+extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, lo: u64, hi: u64, len: u32) -> u32 {
     let ok = instance(vmctx)
         .table(table)
-        .fill(u64::from(dst), val, u64::from(len));
+        .fill(u64::from(dst), elem(lo, hi), u64::from(len));
     u32::from(!ok)
+}
+
+/// A table element from the two words generated code passes.
+fn elem(lo: u64, hi: u64) -> TableElem {
+    (TableElem::from(hi) << 64) | TableElem::from(lo)
 }
 
 extern "C" fn table_copy(
@@ -131,35 +136,17 @@ extern "C" fn table_copy(
 ) -> u32 {
     let inst = instance(vmctx);
     let (src_def, dst_def) = (inst.table_def(src_table), inst.table_def(dst_table));
+    let (len, src, dst) = (u64::from(len), u64::from(src), u64::from(dst));
     // SAFETY: both definitions belong to live tables; when they are the same table only one
     // reference is used.
-    unsafe {
-        let (len, src, dst) = (u64::from(len), u64::from(src), u64::from(dst));
+    let ok = unsafe {
         if src_def == dst_def {
-            let t = Table::from_def(dst_def);
-            let n = t.size() as usize;
-            match (range(src, len, n), range(dst, len, n)) {
-                (Some(s), Some(d)) => {
-                    t.elements_mut().copy_within(s, d.start);
-                    0
-                }
-                _ => 1,
-            }
+            Table::from_def(dst_def).copy_within(dst, src, len)
         } else {
-            let s = Table::from_def(src_def);
-            let d = Table::from_def(dst_def);
-            match (
-                range(src, len, s.size() as usize),
-                range(dst, len, d.size() as usize),
-            ) {
-                (Some(sr), Some(dr)) => {
-                    d.elements_mut()[dr].copy_from_slice(&s.elements()[sr]);
-                    0
-                }
-                _ => 1,
-            }
+            Table::from_def(dst_def).copy_from(dst, Table::from_def(src_def), src, len)
         }
-    }
+    };
+    u32::from(!ok)
 }
 
 extern "C" fn table_init(
@@ -222,18 +209,48 @@ extern "C" fn cont_reserve(_vmctx: *mut u8, cont: *mut VMContRef, slots: u32) {
     unsafe { (*cont).reserve_payload(slots as usize) }
 }
 
-/// A suspension with no handler up to the host boundary.
+/// A suspension (or `switch`) with no handler up to the host boundary.
 #[derive(Debug)]
-pub struct UnhandledTag;
+pub struct UnhandledTag {
+    tag: String,
+}
+
+impl UnhandledTag {
+    /// How the suspending module knows the tag: its import or export name, or its index.
+    pub fn tag_name(&self) -> &str {
+        &self.tag
+    }
+}
 
 impl std::fmt::Display for UnhandledTag {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("unhandled tag: a suspension found no handler before the host boundary")
+        write!(
+            f,
+            "unhandled tag {}: a suspension found no handler before the host boundary",
+            self.tag
+        )
     }
 }
 
 impl std::error::Error for UnhandledTag {}
 
-extern "C" fn unhandled_tag(_vmctx: *mut u8, _tag: *mut u8) {
-    set_host_error(TrapReason::Host(anyhow::Error::new(UnhandledTag)));
+/// A readable name for the tag with identity `identity` in the module of `inst`.
+fn tag_name(inst: &Instance, identity: *mut u8) -> String {
+    let info = &inst.module().info;
+    let Some(index) = (0..info.tags.len() as u32).find(|i| inst.tag(*i) == identity) else {
+        return "(unknown)".to_string();
+    };
+    let entity = wasmfx_environ::EntityIndex::Tag(index);
+    if let Some((name, _)) = info.exports.iter().find(|(_, e)| *e == entity) {
+        return format!("`{name}`");
+    }
+    if let Some(import) = info.imports.iter().find(|i| i.index == entity) {
+        return format!("`{}::{}`", import.module, import.name);
+    }
+    format!("#{index}")
+}
+
+extern "C" fn unhandled_tag(vmctx: *mut u8, tag: *mut u8) {
+    let tag = tag_name(instance(vmctx), tag);
+    set_host_error(TrapReason::Host(anyhow::Error::new(UnhandledTag { tag })));
 }

@@ -18,9 +18,13 @@ std::arch::global_asm!(
     ".type wasmfx_cont_start,@function",
     // First instruction run on a fresh continuation stack, entered by the resumer's
     // `stack_switch` with rbp = the frame record of the resumer's context (top - 0x10) and the
-    // continuation object at top - 0x20. Calls the function through its array-call trampoline
-    // with the payload buffer as argument/result area, then returns to the resumer.
+    // continuation object at top - 0x20, and rdi = the resume signal. Calls the function
+    // through its array-call trampoline with the payload buffer as argument/result area, then
+    // returns to the resumer. Resumed by `resume_throw`, it returns at once with the
+    // exception (already in slot 0 of the payload buffer) as escaped.
     "wasmfx_cont_start:",
+    "cmp rdi, {throw}",
+    "je 2f",
     "mov rax, [rbp - 0x10]",
     "mov rcx, [rax + {func_ref}]",
     "mov rdi, [rcx]",
@@ -32,10 +36,14 @@ std::arch::global_asm!(
     ".globl wasmfx_cont_start_return",
     "wasmfx_cont_start_return:",
     "mov edi, {returned}",
+    "1:",
     "mov rsp, [rbp - 8]",
     "mov rcx, [rbp + 8]",
     "mov rbp, [rbp]",
     "jmp rcx",
+    "2:",
+    "mov edi, {threw}",
+    "jmp 1b",
     ".size wasmfx_cont_start, . - wasmfx_cont_start",
     ".p2align 4",
     ".type wasmfx_cont_abandon,@function",
@@ -52,6 +60,8 @@ std::arch::global_asm!(
     payload = const wasmfx_environ::cont::PAYLOAD,
     parent_ctx = const wasmfx_environ::cont::PARENT_CTX,
     returned = const cont_signal::RETURNED,
+    threw = const cont_signal::THREW,
+    throw = const wasmfx_environ::resume_signal::THROW,
 );
 
 extern "C" {

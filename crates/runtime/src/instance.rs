@@ -4,7 +4,7 @@
 use crate::code::CodeMemory;
 use crate::const_eval::eval;
 use crate::memory::Memory;
-use crate::table::Table;
+use crate::table::{Table, TableElem};
 use crate::vm::*;
 use std::alloc::Layout;
 use std::sync::{Arc, RwLock};
@@ -64,7 +64,7 @@ pub struct Instance {
     layout: Layout,
     dropped_data: Vec<bool>,
     /// Evaluated items of each element segment (empty once dropped).
-    elem_items: Vec<Vec<usize>>,
+    elem_items: Vec<Vec<TableElem>>,
 }
 
 // SAFETY: the instance owns its vmctx; access is serialised by the owning store.
@@ -233,7 +233,7 @@ impl Instance {
         }
         for (i, t) in info.tables.iter().enumerate() {
             if let Some(init) = &t.init {
-                let v = self.eval(init) as usize;
+                let v = self.eval(init);
                 let table = self.table(i as u32);
                 let n = table.size();
                 table.fill(0, v, n);
@@ -242,7 +242,7 @@ impl Instance {
         self.elem_items = info
             .elems
             .iter()
-            .map(|seg| seg.items.iter().map(|e| self.eval(e) as usize).collect())
+            .map(|seg| seg.items.iter().map(|e| self.eval(e)).collect())
             .collect();
         for (i, seg) in info.elems.iter().enumerate() {
             match &seg.mode {
@@ -301,16 +301,9 @@ impl Instance {
     /// `table.init`; `false` if out of bounds.
     pub fn table_init(&mut self, table: u32, elem: u32, dst: u64, src: u64, len: u64) -> bool {
         let items = std::mem::take(&mut self.elem_items[elem as usize]);
-        let t = self.table(table);
-        let ok = match (
-            range(src, len, items.len()),
-            range(dst, len, t.size() as usize),
-        ) {
-            (Some(s), Some(d)) => {
-                t.elements_mut()[d].copy_from_slice(&items[s]);
-                true
-            }
-            _ => false,
+        let ok = match range(src, len, items.len()) {
+            Some(s) => self.table(table).init(dst, &items[s]),
+            None => false,
         };
         self.elem_items[elem as usize] = items;
         ok

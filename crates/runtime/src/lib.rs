@@ -25,6 +25,6 @@ pub use continuations::{ContPool, StackConfig, VMContRef, VMStackContext};
 pub use exceptions::{alloc_exception, exn_payload, exn_tag, UncaughtException};
 pub use instance::{CompiledModule, Imports, Instance, InstanceError};
 pub use memory::{Memory, WASM_PAGE_SIZE};
-pub use table::{Table, TableElemType};
+pub use table::{Table, TableElem, TableElemType};
 pub use traps::{catch_traps, set_host_error, FrameSymbol, TrapReason, WasmBacktrace, WasmTrap};
 pub use vm::*;

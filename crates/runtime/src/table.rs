@@ -1,39 +1,19 @@
-//! Tables of references. The element width is a property of the element type, used by every
-//! piece of code that sizes table storage.
+//! Tables of references. Storage is a run of 64-bit words, [`TableElemType::elem_size`] bytes
+//! per element; elements travel as `u128` bits (pointer in the low word, a continuation's
+//! revision in the high word, zero for narrower references).
 
 use crate::vm::VMTableDefinition;
 use anyhow::{bail, Result};
+pub use wasmfx_environ::TableElemType;
 
-/// The kind of reference a table holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TableElemType {
-    /// Function references (`*const VMFuncRef`, null is 0).
-    FuncRef,
-    /// External references (a store-local handle, null is 0).
-    ExternRef,
-    /// References to GC objects (only null exists until GC allocation is supported).
-    GcRef,
-    /// Exception references (pointers to exception objects, null is 0).
-    ExnRef,
-}
-
-impl TableElemType {
-    /// Bytes per element.
-    pub fn elem_size(self) -> usize {
-        match self {
-            TableElemType::FuncRef
-            | TableElemType::ExternRef
-            | TableElemType::GcRef
-            | TableElemType::ExnRef => 8,
-        }
-    }
-}
+/// The bits of one table element.
+pub type TableElem = u128;
 
 /// A table. The definition generated code reads is the first field.
 #[repr(C)]
 pub struct Table {
     def: VMTableDefinition,
-    elements: Vec<usize>,
+    words: Vec<u64>,
     max: u64,
     ty: TableElemType,
 }
@@ -47,7 +27,7 @@ impl Table {
         ty: TableElemType,
         min: u64,
         max: Option<u64>,
-        init: usize,
+        init: TableElem,
         limit: u64,
     ) -> Result<Box<Table>> {
         let max = max.unwrap_or(u64::from(u32::MAX)).min(limit);
@@ -59,17 +39,34 @@ impl Table {
                 base: std::ptr::null_mut(),
                 length: 0,
             },
-            elements: vec![init; min as usize],
+            words: Vec::new(),
             max,
             ty,
         });
-        table.sync();
+        if table.grow(min, init).is_none() {
+            bail!("cannot allocate a table of {min} elements");
+        }
         Ok(table)
     }
 
+    /// Words per element.
+    fn width(&self) -> usize {
+        self.ty.elem_size() / 8
+    }
+
+    /// The word range of elements `first .. first + len`, if in bounds.
+    fn span(&self, first: u64, len: u64) -> Option<std::ops::Range<usize>> {
+        let end = first.checked_add(len)?;
+        if end > self.size() {
+            return None;
+        }
+        let w = self.width();
+        Some(first as usize * w..end as usize * w)
+    }
+
     fn sync(&mut self) {
-        self.def.base = self.elements.as_mut_ptr().cast();
-        self.def.length = self.elements.len();
+        self.def.base = self.words.as_mut_ptr().cast();
+        self.def.length = self.words.len() / self.width();
     }
 
     /// The table whose definition is at `def`.
@@ -94,7 +91,7 @@ impl Table {
 
     /// Current number of elements.
     pub fn size(&self) -> u64 {
-        self.elements.len() as u64
+        (self.words.len() / self.width()) as u64
     }
 
     /// Maximum number of elements.
@@ -103,57 +100,118 @@ impl Table {
     }
 
     /// Element `i`, if in bounds.
-    pub fn get(&self, i: u64) -> Option<usize> {
-        self.elements.get(usize::try_from(i).ok()?).copied()
+    pub fn get(&self, i: u64) -> Option<TableElem> {
+        let words = &self.words[self.span(i, 1)?];
+        Some(
+            words
+                .iter()
+                .rev()
+                .fold(0, |acc, w| (acc << 64) | TableElem::from(*w)),
+        )
     }
 
     /// Sets element `i`; `false` if out of bounds.
-    pub fn set(&mut self, i: u64, v: usize) -> bool {
-        match usize::try_from(i)
-            .ok()
-            .and_then(|i| self.elements.get_mut(i))
-        {
-            Some(e) => {
-                *e = v;
-                true
-            }
-            None => false,
-        }
+    pub fn set(&mut self, i: u64, v: TableElem) -> bool {
+        self.fill(i, v, 1)
     }
 
     /// Grows by `delta` elements set to `init`, returning the old size, or `None` past the
-    /// maximum.
-    pub fn grow(&mut self, delta: u64, init: usize) -> Option<u64> {
+    /// maximum or when memory runs out.
+    pub fn grow(&mut self, delta: u64, init: TableElem) -> Option<u64> {
         let old = self.size();
         let new = old.checked_add(delta)?;
         if new > self.max {
             return None;
         }
-        self.elements.try_reserve(delta as usize).ok()?;
-        self.elements.resize(new as usize, init);
+        let words = usize::try_from(new).ok()?.checked_mul(self.width())?;
+        self.words.try_reserve(words - self.words.len()).ok()?;
+        self.words.resize(words, 0);
         self.sync();
+        self.fill(old, init, delta);
         Some(old)
     }
 
     /// Sets `len` elements from `dst` to `v`; `false` (and no change) if out of bounds.
-    pub fn fill(&mut self, dst: u64, v: usize, len: u64) -> bool {
-        let Some(end) = dst.checked_add(len) else {
+    pub fn fill(&mut self, dst: u64, v: TableElem, len: u64) -> bool {
+        let Some(range) = self.span(dst, len) else {
             return false;
         };
-        if end > self.size() {
-            return false;
+        let w = self.width();
+        let pattern = [v as u64, (v >> 64) as u64];
+        for elem in self.words[range].chunks_exact_mut(w) {
+            elem.copy_from_slice(&pattern[..w]);
         }
-        self.elements[dst as usize..end as usize].fill(v);
         true
     }
 
-    /// The elements.
-    pub fn elements(&self) -> &[usize] {
-        &self.elements
+    /// Copies `len` elements from `src` to `dst` within this table; `false` if out of bounds.
+    pub fn copy_within(&mut self, dst: u64, src: u64, len: u64) -> bool {
+        match (self.span(src, len), self.span(dst, len)) {
+            (Some(s), Some(d)) => {
+                self.words.copy_within(s, d.start);
+                true
+            }
+            _ => false,
+        }
     }
 
-    /// The elements, mutably.
-    pub fn elements_mut(&mut self) -> &mut [usize] {
-        &mut self.elements
+    /// Copies `len` elements of `src` (a table of the same element type) from `src_index` to
+    /// `dst`; `false` if out of bounds.
+    pub fn copy_from(&mut self, dst: u64, src: &Table, src_index: u64, len: u64) -> bool {
+        debug_assert_eq!(self.ty.elem_size(), src.ty.elem_size());
+        match (src.span(src_index, len), self.span(dst, len)) {
+            (Some(s), Some(d)) => {
+                self.words[d].copy_from_slice(&src.words[s]);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Sets elements from `dst` to `items`; `false` (and no change) if out of bounds.
+    pub fn init(&mut self, dst: u64, items: &[TableElem]) -> bool {
+        if self.span(dst, items.len() as u64).is_none() {
+            return false;
+        }
+        for (i, v) in items.iter().enumerate() {
+            self.set(dst + i as u64, *v);
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuation_elements_keep_both_words() {
+        let fat = (7u128 << 64) | 0x1000;
+        let mut t = Table::new(TableElemType::ContRef, 2, Some(4), 0, 100).unwrap();
+        assert!(t.set(1, fat));
+        assert_eq!(t.get(1), Some(fat));
+        assert_eq!(t.get(0), Some(0));
+        assert_eq!(t.grow(2, fat), Some(2));
+        assert_eq!(t.get(3), Some(fat));
+        assert_eq!(t.grow(1, 0), None);
+        assert!(t.copy_within(0, 2, 2));
+        assert_eq!(t.get(0), Some(fat));
+        assert_eq!(t.vmdef_len(), 4);
+    }
+
+    #[test]
+    fn funcref_elements_are_one_word() {
+        let mut t = Table::new(TableElemType::FuncRef, 3, None, 0x20, 100).unwrap();
+        assert_eq!(t.words.len(), 3);
+        assert!(t.fill(1, 0x30, 2));
+        assert_eq!(t.get(2), Some(0x30));
+        assert!(!t.fill(2, 0x30, 2));
+    }
+
+    impl Table {
+        fn vmdef_len(&mut self) -> usize {
+            // SAFETY: the definition of this live table.
+            unsafe { (*self.vmdef()).length }
+        }
     }
 }

@@ -8,9 +8,8 @@ use crate::{
     StoreContextMut, TableType, Val, ValType,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use wasmfx_environ::AbstractHeapType;
 use wasmfx_runtime::{
-    Memory as RtMemory, Table as RtTable, TableElemType, VMGlobalDefinition, VMVal,
+    Memory as RtMemory, Table as RtTable, TableElem, TableElemType, VMGlobalDefinition, VMVal,
 };
 
 /// A linear memory.
@@ -99,14 +98,8 @@ impl Memory {
 pub struct Table(pub(crate) Stored);
 
 /// The runtime element representation of tables of `ty`.
-fn elem_type(engine: &crate::Engine, ty: RefType) -> Result<TableElemType> {
-    match engine.heap_top(ty.heap_type()) {
-        AbstractHeapType::Func => Ok(TableElemType::FuncRef),
-        AbstractHeapType::Extern => Ok(TableElemType::ExternRef),
-        AbstractHeapType::Any => Ok(TableElemType::GcRef),
-        AbstractHeapType::Exn => Ok(TableElemType::ExnRef),
-        _ => bail!("tables of continuation references are not supported yet"),
-    }
+fn elem_type(engine: &crate::Engine, ty: RefType) -> TableElemType {
+    TableElemType::of_top(engine.heap_top(ty.heap_type()))
 }
 
 impl Table {
@@ -114,13 +107,13 @@ impl Table {
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let s = &mut store.as_context_mut().0.opaque;
         let raw = init.to_raw(s, ValType::Ref(ty.element()))?;
-        Table::new_in(s, ty, raw.get_u64() as usize)
+        Table::new_in(s, ty, raw.get_u128())
     }
 
-    pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: usize) -> Result<Table> {
+    pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: TableElem) -> Result<Table> {
         let limit = store.engine.config().max_table_elements;
         let t = RtTable::new(
-            elem_type(&store.engine, ty.element())?,
+            elem_type(&store.engine, ty.element()),
             ty.minimum(),
             ty.maximum(),
             init,
@@ -141,14 +134,14 @@ impl Table {
         let s = &mut store.as_context_mut().0.opaque;
         let (t, ty) = self.rt(s);
         let raw = t.get(index)?;
-        Some(Val::from_raw(s, VMVal::u128(raw as u128), ty))
+        Some(Val::from_raw(s, VMVal::u128(raw), ty))
     }
 
     /// Sets element `index`.
     pub fn set(&self, mut store: impl AsContextMut, index: u64, val: Val) -> Result<()> {
         let s = &mut store.as_context_mut().0.opaque;
         let ty = self.rt(s).1;
-        let raw = val.to_raw(s, ty)?.get_u64() as usize;
+        let raw = val.to_raw(s, ty)?.get_u128();
         if !self.rt(s).0.set(index, raw) {
             bail!("out of bounds table access");
         }
@@ -164,7 +157,7 @@ impl Table {
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
         let s = &mut store.as_context_mut().0.opaque;
         let ty = self.rt(s).1;
-        let raw = init.to_raw(s, ty)?.get_u64() as usize;
+        let raw = init.to_raw(s, ty)?.get_u128();
         self.rt(s)
             .0
             .grow(delta, raw)

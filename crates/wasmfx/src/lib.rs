@@ -53,9 +53,9 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
     RefType, TableType, TypeId, ValType,
 };
-pub use values::{AnyRef, ExnRef, ExternRef, ThrownException, Val};
+pub use values::{AnyRef, ContRef, ExnRef, ExternRef, ThrownException, Val};
 pub use wasmfx_environ::Trap;
-pub use wasmfx_runtime::{FrameSymbol, WasmBacktrace};
+pub use wasmfx_runtime::{FrameSymbol, UnhandledTag, WasmBacktrace};
 
 /// The error type: one word wide, carrying context.
 pub type Error = anyhow::Error;

@@ -1,4 +1,4 @@
-//! Values crossing the host/wasm boundary ([`Val`], [`ExternRef`]) and their conversion to and
+//! Values crossing the host/wasm boundary ([`Val`], [`ExternRef`], [`ExnRef`], [`ContRef`]) and their conversion to and
 //! from the 16-byte slots generated code uses.
 
 use crate::store::{StoreOpaque, Stored};
@@ -83,6 +83,33 @@ impl ExnRef {
     }
 }
 
+/// A reference to a continuation (`contref` and its subtypes): a 128-bit fat pointer to a
+/// continuation object of its store and the revision it is valid for. Passing it back to
+/// wasm is the only thing to do with it; wasm traps "continuation already consumed" if it has
+/// been used since.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContRef {
+    store: u64,
+    bits: u128,
+    /// The (static) type the reference had where the host received it.
+    ty: HeapType,
+}
+
+impl ContRef {
+    /// The continuation's type, as known where the host received the reference.
+    pub fn heap_type(&self) -> HeapType {
+        self.ty
+    }
+
+    fn bits(&self, store: &StoreOpaque) -> u128 {
+        assert_eq!(
+            self.store, store.id,
+            "continuation used with the wrong store"
+        );
+        self.bits
+    }
+}
+
 /// The error of a call whose wasm code threw an exception no wasm handler caught.
 #[derive(Clone, Copy, Debug)]
 pub struct ThrownException {
@@ -125,6 +152,8 @@ pub enum Val {
     AnyRef(Option<AnyRef>),
     /// An exception reference, or null.
     ExnRef(Option<ExnRef>),
+    /// A continuation reference, or null.
+    ContRef(Option<ContRef>),
 }
 
 /// A reference to a GC object (`anyref` and its subtypes). Allocating GC objects is not
@@ -148,6 +177,7 @@ impl Val {
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::AnyRef(_) => ValType::Ref(RefType::new(true, HeapType::Any)),
             Val::ExnRef(_) => ValType::EXNREF,
+            Val::ContRef(_) => ValType::CONTREF,
         }
     }
 
@@ -180,6 +210,7 @@ impl Val {
             AbstractHeapType::Func => Val::FuncRef(None),
             AbstractHeapType::Extern => Val::ExternRef(None),
             AbstractHeapType::Exn => Val::ExnRef(None),
+            AbstractHeapType::Cont => Val::ContRef(None),
             _ => Val::AnyRef(None),
         }
     }
@@ -218,6 +249,13 @@ impl Val {
             Val::ExnRef(e) if top == AbstractHeapType::Exn => match e {
                 None => r.is_nullable(),
                 Some(e) => heap == HeapType::Exn && e.store == store.id,
+            },
+            Val::ContRef(c) if top == AbstractHeapType::Cont => match c {
+                None => r.is_nullable(),
+                Some(c) => {
+                    c.store == store.id
+                        && engine.types().is_heap_subtype(c.ty.to_env(), heap.to_env())
+                }
             },
             _ => false,
         }
@@ -292,9 +330,12 @@ impl Val {
             Val::F32(v) => VMVal::u128(u128::from(v)),
             Val::F64(v) => VMVal::u128(u128::from(v)),
             Val::V128(v) => VMVal::u128(v),
-            Val::FuncRef(None) | Val::ExternRef(None) | Val::AnyRef(None) | Val::ExnRef(None) => {
-                VMVal::u128(0)
-            }
+            Val::FuncRef(None)
+            | Val::ExternRef(None)
+            | Val::AnyRef(None)
+            | Val::ExnRef(None)
+            | Val::ContRef(None) => VMVal::u128(0),
+            Val::ContRef(Some(c)) => VMVal::u128(c.bits(store)),
             Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store) as u128),
             Val::AnyRef(Some(a)) => match a._no_gc_objects_yet {},
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),
@@ -322,6 +363,14 @@ impl Val {
                     0 => None,
                     p => Some(ExnRef::from_raw_parts(store.id, p as *mut u8)),
                 }),
+                AbstractHeapType::Cont => Val::ContRef(match raw.get_u64() {
+                    0 => None,
+                    _ => Some(ContRef {
+                        store: store.id,
+                        bits: raw.get_u128(),
+                        ty: r.heap_type(),
+                    }),
+                }),
                 // Generated code cannot create GC objects yet: every such reference is null.
                 _ => Val::AnyRef(None),
             },
@@ -338,6 +387,8 @@ impl Val {
             Val::AnyRef(_) => "a null any reference".to_string(),
             Val::ExnRef(Some(_)) => "an exception reference".to_string(),
             Val::ExnRef(None) => "a null exception reference".to_string(),
+            Val::ContRef(Some(_)) => "a continuation reference".to_string(),
+            Val::ContRef(None) => "a null continuation reference".to_string(),
             other => format!("{}", other.ty()),
         }
     }

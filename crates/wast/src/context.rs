@@ -211,9 +211,20 @@ impl WastContext {
                     summary(&err)
                 )),
             },
-            WastDirective::AssertSuspension { .. } => {
-                Outcome::Skipped("assert_suspension is not supported by the runner".to_string())
-            }
+            WastDirective::AssertSuspension { exec, message, .. } => match self.execute(exec) {
+                Err(reason) => Outcome::Failed(reason),
+                Ok(Ok(values)) => Outcome::Failed(format!(
+                    "expected an unhandled suspension ({message}), got {} result(s)",
+                    values.len()
+                )),
+                Ok(Err(err)) if err.downcast_ref::<wasmfx::UnhandledTag>().is_some() => {
+                    Outcome::Passed
+                }
+                Ok(Err(err)) => Outcome::Failed(format!(
+                    "expected an unhandled suspension ({message}), got: {}",
+                    summary(&err)
+                )),
+            },
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
                 Outcome::Skipped("threads are not supported by the runner".to_string())
             }

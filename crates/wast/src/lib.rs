@@ -99,7 +99,12 @@ impl ScriptResults {
 /// store per script). Errors only if the context cannot be created or the
 /// file cannot be read.
 pub fn run_file(path: &Path) -> wasmfx::Result<ScriptResults> {
-    WastContext::with_config(&config_for_script(path))?.run_file(path)
+    run_file_with(path, &config_for_script(path))
+}
+
+/// Runs the script at `path` like [`run_file`], with an engine configured by `config`.
+pub fn run_file_with(path: &Path, config: &wasmfx::Config) -> wasmfx::Result<ScriptResults> {
+    WastContext::with_config(config)?.run_file(path)
 }
 
 /// The configuration a script expects, judged from its path: WebAssembly 3.0 everywhere,

@@ -35,6 +35,7 @@ pub(crate) fn arg_to_val(
             NullKind::Extern => Val::ExternRef(None),
             NullKind::Any => Val::AnyRef(None),
             NullKind::Exn => Val::ExnRef(None),
+            NullKind::Cont => Val::ContRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
         WastArgCore::RefHost(_) => {
@@ -50,6 +51,7 @@ enum NullKind {
     Extern,
     Any,
     Exn,
+    Cont,
 }
 
 /// Which null a `ref.null <heaptype>` denotes.
@@ -77,10 +79,10 @@ fn null_kind(heap: &HeapType<'_>) -> Result<NullKind, String> {
             shared: false,
             ty: AbstractHeapType::Exn | AbstractHeapType::NoExn,
         } => Ok(NullKind::Exn),
-        // A result pattern `ref.null $t` says nothing about the hierarchy of `$t`
-        // the runner could check; argument nulls of concrete types are handled
-        // by the caller.
-        HeapType::Concrete(_) | HeapType::Exact(_) => Ok(NullKind::Func),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Cont | AbstractHeapType::NoCont,
+        } => Ok(NullKind::Cont),
         other => Err(format!(
             "null references of heap type {} are not supported",
             heap_type_name(other)
@@ -95,6 +97,7 @@ fn reference_kind(val: &Val) -> Option<(bool, NullKind)> {
         Val::ExternRef(r) => (r.is_none(), NullKind::Extern),
         Val::AnyRef(r) => (r.is_none(), NullKind::Any),
         Val::ExnRef(r) => (r.is_none(), NullKind::Exn),
+        Val::ContRef(r) => (r.is_none(), NullKind::Cont),
         _ => return None,
     })
 }
@@ -187,14 +190,10 @@ fn matches_pattern(
             Some((is_null, kind)) => {
                 is_null
                     && match heap {
-                        None => true,
-                        // A concrete heap type reads as `Func`; GC references of concrete
-                        // types are `AnyRef`s, so those accept it too.
-                        Some(h) => {
-                            let expected = null_kind(h)?;
-                            expected == kind
-                                || (kind == NullKind::Any && expected == NullKind::Func)
-                        }
+                        // A pattern `ref.null $t` says nothing about the hierarchy of `$t`
+                        // the runner could check.
+                        None | Some(HeapType::Concrete(_) | HeapType::Exact(_)) => true,
+                        Some(h) => null_kind(h)? == kind,
                     }
             }
         },
@@ -296,6 +295,8 @@ pub(crate) fn val_to_string(store: &Store<()>, val: &Val) -> String {
         Val::AnyRef(_) => "ref.null any".to_string(),
         Val::ExnRef(None) => "ref.null exn".to_string(),
         Val::ExnRef(Some(_)) => "ref.exn".to_string(),
+        Val::ContRef(None) => "ref.null cont".to_string(),
+        Val::ContRef(Some(_)) => "ref.cont".to_string(),
         Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<u32>() {
             Some(n) => format!("ref.extern {n}"),
             None => "ref.extern <host value>".to_string(),

@@ -200,13 +200,28 @@ fn definitions_and_instances() {
 #[test]
 fn unknown_proposals_are_skipped() {
     let results = run(r#"(module (func (export "f")))
-(assert_suspension (invoke "f") "unhandled")
 (thread $T (module))
 (wait $T)
 "#);
     assert_eq!(results.passed(), 1);
-    assert_eq!(results.skipped(), 3);
+    assert_eq!(results.skipped(), 2);
     assert_eq!(results.failed(), 0);
+}
+
+#[test]
+fn assert_suspension_needs_an_unhandled_suspension() {
+    let results = run(r#"(module
+  (tag $t)
+  (func (export "suspends") (suspend $t))
+  (func (export "returns")))
+(assert_suspension (invoke "suspends") "unhandled")
+(assert_suspension (invoke "returns") "unhandled")
+"#);
+    assert_eq!(results.passed(), 2);
+    let failures: Vec<_> = results.failures().collect();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].0, 6);
+    assert!(failures[0].1.contains("got 0 result(s)"), "{failures:?}");
 }
 
 #[test]

@@ -1,0 +1,98 @@
+//! The `-W` WebAssembly options shared by the subcommands that create an engine.
+
+use anyhow::{anyhow, bail, Result};
+use wasmfx::Config;
+
+/// Help text of `-W`.
+pub const WASM_OPTIONS_HELP: &str = "WebAssembly options, comma-separated or repeated: \
+    `simd`, `multi-memory`, `memory64`, `function-references`, `exceptions`, `gc`, \
+    `tail-call`, `stack-switching`, `relaxed-simd`, `threads`, `extended-const` (each `NAME`, \
+    `NAME=y` or `NAME=n`), `max-wasm-stack=BYTES`, `continuation-stack-size=BYTES` and \
+    `continuation-red-zone=BYTES`";
+
+/// Applies one `-W` argument (a comma-separated list of `NAME[=VALUE]`).
+pub fn apply_wasm_options(config: &mut Config, group: &str) -> Result<()> {
+    for item in group.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (name, value) = match item.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (item, None),
+        };
+        let size: Option<fn(&mut Config, usize) -> &mut Config> = match name {
+            "max-wasm-stack" => Some(Config::max_wasm_stack),
+            "continuation-stack-size" => Some(Config::continuation_stack_size),
+            "continuation-red-zone" => Some(Config::continuation_red_zone),
+            _ => None,
+        };
+        if let Some(setter) = size {
+            setter(config, parse_bytes(name, value)?);
+            continue;
+        }
+        let setter: fn(&mut Config, bool) -> &mut Config = match name {
+            "simd" => Config::wasm_simd,
+            "multi-memory" => Config::wasm_multi_memory,
+            "memory64" => Config::wasm_memory64,
+            "function-references" => Config::wasm_function_references,
+            "exceptions" => Config::wasm_exceptions,
+            "gc" => Config::wasm_gc,
+            "tail-call" => Config::wasm_tail_call,
+            "stack-switching" => Config::wasm_stack_switching,
+            "relaxed-simd" => Config::wasm_relaxed_simd,
+            "threads" => Config::wasm_threads,
+            "extended-const" => Config::wasm_extended_const,
+            _ => bail!(
+                "unknown `-W` option `{name}`; known options: simd, multi-memory, memory64, \
+                 function-references, exceptions, gc, tail-call, stack-switching, relaxed-simd, \
+                 threads, extended-const, max-wasm-stack, continuation-stack-size, \
+                 continuation-red-zone"
+            ),
+        };
+        setter(config, parse_bool(name, value)?);
+    }
+    Ok(())
+}
+
+/// The value of a byte-count `-W` option.
+fn parse_bytes(name: &str, value: Option<&str>) -> Result<usize> {
+    let value = value.ok_or_else(|| anyhow!("`-W {name}` needs a value in bytes"))?;
+    value
+        .parse::<usize>()
+        .map_err(|_| anyhow!("invalid `-W {name}` value `{value}`: expected a byte count"))
+}
+
+/// The value of a boolean `-W` option: absent means true.
+fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
+    match value {
+        None | Some("y") | Some("yes") | Some("true") => Ok(true),
+        Some("n") | Some("no") | Some("false") => Ok(false),
+        Some(other) => {
+            bail!("invalid value `{other}` for `-W {name}`: expected y, n, true or false")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bool_values() {
+        assert!(parse_bool("simd", None).unwrap());
+        assert!(parse_bool("simd", Some("y")).unwrap());
+        assert!(!parse_bool("simd", Some("false")).unwrap());
+        assert!(parse_bool("simd", Some("maybe")).is_err());
+    }
+
+    #[test]
+    fn wasm_options() {
+        let mut config = Config::new();
+        apply_wasm_options(&mut config, "simd,gc=n, tail-call=true").unwrap();
+        apply_wasm_options(&mut config, "max-wasm-stack=1048576").unwrap();
+        apply_wasm_options(&mut config, "continuation-stack-size=8192").unwrap();
+        let debug = format!("{config:?}");
+        assert!(debug.contains("continuation_stack_size: 8192"), "{debug}");
+        assert!(apply_wasm_options(&mut config, "bogus").is_err());
+        assert!(apply_wasm_options(&mut config, "max-wasm-stack").is_err());
+        assert!(apply_wasm_options(&mut config, "max-wasm-stack=lots").is_err());
+        assert!(apply_wasm_options(&mut config, "continuation-stack-size=-1").is_err());
+    }
+}
