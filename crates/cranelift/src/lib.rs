@@ -219,6 +219,19 @@ impl Compiler {
         module: &ModuleInfo,
         bodies: Vec<FunctionBodyData<'_>>,
     ) -> Result<CompiledText> {
+        // A panic here is a compiler bug; the embedder gets an error rather than losing the
+        // process.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.compile_module_unguarded(module, bodies)
+        }))
+        .unwrap_or_else(|_| Err(anyhow!("internal compiler error (a bug in wasmfx)")))
+    }
+
+    fn compile_module_unguarded(
+        &self,
+        module: &ModuleInfo,
+        bodies: Vec<FunctionBodyData<'_>>,
+    ) -> Result<CompiledText> {
         let mut out = CompiledText::default();
         let mut calls = Vec::new();
         let mut fb_ctx = FunctionBuilderContext::new();

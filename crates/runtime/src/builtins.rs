@@ -189,7 +189,7 @@ extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMCon
     }
     // SAFETY: the store context is only used by the thread running its store.
     let pool = unsafe { &mut *store.cont_pool.get() };
-    match pool.allocate(store.stack_config, func_ref.cast()) {
+    match pool.allocate(func_ref.cast()) {
         Ok(c) => c,
         Err(e) => {
             set_host_error(TrapReason::Host(e));

@@ -7,9 +7,9 @@
 //! continue across stacks. Objects and stacks are recycled through a per-store free list and
 //! keep their revision, so a stale reference to a recycled object never passes the check.
 
+use crate::stacks::{StackAllocator, StackMemory};
 use crate::vm::{VMStoreContext, VMVal};
-use anyhow::{Context, Result};
-use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+use anyhow::Result;
 use wasmfx_environ::cont_signal;
 
 std::arch::global_asm!(
@@ -119,10 +119,8 @@ pub struct VMContRef {
     pub parent_ctx: *mut VMStackContext,
     /// The function to run.
     pub func_ref: *const u8,
-    /// Runtime-only: the stack mapping's base address.
-    stack_base: usize,
-    /// Runtime-only: the stack mapping's length.
-    stack_len: usize,
+    /// Runtime-only: one past the highest address of the stack.
+    stack_top: usize,
     /// Runtime-only: the payload buffer.
     payload_buf: Vec<VMVal>,
 }
@@ -136,22 +134,35 @@ pub struct StackConfig {
     pub red_zone: usize,
 }
 
-/// The continuation objects of one store: every one allocated, and the free ones.
-/// Objects are boxed on purpose: generated code holds their addresses.
-#[derive(Debug, Default)]
+/// The continuation objects of one store: every one allocated, and the free ones, with the
+/// stacks they run on. Objects are boxed on purpose: generated code holds their addresses.
+#[derive(Debug)]
 #[allow(clippy::vec_box)]
 pub struct ContPool {
+    config: StackConfig,
+    stacks: StackAllocator,
     all: Vec<Box<VMContRef>>,
     free: Vec<*mut VMContRef>,
 }
 
 impl ContPool {
+    /// An empty pool whose continuations get stacks of `config`.
+    pub fn new(config: StackConfig) -> ContPool {
+        ContPool {
+            config,
+            stacks: StackAllocator::new(config.size),
+            all: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
     /// A continuation object on a fresh (or recycled) stack, set to run `func_ref`.
-    pub fn allocate(&mut self, config: StackConfig, func_ref: *const u8) -> Result<*mut VMContRef> {
+    pub fn allocate(&mut self, func_ref: *const u8) -> Result<*mut VMContRef> {
         let cont = match self.free.pop() {
             Some(c) => c,
             None => {
-                let mut c = Box::new(VMContRef::new(config)?);
+                let stack = self.stacks.allocate()?;
+                let mut c = Box::new(VMContRef::new(stack, self.config.red_zone));
                 let ptr: *mut VMContRef = &mut *c;
                 self.all.push(c);
                 ptr
@@ -179,37 +190,15 @@ impl ContPool {
 }
 
 impl VMContRef {
-    fn new(config: StackConfig) -> Result<VMContRef> {
-        let page = rustix::param::page_size();
-        let size = config.size.max(2 * page).next_multiple_of(page);
-        let len = size + page;
-        // SAFETY: a fresh anonymous mapping; nothing else is affected.
-        let base = unsafe {
-            mmap_anonymous(
-                std::ptr::null_mut(),
-                len,
-                ProtFlags::empty(),
-                MapFlags::PRIVATE | MapFlags::NORESERVE,
-            )
-        }
-        .context("mapping a continuation stack")? as usize;
-        // SAFETY: the usable part of our own mapping, above the guard page.
-        unsafe {
-            mprotect(
-                (base + page) as *mut _,
-                size,
-                MprotectFlags::READ | MprotectFlags::WRITE,
-            )
-        }
-        .context("making a continuation stack writable")?;
-        let top = base + len;
+    fn new(stack: StackMemory, red_zone: usize) -> VMContRef {
+        let usable = stack.top() - stack.bottom();
         let mut payload_buf = vec![VMVal::default(); 16];
-        Ok(VMContRef {
+        VMContRef {
             revision: 0,
             parent: std::ptr::null_mut(),
             last_ancestor: std::ptr::null_mut(),
             ctx: VMStackContext::default(),
-            stack_limit: base + page + config.red_zone.min(size / 2),
+            stack_limit: stack.bottom() + red_zone.min(usable / 2),
             parent_stack_limit: 0,
             handlers: std::ptr::null(),
             num_handlers: 0,
@@ -217,17 +206,16 @@ impl VMContRef {
             payload: payload_buf.as_mut_ptr(),
             payload_capacity: payload_buf.len() as u32,
             _pad: 0,
-            parent_ctx: (top - 0x18) as *mut VMStackContext,
+            parent_ctx: (stack.top() - 0x18) as *mut VMStackContext,
             func_ref: std::ptr::null(),
-            stack_base: base,
-            stack_len: len,
+            stack_top: stack.top(),
             payload_buf,
-        })
+        }
     }
 
     /// Prepares the object to start `func_ref` from the beginning.
     fn reset(&mut self, func_ref: *const u8) {
-        let top = self.stack_base + self.stack_len;
+        let top = self.stack_top;
         self.func_ref = func_ref;
         self.parent = std::ptr::null_mut();
         self.last_ancestor = self;
@@ -252,15 +240,6 @@ impl VMContRef {
             self.payload_buf.resize(slots, VMVal::default());
             self.payload = self.payload_buf.as_mut_ptr();
             self.payload_capacity = self.payload_buf.len() as u32;
-        }
-    }
-}
-
-impl Drop for VMContRef {
-    fn drop(&mut self) {
-        // SAFETY: unmapping our own stack; the store is being dropped, so nothing runs on it.
-        unsafe {
-            let _ = munmap(self.stack_base as *mut _, self.stack_len);
         }
     }
 }

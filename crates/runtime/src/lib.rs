@@ -14,6 +14,7 @@ mod continuations;
 mod exceptions;
 mod instance;
 mod memory;
+mod stacks;
 mod table;
 mod traps;
 mod vm;

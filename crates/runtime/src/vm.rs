@@ -16,8 +16,6 @@ pub struct VMStoreContext {
     pub exceptions: UnsafeCell<Vec<Box<[VMVal]>>>,
     /// Runtime only: the store's continuation objects and stacks.
     pub cont_pool: UnsafeCell<ContPool>,
-    /// Runtime only: the size of new continuation stacks.
-    pub stack_config: StackConfig,
 }
 
 impl VMStoreContext {
@@ -27,8 +25,7 @@ impl VMStoreContext {
             stack_limit: UnsafeCell::new(usize::MAX),
             current_cont: UnsafeCell::new(std::ptr::null_mut()),
             exceptions: UnsafeCell::new(Vec::new()),
-            cont_pool: UnsafeCell::new(ContPool::default()),
-            stack_config,
+            cont_pool: UnsafeCell::new(ContPool::new(stack_config)),
         }
     }
 }

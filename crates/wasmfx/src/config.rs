@@ -33,12 +33,14 @@ macro_rules! feature_setters {
 
 impl Config {
     /// The default configuration: WebAssembly 2.0 without SIMD, plus typed function
-    /// references, tail calls, exception handling and stack switching (typed continuations).
+    /// references, tail calls, exception handling, the GC type system and stack switching
+    /// (typed continuations).
     pub fn new() -> Config {
         let features = (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
             | WasmFeatures::FUNCTION_REFERENCES
             | WasmFeatures::TAIL_CALL
             | WasmFeatures::EXCEPTIONS
+            | WasmFeatures::GC
             | WasmFeatures::STACK_SWITCHING;
         Config {
             features,
@@ -61,13 +63,17 @@ impl Config {
         wasm_memory64 => MEMORY64,
         /// Typed function references (`call_ref`, `br_on_null`, non-nullable references).
         wasm_function_references => FUNCTION_REFERENCES,
-        /// Exception handling; not supported by the compiler yet.
+        /// Exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`).
         wasm_exceptions => EXCEPTIONS,
-        /// Garbage collection; not supported by the compiler yet.
+        /// Garbage collection. Its type system (recursive type groups, subtyping, struct and
+        /// array types) is supported, and on by default because continuation types are often
+        /// recursive; struct, array and `i31` instructions are not compiled yet and give a
+        /// "not supported yet" error.
         wasm_gc => GC,
         /// Tail calls (`return_call`, `return_call_indirect`, `return_call_ref`).
         wasm_tail_call => TAIL_CALL,
-        /// Typed continuations (stack switching); not supported by the compiler yet.
+        /// Typed continuations (stack switching: `cont.new`, `cont.bind`, `suspend`, `resume`,
+        /// `resume_throw`, `resume_throw_ref`, `switch`).
         wasm_stack_switching => STACK_SWITCHING,
         /// Threads and atomics; not supported by the compiler yet.
         wasm_threads => THREADS,
