@@ -5,15 +5,16 @@
 //!   back into the buffer.
 //! * wasm-to-host: a wasm-ABI function whose `vmctx` is a host function context; it spills the
 //!   arguments into a buffer on its stack, calls the context's callback, traps if the callback
-//!   reports an error, and returns the results from the buffer.
+//!   reports an error or rethrows the exception it reports, and returns the results from the
+//!   buffer.
 
-use crate::func_env::{trusted_flags, value_type, wasm_signature};
+use crate::func_env::{trusted_flags, value_type, wasm_signature, FuncEnv};
 use crate::{trap_code, CompiledText, Compiler};
 use anyhow::Result;
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, Signature};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use wasmfx_environ::wasmparser::FuncType;
-use wasmfx_environ::{host_func_ctx, ModuleInfo, Trap, VAL_SLOT_SIZE};
+use wasmfx_environ::{host_func_ctx, host_status, Builtin, ModuleInfo, Trap, VAL_SLOT_SIZE};
 
 impl Compiler {
     /// Compiles the array-to-wasm trampoline for functions of type `ty` (of `module`).
@@ -102,7 +103,33 @@ impl Compiler {
             .ins()
             .call_indirect(cb_sig, callback, &[host_ctx, caller_vmctx, values, len]);
         let status = b.inst_results(call)[0];
-        b.ins().trapnz(status, trap_code(Trap::HostError));
+        let failed = b.create_block();
+        let returned = b.create_block();
+        b.ins().brif(status, failed, &[], returned, &[]);
+        b.switch_to_block(failed);
+        b.seal_block(failed);
+        let rethrow = b.create_block();
+        let error = b.create_block();
+        let is_rethrow = b.ins().icmp_imm_u(
+            ir::condcodes::IntCC::Equal,
+            status,
+            i64::from(host_status::RETHROW),
+        );
+        b.ins().brif(is_rethrow, rethrow, &[], error, &[]);
+        b.switch_to_block(rethrow);
+        b.seal_block(rethrow);
+        // The caller is wasm (the callback checked): unwind from here as if it threw.
+        let exn = b.ins().load(types::I64, trusted_flags(), values, 0);
+        let mut env = FuncEnv::new(module, self.native_call_conv());
+        env.vmctx = caller_vmctx;
+        let (sig, fptr) = env.builtin_callee(&mut b, Builtin::throw_ref);
+        b.ins().call_indirect(sig, fptr, &[caller_vmctx, exn]);
+        b.ins().jump(error, &[]);
+        b.switch_to_block(error);
+        b.seal_block(error);
+        b.ins().trap(trap_code(Trap::HostError));
+        b.switch_to_block(returned);
+        b.seal_block(returned);
         let mut results = Vec::new();
         for (i, t) in ty.results().iter().enumerate() {
             results.push(b.ins().load(

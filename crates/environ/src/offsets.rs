@@ -133,10 +133,22 @@ pub const GLOBAL_DEF_SIZE: u32 = 16;
 pub mod host_func_ctx {
     /// Magic word telling a host context from an instance's `VMContext`.
     pub const MAGIC: u32 = 0;
-    /// `extern "C" fn(ctx, caller_vmctx, values, len) -> u32`: non-zero means an error.
+    /// `extern "C" fn(ctx, caller_vmctx, values, len) -> u32`, returning a
+    /// [`host_status`](crate::host_status).
     pub const CALLBACK: u32 = 8;
     /// Size of the header generated code uses.
     pub const SIZE: u32 = 16;
+}
+
+/// What a host function's callback tells the wasm-to-host trampoline.
+pub mod host_status {
+    /// Returned normally; the results are in the value buffer.
+    pub const OK: u32 = 0;
+    /// Failed; the error is recorded for the host that called into wasm.
+    pub const ERROR: u32 = 1;
+    /// Failed with an exception thrown by wasm it called: rethrow the exception (in slot 0 of
+    /// the value buffer) in the calling wasm.
+    pub const RETHROW: u32 = 2;
 }
 
 /// Magic word at offset 0 of an instance's `VMContext`.

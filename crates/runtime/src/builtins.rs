@@ -180,13 +180,6 @@ extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
 
 extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMContRef {
     let store = instance(vmctx).store_context();
-    // SAFETY: generated code passes a non-null function reference of this store.
-    if unsafe { (*func_ref).array_call } == 0 {
-        set_host_error(TrapReason::Host(anyhow::anyhow!(
-            "continuations of host functions are not supported yet"
-        )));
-        return std::ptr::null_mut();
-    }
     // SAFETY: the store context is only used by the thread running its store.
     let pool = unsafe { &mut *store.cont_pool.get() };
     match pool.allocate(func_ref.cast()) {
@@ -234,23 +227,9 @@ impl std::fmt::Display for UnhandledTag {
 
 impl std::error::Error for UnhandledTag {}
 
-/// A readable name for the tag with identity `identity` in the module of `inst`.
-fn tag_name(inst: &Instance, identity: *mut u8) -> String {
-    let info = &inst.module().info;
-    let Some(index) = (0..info.tags.len() as u32).find(|i| inst.tag(*i) == identity) else {
-        return "(unknown)".to_string();
-    };
-    let entity = wasmfx_environ::EntityIndex::Tag(index);
-    if let Some((name, _)) = info.exports.iter().find(|(_, e)| *e == entity) {
-        return format!("`{name}`");
-    }
-    if let Some(import) = info.imports.iter().find(|i| i.index == entity) {
-        return format!("`{}::{}`", import.module, import.name);
-    }
-    format!("#{index}")
-}
-
 extern "C" fn unhandled_tag(vmctx: *mut u8, tag: *mut u8) {
-    let tag = tag_name(instance(vmctx), tag);
+    let tag = instance(vmctx)
+        .describe_tag(tag, true)
+        .unwrap_or_else(|| "(unknown)".to_string());
     set_host_error(TrapReason::Host(anyhow::Error::new(UnhandledTag { tag })));
 }

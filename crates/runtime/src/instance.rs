@@ -203,6 +203,23 @@ impl Instance {
         self.read(self.module.offsets.tag(i)) as *mut u8
     }
 
+    /// How this instance's module knows the tag with identity `identity`: its export name,
+    /// else (when `imports` allows) its import name, else its index; `None` if the module has
+    /// no such tag, or only imports it and `imports` is false.
+    pub fn describe_tag(&self, identity: *mut u8, imports: bool) -> Option<String> {
+        let info = &self.module.info;
+        let index = (0..info.tags.len() as u32).find(|i| self.tag(*i) == identity)?;
+        let entity = wasmfx_environ::EntityIndex::Tag(index);
+        if let Some((name, _)) = info.exports.iter().find(|(_, e)| *e == entity) {
+            return Some(format!("`{name}`"));
+        }
+        match info.imports.iter().find(|i| i.index == entity) {
+            Some(import) if imports => Some(format!("`{}::{}`", import.module, import.name)),
+            Some(_) => None,
+            None => Some(format!("#{index}")),
+        }
+    }
+
     /// Memory `i`.
     pub fn memory(&mut self, i: u32) -> &mut Memory {
         // SAFETY: the definition belongs to a live memory owned by the store.

@@ -19,7 +19,7 @@ pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) compiler: Compiler,
     pub(crate) types: Arc<RwLock<TypeRegistry>>,
-    host_stubs: Mutex<HashMap<u32, (usize, CodeMemory)>>,
+    host_stubs: Mutex<HashMap<u32, (HostStubs, Vec<CodeMemory>)>>,
 }
 
 impl Default for Engine {
@@ -112,24 +112,41 @@ impl Engine {
     }
 
     /// Address of the wasm-to-host trampoline for functions of type `ty` (id `id`).
-    pub(crate) fn host_stub(&self, ty: &FuncType, id: u32) -> Result<usize> {
+    pub(crate) fn host_stub(&self, ty: &FuncType, id: u32) -> Result<HostStubs> {
         let mut stubs = self.inner.host_stubs.lock().expect("stubs");
-        if let Some((addr, _)) = stubs.get(&id) {
-            return Ok(*addr);
+        if let Some((s, _)) = stubs.get(&id) {
+            return Ok(*s);
         }
-        let text = self
-            .inner
-            .compiler
-            .wasm_to_host(&Default::default(), &self.abi_func_type(ty))?;
-        let mut code = CodeMemory::new(&text.text)?;
-        code.register(FrameInfo {
-            module_name: None,
-            funcs: text.funcs.iter().map(|(s, l)| (*s, *l, None)).collect(),
-            traps: text.traps.clone(),
-            exn_sites: Vec::new(),
-        });
-        let addr = code.addr(0);
-        stubs.insert(id, (addr, code));
-        Ok(addr)
+        let abi = self.abi_func_type(ty);
+        let compiler = &self.inner.compiler;
+        let mut code = Vec::new();
+        let mut load = |text: wasmfx_cranelift::CompiledText| -> Result<usize> {
+            let mut memory = CodeMemory::new(&text.text)?;
+            memory.register(FrameInfo {
+                module_name: None,
+                funcs: text.funcs.iter().map(|(s, l)| (*s, *l, None)).collect(),
+                traps: text.traps.clone(),
+                exn_sites: Vec::new(),
+            });
+            let addr = memory.addr(0);
+            code.push(memory);
+            Ok(addr)
+        };
+        let host_stubs = HostStubs {
+            wasm_call: load(compiler.wasm_to_host(&Default::default(), &abi)?)?,
+            array_call: load(compiler.array_to_wasm(&Default::default(), &abi)?)?,
+        };
+        stubs.insert(id, (host_stubs, code));
+        Ok(host_stubs)
     }
+}
+
+/// The compiled entry points every host function of one type shares.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HostStubs {
+    /// Wasm calling convention to the host callback.
+    pub wasm_call: usize,
+    /// Array calling convention to `wasm_call` (what a continuation of the function starts
+    /// with).
+    pub array_call: usize,
 }

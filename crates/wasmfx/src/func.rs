@@ -6,7 +6,7 @@ use crate::{AsContext, AsContextMut, Extern, FuncType, StoreContext, StoreContex
 use anyhow::{bail, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use wasmfx_environ::HOST_CTX_MAGIC;
+use wasmfx_environ::{host_status, HOST_CTX_MAGIC, VMCTX_MAGIC};
 use wasmfx_runtime::{
     catch_traps, set_host_error, TrapReason, UncaughtException, VMFuncRef, VMHostFuncContext, VMVal,
 };
@@ -57,14 +57,30 @@ unsafe extern "C" fn host_callback(
     match catch_unwind(AssertUnwindSafe(|| {
         (host.call)(host.store, caller_vmctx, vals)
     })) {
-        Ok(Ok(())) => 0,
+        Ok(Ok(())) => host_status::OK,
         Ok(Err(e)) => {
+            // An exception of this store thrown by wasm the host function called continues
+            // unwinding in the calling wasm, when the caller is wasm.
+            if let Some(thrown) = e.downcast_ref::<crate::ThrownException>() {
+                // SAFETY: the store outlives its host functions' calls; a non-null caller
+                // context starts with a magic word.
+                let (store_id, caller_is_wasm) = unsafe {
+                    (
+                        (*host.store).id,
+                        !caller_vmctx.is_null() && *(caller_vmctx as *const u32) == VMCTX_MAGIC,
+                    )
+                };
+                if caller_is_wasm && thrown.exn.store == store_id {
+                    vals[0] = VMVal::u128(thrown.exn.ptr as u128);
+                    return host_status::RETHROW;
+                }
+            }
             set_host_error(TrapReason::Host(e));
-            1
+            host_status::ERROR
         }
         Err(panic) => {
             set_host_error(TrapReason::Panic(panic));
-            1
+            host_status::ERROR
         }
     }
 }
@@ -127,8 +143,8 @@ impl Func {
                 callback: host_callback,
             },
             func_ref: VMFuncRef {
-                wasm_call: stub,
-                array_call: 0,
+                wasm_call: stub.wasm_call,
+                array_call: stub.array_call,
                 vmctx: std::ptr::null_mut(),
                 type_id,
                 _pad: 0,
@@ -245,19 +261,19 @@ impl Func {
                 vals.as_mut_ptr(),
             )
         };
-        let store_id = store.id;
-        r.map_err(|reason| trap_to_error(store_id, reason))
+        r.map_err(|reason| trap_to_error(store, reason))
     }
 }
 
-/// Turns the reason a call into wasm (in store `store_id`) stopped into an error (or resumes a
-/// host panic).
-pub(crate) fn trap_to_error(store_id: u64, reason: TrapReason) -> anyhow::Error {
+/// Turns the reason a call into wasm (in `store`) stopped into an error (or resumes a host
+/// panic).
+pub(crate) fn trap_to_error(store: &StoreOpaque, reason: TrapReason) -> anyhow::Error {
     match reason {
         TrapReason::Wasm(t) => anyhow::Error::new(t.trap).context(t.backtrace),
         TrapReason::Host(e) => match e.downcast::<UncaughtException>() {
             Ok(uncaught) => anyhow::Error::new(crate::ThrownException {
-                exn: crate::ExnRef::from_raw_parts(store_id, uncaught.exn),
+                exn: crate::ExnRef::from_raw_parts(store.id, uncaught.exn),
+                tag_name: store.describe_exception_tag(uncaught.exn),
             }),
             Err(e) => e,
         },

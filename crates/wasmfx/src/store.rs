@@ -47,6 +47,24 @@ pub struct StoreOpaque {
 }
 
 impl StoreOpaque {
+    /// A readable name for the tag of exception `exn` (of this store): how the instance
+    /// defining it names it, else how one importing it does, or `(host tag)` for tags only the
+    /// host knows.
+    pub(crate) fn describe_exception_tag(&self, exn: *mut u8) -> String {
+        // SAFETY: the exception belongs to this (live) store.
+        let identity = unsafe { wasmfx_runtime::exn_tag(exn) } as *mut u8;
+        [false, true]
+            .into_iter()
+            .find_map(|imports| {
+                self.instance_by_vmctx.keys().find_map(|vmctx| {
+                    // SAFETY: the store's instances are live while the store is.
+                    unsafe { wasmfx_runtime::Instance::from_vmctx(*vmctx as *mut u8) }
+                        .describe_tag(identity, imports)
+                })
+            })
+            .unwrap_or_else(|| "(host tag)".to_string())
+    }
+
     pub(crate) fn stored(&self, index: usize) -> Stored {
         Stored {
             store: self.id,

@@ -38,8 +38,8 @@ impl ExternRef {
 /// A reference to an exception object (`exnref`), owned by its store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ExnRef {
-    store: u64,
-    ptr: usize,
+    pub(crate) store: u64,
+    pub(crate) ptr: usize,
 }
 
 impl ExnRef {
@@ -111,9 +111,11 @@ impl ContRef {
 }
 
 /// The error of a call whose wasm code threw an exception no wasm handler caught.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ThrownException {
     pub(crate) exn: ExnRef,
+    /// How the module that defined the tag exports or imports it.
+    pub(crate) tag_name: String,
 }
 
 impl ThrownException {
@@ -121,11 +123,20 @@ impl ThrownException {
     pub fn exception(&self) -> ExnRef {
         self.exn
     }
+
+    /// The tag's name, as the module defining it exports (or imports) it.
+    pub fn tag_name(&self) -> &str {
+        &self.tag_name
+    }
 }
 
 impl std::fmt::Display for ThrownException {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("uncaught exception thrown by wasm")
+        write!(
+            f,
+            "uncaught exception with tag {} thrown by wasm",
+            self.tag_name
+        )
     }
 }
 

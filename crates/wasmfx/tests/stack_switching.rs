@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::instantiate;
+use common::{instantiate, instantiate_with_relay};
 use wasmfx::{trap_of, Caller, Engine, Linker, Module, Store, Trap};
 
 #[test]
@@ -374,9 +374,7 @@ fn continuations_with_many_parameters() {
 fn host_calls_inside_continuations() {
     // A continuation calls the host, which calls back into wasm. The callback may run
     // continuations of its own, but its suspensions cannot reach past the host frame.
-    let engine = Engine::default();
-    let module = Module::new(
-        &engine,
+    let (mut store, instance) = instantiate_with_relay(
         r#"(module
   (type $f (func (result i32)))
   (type $c (cont $f))
@@ -399,25 +397,10 @@ fn host_calls_inside_continuations() {
       (return (resume $c (on $yield $on) (cont.new $c (ref.func $body_suspending)))))
     (drop)
     (i32.const -1)))"#,
-    )
-    .unwrap();
-    let mut store = Store::new(&engine, ());
-    let mut linker = Linker::new(&engine);
-    linker
-        .func_wrap(
-            "host",
-            "call_back",
-            |mut caller: Caller<'_, ()>, suspend: i32| -> anyhow::Result<i32> {
-                let callback = caller
-                    .get_export("callback")
-                    .and_then(|e| e.into_func())
-                    .expect("exported");
-                let callback = callback.typed::<i32, i32>(&caller)?;
-                Ok(callback.call(&mut caller, suspend)? + 100)
-            },
-        )
-        .unwrap();
-    let instance = linker.instantiate(&mut store, &module).unwrap();
+        "call_back",
+        "callback",
+        100,
+    );
     let run = instance
         .get_typed_func::<(), i32>(&mut store, "run")
         .unwrap();
@@ -431,4 +414,45 @@ fn host_calls_inside_continuations() {
         "{err:#}"
     );
     assert_eq!(run.call(&mut store, ()).unwrap(), 107);
+}
+
+#[test]
+fn continuations_of_host_functions() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+  (type $add (func (param i32 i32) (result i32)))
+  (type $c2 (cont $add))
+  (type $one (func (param i32) (result i32)))
+  (type $c1 (cont $one))
+  (import "host" "add" (func $add (type $add)))
+  (elem declare func $add)
+  (func (export "run") (param i32 i32) (result i32)
+    (resume $c1 (local.get 1)
+      (cont.bind $c2 $c1 (local.get 0) (cont.new $c2 (ref.func $add))))))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, 0u32);
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            "add",
+            |mut caller: Caller<'_, u32>, a: i32, b: i32| -> anyhow::Result<i32> {
+                *caller.data_mut() += 1;
+                anyhow::ensure!(a != 0, "host says no");
+                Ok(a + b)
+            },
+        )
+        .unwrap();
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let run = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, (40, 2)).unwrap(), 42);
+    let err = run.call(&mut store, (0, 2)).unwrap_err();
+    assert!(format!("{err:#}").contains("host says no"), "{err:#}");
+    assert_eq!(run.call(&mut store, (1, 2)).unwrap(), 3);
+    assert_eq!(*store.data(), 3);
 }

@@ -1,6 +1,6 @@
 //! Helpers shared by the embedding API tests.
 
-use wasmfx::{Engine, Instance, Module, Store};
+use wasmfx::{Caller, Engine, Instance, Linker, Module, Store};
 
 /// Compiles `wat` and instantiates it with no imports in a fresh store.
 pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
@@ -8,5 +8,39 @@ pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
     let module = Module::new(&engine, wat).expect("valid module");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    (store, instance)
+}
+
+/// Compiles `wat` and instantiates it with one import, `host::NAME` of type
+/// `(param i32) (result i32)`, which calls the instance's export `export` (of the same type)
+/// and returns its result plus `add`; errors, exceptions included, pass through with `?`.
+#[allow(dead_code)] // Not every test binary uses it.
+pub fn instantiate_with_relay(
+    wat: &str,
+    name: &str,
+    export: &'static str,
+    add: i32,
+) -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).expect("valid module");
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "host",
+            name,
+            move |mut caller: Caller<'_, ()>, v: i32| -> anyhow::Result<i32> {
+                let f = caller
+                    .get_export(export)
+                    .and_then(|e| e.into_func())
+                    .expect("exported");
+                let f = f.typed::<i32, i32>(&caller)?;
+                Ok(f.call(&mut caller, v)? + add)
+            },
+        )
+        .expect("defines");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
     (store, instance)
 }
