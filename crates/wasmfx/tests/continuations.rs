@@ -99,6 +99,14 @@ fn trap_and_overflow_three_deep_then_reuse() {
         .unwrap();
     let err = fail.call(&mut store, 0).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::Unreachable), "{err:?}");
+    // The backtrace crosses the four stacks, innermost first.
+    let text = format!("{err:?}");
+    let order: Vec<_> = ["boom", "nested3", "nested3_mid", "nested3_outer"]
+        .iter()
+        .map(|f| text.find(&format!(": {f}\n")))
+        .collect();
+    assert!(order.iter().all(Option::is_some), "{text}");
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
     let err = fail.call(&mut store, 1).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::StackOverflow), "{err:?}");
     let sum = instance
