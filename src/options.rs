@@ -1,7 +1,50 @@
-//! The `-W` WebAssembly options shared by the subcommands that create an engine.
+//! The `-W` (WebAssembly) and `-O` (optimisation) options shared by the subcommands that
+//! create an engine.
 
 use anyhow::{anyhow, bail, Result};
-use wasmfx::Config;
+use wasmfx::{Config, InstanceAllocationStrategy, PoolingConfig};
+
+/// Help text of `-O`.
+pub const OPTIMIZE_OPTIONS_HELP: &str = "Optimisation options, comma-separated or repeated: \
+    `pooling-allocator` (take tables from regions reserved up front) and its limits \
+    `pooling-total-tables=N`, `pooling-table-elements=N` and \
+    `pooling-table-keep-resident=BYTES`";
+
+/// Applies the `-O` arguments to `config`.
+pub fn apply_optimize_options(config: &mut Config, groups: &[String]) -> Result<()> {
+    let mut enabled = false;
+    let mut limits = PoolingConfig::new();
+    let mut limit_given = None;
+    for group in groups {
+        for item in group.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let (name, value) = match item.split_once('=') {
+                Some((name, value)) => (name.trim(), Some(value.trim())),
+                None => (item, None),
+            };
+            let setter: fn(&mut PoolingConfig, usize) -> &mut PoolingConfig = match name {
+                "pooling-allocator" => {
+                    enabled = parse_bool(name, value)?;
+                    continue;
+                }
+                "pooling-total-tables" => PoolingConfig::total_tables,
+                "pooling-table-elements" => PoolingConfig::table_elements,
+                "pooling-table-keep-resident" => PoolingConfig::table_keep_resident,
+                _ => bail!(
+                    "unknown `-O` option `{name}`; known options: pooling-allocator, \
+                     pooling-total-tables, pooling-table-elements, pooling-table-keep-resident"
+                ),
+            };
+            setter(&mut limits, parse_bytes(name, value)?);
+            limit_given = Some(name.to_string());
+        }
+    }
+    if enabled {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(limits));
+    } else if let Some(name) = limit_given {
+        bail!("`-O {name}` needs `-O pooling-allocator`");
+    }
+    Ok(())
+}
 
 /// Help text of `-W`.
 pub const WASM_OPTIONS_HELP: &str = "WebAssembly options, comma-separated or repeated: \
@@ -51,12 +94,12 @@ pub fn apply_wasm_options(config: &mut Config, group: &str) -> Result<()> {
     Ok(())
 }
 
-/// The value of a byte-count `-W` option.
+/// The value of a numeric option (a count or a byte size).
 fn parse_bytes(name: &str, value: Option<&str>) -> Result<usize> {
-    let value = value.ok_or_else(|| anyhow!("`-W {name}` needs a value in bytes"))?;
+    let value = value.ok_or_else(|| anyhow!("`{name}` needs a number"))?;
     value
         .parse::<usize>()
-        .map_err(|_| anyhow!("invalid `-W {name}` value `{value}`: expected a byte count"))
+        .map_err(|_| anyhow!("invalid `{name}` value `{value}`: expected a number"))
 }
 
 /// The value of a boolean `-W` option: absent means true.
@@ -65,7 +108,7 @@ fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
         None | Some("y") | Some("yes") | Some("true") => Ok(true),
         Some("n") | Some("no") | Some("false") => Ok(false),
         Some(other) => {
-            bail!("invalid value `{other}` for `-W {name}`: expected y, n, true or false")
+            bail!("invalid value `{other}` for `{name}`: expected y, n, true or false")
         }
     }
 }
@@ -94,5 +137,17 @@ mod tests {
         assert!(apply_wasm_options(&mut config, "max-wasm-stack").is_err());
         assert!(apply_wasm_options(&mut config, "max-wasm-stack=lots").is_err());
         assert!(apply_wasm_options(&mut config, "continuation-stack-size=-1").is_err());
+    }
+
+    #[test]
+    fn optimize_options() {
+        let mut config = Config::new();
+        let groups = ["pooling-allocator,pooling-total-tables=7".to_string()];
+        apply_optimize_options(&mut config, &groups).unwrap();
+        let debug = format!("{config:?}");
+        assert!(debug.contains("total_tables: 7"), "{debug}");
+        let lone_limit = ["pooling-table-elements=10".to_string()];
+        assert!(apply_optimize_options(&mut Config::new(), &lone_limit).is_err());
+        assert!(apply_optimize_options(&mut Config::new(), &["bogus".to_string()]).is_err());
     }
 }

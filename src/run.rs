@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::options::apply_wasm_options;
+use crate::options::{apply_optimize_options, apply_wasm_options};
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx::{Config, Engine, Linker, Module, Store, Val, ValType};
 
@@ -17,6 +17,9 @@ pub struct RunCommand {
 
     #[arg(short = 'W', value_name = "OPT[=VAL],...", help = crate::options::WASM_OPTIONS_HELP)]
     wasm: Vec<String>,
+
+    #[arg(short = 'O', value_name = "OPT[=VAL],...", help = crate::options::OPTIMIZE_OPTIONS_HELP)]
+    optimize: Vec<String>,
 
     /// The module to run: a `.wasm` binary or a `.wat` text file.
     #[arg(value_name = "FILE")]
@@ -40,6 +43,7 @@ impl RunCommand {
         for group in &self.wasm {
             apply_wasm_options(&mut config, group)?;
         }
+        apply_optimize_options(&mut config, &self.optimize)?;
         let engine = Engine::new(&config).context("failed to create the engine")?;
 
         let bytes = std::fs::read(&self.file)

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::options::apply_wasm_options;
+use crate::options::{apply_optimize_options, apply_wasm_options};
 use anyhow::{Context, Result};
 use wasmfx_wast::Outcome;
 
@@ -22,6 +22,9 @@ pub struct WastCommand {
     /// for scripts in a `stack-switching` folder); see `wasmfx run --help`.
     #[arg(short = 'W', value_name = "OPT[=VAL],...")]
     wasm: Vec<String>,
+
+    #[arg(short = 'O', value_name = "OPT[=VAL],...", help = crate::options::OPTIMIZE_OPTIONS_HELP)]
+    optimize: Vec<String>,
 
     /// The scripts to run.
     #[arg(value_name = "FILE", required = true)]
@@ -53,6 +56,7 @@ impl WastCommand {
             for group in &self.wasm {
                 apply_wasm_options(&mut config, group)?;
             }
+            apply_optimize_options(&mut config, &self.optimize)?;
             let results = match wasmfx_wast::run_file_with(file, &config) {
                 Ok(results) => results,
                 Err(err) => {

@@ -1,6 +1,7 @@
 //! The spec conformance test: runs the official `.wast` scripts from
-//! `../shared/spec-tests` (the folders in [`FOLDERS`]) on two threads and compares the failing
-//! directives with `tests/spec-expectations.txt`.
+//! `../shared/spec-tests` (the folders in [`FOLDERS`]) on two threads, each with the on-demand
+//! and with the pooling instance allocator, and compares the failing directives with
+//! `tests/spec-expectations.txt`.
 //!
 //! The test fails on any failure not listed there, on any listed failure that
 //! now passes, and on any panic. `WASMFX_BLESS=1 cargo test --test spec`
@@ -20,7 +21,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use wasmfx_wast::{ScriptResults, WastContext};
+use wasmfx::{InstanceAllocationStrategy, PoolingConfig};
+use wasmfx_wast::{Outcome, ScriptResults, WastContext};
 
 /// Worker threads running scripts, unless `WASMFX_SPEC_THREADS` says otherwise.
 const THREADS: usize = 2;
@@ -374,12 +376,37 @@ fn run_scripts(suite: &Path, scripts: &[String]) -> Vec<ScriptRun> {
         .collect()
 }
 
-/// Runs one script in a fresh context.
+/// Runs one script in fresh contexts, once with each instance allocation strategy. A directive
+/// counts as passed only if it passes with both.
 fn run_one(path: &Path) -> Result<ScriptResults, String> {
-    let config = wasmfx_wast::config_for_script(path);
+    let on_demand = run_with(path, InstanceAllocationStrategy::OnDemand)?;
+    let mut pooling = PoolingConfig::new();
+    // Room for the largest tables the scripts create.
+    pooling.table_elements(100_000);
+    let pooled = run_with(path, InstanceAllocationStrategy::Pooling(pooling))?;
+    Ok(merge_strategies(on_demand, pooled))
+}
+
+/// Runs one script in a fresh context whose engine uses `strategy`.
+fn run_with(path: &Path, strategy: InstanceAllocationStrategy) -> Result<ScriptResults, String> {
+    let mut config = wasmfx_wast::config_for_script(path);
+    config.allocation_strategy(strategy);
     let mut context = WastContext::with_config(&config)
         .map_err(|err| format!("cannot create context: {err:#}"))?;
     context.run_file(path).map_err(|err| format!("{err:#}"))
+}
+
+/// The on-demand results, with each directive that passed there but not with the pooling
+/// allocator turned into a failure saying so.
+fn merge_strategies(mut on_demand: ScriptResults, pooled: ScriptResults) -> ScriptResults {
+    for (a, b) in on_demand.directives.iter_mut().zip(&pooled.directives) {
+        if matches!(a.outcome, Outcome::Passed) {
+            if let Outcome::Failed(reason) = &b.outcome {
+                a.outcome = Outcome::Failed(format!("with the pooling allocator: {reason}"));
+            }
+        }
+    }
+    on_demand
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking worker must not hide the

@@ -14,6 +14,7 @@ mod continuations;
 mod exceptions;
 mod instance;
 mod memory;
+pub mod pooling;
 mod stacks;
 mod table;
 mod traps;

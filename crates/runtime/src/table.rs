@@ -1,19 +1,68 @@
 //! Tables of references. Storage is a run of 64-bit words, [`TableElemType::elem_size`] bytes
-//! per element; elements travel as `u128` bits (pointer in the low word, a continuation's
-//! revision in the high word, zero for narrower references).
+//! per element, on the heap or in a slot of the pooling allocator's [`TablePool`]; elements
+//! travel as `u128` bits (pointer in the low word, a continuation's revision in the high word,
+//! zero for narrower references).
 
+use crate::pooling::{PooledTableSlot, TablePool};
 use crate::vm::VMTableDefinition;
 use anyhow::{bail, Result};
+use std::sync::Arc;
 pub use wasmfx_environ::TableElemType;
 
 /// The bits of one table element.
 pub type TableElem = u128;
 
+/// Where a table's words live.
+enum Storage {
+    /// A growable heap vector.
+    Heap(Vec<u64>),
+    /// A pooled slot, `len` words of it in use.
+    Pooled { slot: PooledTableSlot, len: usize },
+}
+
+impl Storage {
+    fn words(&self) -> &[u64] {
+        match self {
+            Storage::Heap(v) => v,
+            // SAFETY: the slot's first `len` words are committed and owned by this table.
+            Storage::Pooled { slot, len } => unsafe {
+                std::slice::from_raw_parts(slot.base(), *len)
+            },
+        }
+    }
+
+    fn words_mut(&mut self) -> &mut [u64] {
+        match self {
+            Storage::Heap(v) => v,
+            // SAFETY: as above.
+            Storage::Pooled { slot, len } => unsafe {
+                std::slice::from_raw_parts_mut(slot.base(), *len)
+            },
+        }
+    }
+
+    /// Grows to `words` words (zeroed); `None` if memory runs out.
+    fn grow_to(&mut self, words: usize, width: usize) -> Option<()> {
+        match self {
+            Storage::Heap(v) => {
+                v.try_reserve(words - v.len()).ok()?;
+                v.resize(words, 0);
+            }
+            Storage::Pooled { slot, len } => {
+                // Committed words past `len` were never written: they are still zero.
+                slot.reserve(words / width).ok()?;
+                *len = words;
+            }
+        }
+        Some(())
+    }
+}
+
 /// A table. The definition generated code reads is the first field.
 #[repr(C)]
 pub struct Table {
     def: VMTableDefinition,
-    words: Vec<u64>,
+    storage: Storage,
     max: u64,
     ty: TableElemType,
 }
@@ -30,6 +79,36 @@ impl Table {
         init: TableElem,
         limit: u64,
     ) -> Result<Box<Table>> {
+        Table::with_storage(ty, min, max, init, limit, Storage::Heap(Vec::new()))
+    }
+
+    /// Like [`Table::new`], in a slot of `pool` (whose element limit caps `max`).
+    pub fn new_pooled(
+        pool: &Arc<TablePool>,
+        ty: TableElemType,
+        min: u64,
+        max: Option<u64>,
+        init: TableElem,
+    ) -> Result<Box<Table>> {
+        let limit = pool.max_elements() as u64;
+        if min > limit {
+            bail!(
+                "pooling allocator: a table of {min} elements exceeds the limit of {limit} \
+                 elements per table"
+            );
+        }
+        let slot = pool.allocate(ty, 0)?;
+        Table::with_storage(ty, min, max, init, limit, Storage::Pooled { slot, len: 0 })
+    }
+
+    fn with_storage(
+        ty: TableElemType,
+        min: u64,
+        max: Option<u64>,
+        init: TableElem,
+        limit: u64,
+        storage: Storage,
+    ) -> Result<Box<Table>> {
         let max = max.unwrap_or(u64::from(u32::MAX)).min(limit);
         if min > max {
             bail!("table of {min} elements exceeds the limit of {max} elements");
@@ -39,10 +118,11 @@ impl Table {
                 base: std::ptr::null_mut(),
                 length: 0,
             },
-            words: Vec::new(),
+            storage,
             max,
             ty,
         });
+        table.sync();
         if table.grow(min, init).is_none() {
             bail!("cannot allocate a table of {min} elements");
         }
@@ -65,8 +145,10 @@ impl Table {
     }
 
     fn sync(&mut self) {
-        self.def.base = self.words.as_mut_ptr().cast();
-        self.def.length = self.words.len() / self.width();
+        let width = self.width();
+        let words = self.storage.words_mut();
+        self.def.length = words.len() / width;
+        self.def.base = words.as_mut_ptr().cast();
     }
 
     /// The table whose definition is at `def`.
@@ -91,7 +173,7 @@ impl Table {
 
     /// Current number of elements.
     pub fn size(&self) -> u64 {
-        (self.words.len() / self.width()) as u64
+        (self.storage.words().len() / self.width()) as u64
     }
 
     /// Maximum number of elements.
@@ -101,7 +183,7 @@ impl Table {
 
     /// Element `i`, if in bounds.
     pub fn get(&self, i: u64) -> Option<TableElem> {
-        let words = &self.words[self.span(i, 1)?];
+        let words = &self.storage.words()[self.span(i, 1)?];
         Some(
             words
                 .iter()
@@ -124,8 +206,7 @@ impl Table {
             return None;
         }
         let words = usize::try_from(new).ok()?.checked_mul(self.width())?;
-        self.words.try_reserve(words - self.words.len()).ok()?;
-        self.words.resize(words, 0);
+        self.storage.grow_to(words, self.width())?;
         self.sync();
         self.fill(old, init, delta);
         Some(old)
@@ -138,7 +219,7 @@ impl Table {
         };
         let w = self.width();
         let pattern = [v as u64, (v >> 64) as u64];
-        for elem in self.words[range].chunks_exact_mut(w) {
+        for elem in self.storage.words_mut()[range].chunks_exact_mut(w) {
             elem.copy_from_slice(&pattern[..w]);
         }
         true
@@ -148,7 +229,7 @@ impl Table {
     pub fn copy_within(&mut self, dst: u64, src: u64, len: u64) -> bool {
         match (self.span(src, len), self.span(dst, len)) {
             (Some(s), Some(d)) => {
-                self.words.copy_within(s, d.start);
+                self.storage.words_mut().copy_within(s, d.start);
                 true
             }
             _ => false,
@@ -161,7 +242,7 @@ impl Table {
         debug_assert_eq!(self.ty.elem_size(), src.ty.elem_size());
         match (src.span(src_index, len), self.span(dst, len)) {
             (Some(s), Some(d)) => {
-                self.words[d].copy_from_slice(&src.words[s]);
+                self.storage.words_mut()[d].copy_from_slice(&src.storage.words()[s]);
                 true
             }
             _ => false,
@@ -202,7 +283,7 @@ mod tests {
     #[test]
     fn funcref_elements_are_one_word() {
         let mut t = Table::new(TableElemType::FuncRef, 3, None, 0x20, 100).unwrap();
-        assert_eq!(t.words.len(), 3);
+        assert_eq!(t.storage.words().len(), 3);
         assert!(t.fill(1, 0x30, 2));
         assert_eq!(t.get(2), Some(0x30));
         assert!(!t.fill(2, 0x30, 2));

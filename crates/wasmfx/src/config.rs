@@ -11,6 +11,7 @@ pub struct Config {
     pub(crate) max_table_elements: u64,
     pub(crate) continuation_stack_size: usize,
     pub(crate) continuation_red_zone: usize,
+    pub(crate) allocation_strategy: crate::InstanceAllocationStrategy,
 }
 
 impl Default for Config {
@@ -49,6 +50,7 @@ impl Config {
             max_table_elements: 10_000_000,
             continuation_stack_size: 64 * 1024,
             continuation_red_zone: 16 * 1024,
+            allocation_strategy: crate::InstanceAllocationStrategy::OnDemand,
         }
     }
 
@@ -128,6 +130,16 @@ impl Config {
     /// The largest size any linear memory may reach, in bytes.
     pub fn max_memory_size(&mut self, bytes: usize) -> &mut Self {
         self.max_memory_size = bytes;
+        self
+    }
+
+    /// Where tables come from: allocated on demand (the default) or from the pooling
+    /// allocator's regions, reserved when the engine is created.
+    pub fn allocation_strategy(
+        &mut self,
+        strategy: crate::InstanceAllocationStrategy,
+    ) -> &mut Self {
+        self.allocation_strategy = strategy;
         self
     }
 

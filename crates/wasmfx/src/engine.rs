@@ -1,12 +1,13 @@
 //! The engine: configuration, the compiler, the engine-wide registry of function types, and
 //! the cache of wasm-to-host trampolines (one per function type).
 
-use crate::{Config, FuncType, ValType};
+use crate::{Config, FuncType, InstanceAllocationStrategy, ValType};
 use anyhow::Result;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use wasmfx_cranelift::Compiler;
 use wasmfx_environ::{abstract_top, wasmparser, AbstractHeapType, TypeRegistry, WasmHeapType};
+use wasmfx_runtime::pooling::TablePool;
 use wasmfx_runtime::{CodeMemory, FrameInfo};
 
 /// A compilation environment shared by modules and stores. Cheap to clone.
@@ -20,6 +21,8 @@ pub(crate) struct EngineInner {
     pub(crate) compiler: Compiler,
     pub(crate) types: Arc<RwLock<TypeRegistry>>,
     host_stubs: Mutex<HashMap<u32, (HostStubs, Vec<CodeMemory>)>>,
+    /// The pooling allocator's table region, with the pooling strategy.
+    pub(crate) table_pool: Option<Arc<TablePool>>,
 }
 
 impl Default for Engine {
@@ -37,6 +40,14 @@ impl Engine {
                 compiler: Compiler::new()?,
                 types: Arc::new(RwLock::new(TypeRegistry::default())),
                 host_stubs: Mutex::new(HashMap::new()),
+                table_pool: match &config.allocation_strategy {
+                    InstanceAllocationStrategy::OnDemand => None,
+                    InstanceAllocationStrategy::Pooling(p) => Some(Arc::new(TablePool::new(
+                        p.total_tables,
+                        p.table_elements,
+                        p.table_keep_resident,
+                    )?)),
+                },
             }),
         })
     }

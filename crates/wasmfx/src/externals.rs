@@ -112,13 +112,14 @@ impl Table {
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: TableType, init: TableElem) -> Result<Table> {
         let limit = store.engine.config().max_table_elements;
-        let t = RtTable::new(
-            elem_type(&store.engine, ty.element()),
-            ty.minimum(),
-            ty.maximum(),
-            init,
-            limit,
-        )?;
+        let elem = elem_type(&store.engine, ty.element());
+        let (min, max) = (ty.minimum(), ty.maximum());
+        let t = match &store.engine.inner.table_pool {
+            Some(pool) => {
+                RtTable::new_pooled(pool, elem, min, Some(max.unwrap_or(limit).min(limit)), init)?
+            }
+            None => RtTable::new(elem, min, max, init, limit)?,
+        };
         store.tables.push((t, ValType::Ref(ty.element())));
         Ok(Table(store.stored(store.tables.len() - 1)))
     }

@@ -35,6 +35,7 @@ mod func;
 mod instance;
 mod linker;
 mod module;
+mod pooling;
 mod store;
 mod typed;
 mod types;
@@ -47,6 +48,7 @@ pub use func::{trap_of, Caller, Func};
 pub use instance::Instance;
 pub use linker::Linker;
 pub use module::Module;
+pub use pooling::{InstanceAllocationStrategy, PoolingConfig};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use typed::{HostReturn, IntoFunc, TypedFunc, WasmList, WasmTy, WithCaller};
 pub use types::{

@@ -1,0 +1,202 @@
+//! The table pool: one reservation holding every pooled table.
+//!
+//! Slots are strided by `max elements x TableElemType::MAX_ELEM_SIZE` (rounded to pages), so a
+//! table of any element type has the same capacity in elements. A table commits only
+//! `elements x its own element size` bytes (rounded to pages): a funcref table commits what it
+//! would with 8-byte-only slots, and only address space grows.
+
+use super::region::{round_to_pages, Region};
+use anyhow::{bail, Result};
+use std::sync::{Arc, Mutex};
+use wasmfx_environ::TableElemType;
+
+/// A region of table slots.
+#[derive(Debug)]
+pub struct TablePool {
+    region: Region,
+    max_tables: usize,
+    max_elements: usize,
+    stride: usize,
+    keep_resident: usize,
+    free: Mutex<Vec<usize>>,
+}
+
+impl TablePool {
+    /// Reserves room for `max_tables` tables of up to `max_elements` elements each; a freed
+    /// table keeps up to `keep_resident` bytes resident (zeroed).
+    pub fn new(max_tables: usize, max_elements: usize, keep_resident: usize) -> Result<TablePool> {
+        let Some(stride) = max_elements.checked_mul(TableElemType::MAX_ELEM_SIZE) else {
+            bail!("pooling allocator: {max_elements} elements per table is too many");
+        };
+        let stride = round_to_pages(stride);
+        let Some(len) = stride.checked_mul(max_tables) else {
+            bail!("pooling allocator: {max_tables} tables of {max_elements} elements is too much");
+        };
+        Ok(TablePool {
+            region: Region::reserve(len, "the table pool")?,
+            max_tables,
+            max_elements,
+            stride,
+            keep_resident,
+            free: Mutex::new((0..max_tables).rev().collect()),
+        })
+    }
+
+    /// Bytes between the starts of two consecutive slots.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// The most elements a pooled table may have.
+    pub fn max_elements(&self) -> usize {
+        self.max_elements
+    }
+
+    /// The first address of slot `index`.
+    pub fn slot_base(&self, index: usize) -> usize {
+        self.region.base() + index * self.stride
+    }
+
+    /// Takes a free slot and commits room for `elements` elements of `ty`.
+    pub fn allocate(
+        self: &Arc<Self>,
+        ty: TableElemType,
+        elements: usize,
+    ) -> Result<PooledTableSlot> {
+        if elements > self.max_elements {
+            bail!(
+                "pooling allocator: a table of {elements} elements exceeds the limit of {} \
+                 elements per table",
+                self.max_elements
+            );
+        }
+        let Some(index) = self.free.lock().expect("table pool").pop() else {
+            bail!(
+                "pooling allocator: maximum number of tables ({}) reached",
+                self.max_tables
+            );
+        };
+        let mut slot = PooledTableSlot {
+            pool: self.clone(),
+            index,
+            elem_size: ty.elem_size(),
+            committed: 0,
+        };
+        slot.reserve(elements)?;
+        Ok(slot)
+    }
+}
+
+/// One table's slot in a [`TablePool`]; decommits what it committed and frees the slot on
+/// drop.
+#[derive(Debug)]
+pub struct PooledTableSlot {
+    pool: Arc<TablePool>,
+    index: usize,
+    elem_size: usize,
+    /// Bytes committed from the slot's start (whole pages).
+    committed: usize,
+}
+
+impl PooledTableSlot {
+    /// The slot's first address (element 0).
+    pub fn base(&self) -> *mut u64 {
+        self.pool.slot_base(self.index) as *mut u64
+    }
+
+    /// The most elements this slot holds.
+    pub fn capacity(&self) -> usize {
+        self.pool.max_elements
+    }
+
+    /// Bytes committed so far.
+    pub fn committed(&self) -> usize {
+        self.committed
+    }
+
+    /// Makes sure `elements` elements are committed (newly committed ones read as zero).
+    pub fn reserve(&mut self, elements: usize) -> Result<()> {
+        if elements > self.capacity() {
+            bail!(
+                "pooling allocator: a table of {elements} elements exceeds the limit of {} \
+                 elements per table",
+                self.capacity()
+            );
+        }
+        let needed = round_to_pages(elements * self.elem_size);
+        if needed > self.committed {
+            let offset = self.index * self.pool.stride + self.committed;
+            self.pool.region.commit(offset, needed - self.committed)?;
+            self.committed = needed;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for PooledTableSlot {
+    fn drop(&mut self) {
+        let offset = self.index * self.pool.stride;
+        // A failure leaves the slot unusable rather than leaking another table's contents.
+        if self
+            .pool
+            .region
+            .decommit(offset, self.committed, self.pool.keep_resident)
+            .is_ok()
+        {
+            self.pool.free.lock().expect("table pool").push(self.index);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Resident pages of `[addr, addr + len)`.
+    fn resident_pages(addr: usize, len: usize) -> usize {
+        let page = rustix::param::page_size();
+        let pages = len / page;
+        let mut vec = vec![0u8; pages];
+        // SAFETY: `vec` has one byte per page of the (page-aligned) range.
+        let r = unsafe { libc::mincore(addr as *mut _, len, vec.as_mut_ptr()) };
+        assert_eq!(r, 0, "mincore");
+        vec.iter().filter(|b| **b & 1 != 0).count()
+    }
+
+    #[test]
+    fn tables_commit_their_own_width_at_a_shared_stride() {
+        let page = rustix::param::page_size();
+        let pool = Arc::new(TablePool::new(4, 10_000, 0).unwrap());
+        assert_eq!(pool.stride(), round_to_pages(10_000 * 16));
+        let n = 1000;
+        for (ty, width) in [(TableElemType::FuncRef, 8), (TableElemType::ContRef, 16)] {
+            let slot = pool.allocate(ty, n).unwrap();
+            let base = slot.base() as usize;
+            // SAFETY: the committed part of our own slot.
+            unsafe { std::ptr::write_bytes(base as *mut u8, 0xff, n * width) };
+            let expected = (n * width).div_ceil(page);
+            assert_eq!(slot.committed(), expected * page);
+            assert_eq!(resident_pages(base, pool.stride()), expected);
+            drop(slot);
+            assert_eq!(resident_pages(base, pool.stride()), 0);
+        }
+    }
+
+    #[test]
+    fn exhaustion_and_limits_are_errors() {
+        let pool = Arc::new(TablePool::new(1, 10, 0).unwrap());
+        let a = pool.allocate(TableElemType::FuncRef, 10).unwrap();
+        let err = pool.allocate(TableElemType::FuncRef, 1).unwrap_err();
+        assert!(
+            err.to_string().contains("maximum number of tables (1)"),
+            "{err}"
+        );
+        drop(a);
+        let err = pool.allocate(TableElemType::FuncRef, 11).unwrap_err();
+        assert!(err.to_string().contains("limit of 10 elements"), "{err}");
+        let mut b = pool.allocate(TableElemType::ContRef, 0).unwrap();
+        assert_eq!(b.committed(), 0);
+        b.reserve(10).unwrap();
+        assert!(b.reserve(11).is_err());
+    }
+}
