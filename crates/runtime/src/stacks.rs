@@ -4,14 +4,25 @@
 //! stack), and Linux limits a process to about 65,000 areas, so 100,000 suspended
 //! continuations would not fit. Stacks are instead carved from slabs, one mapping each, and
 //! guard pages are installed with `MADV_GUARD_INSTALL` (Linux 6.13 and later), which keeps the
-//! slab one area. On older kernels the guard pages fall back to `mprotect`.
+//! slab one area. On older kernels the guard pages fall back to `mprotect`, for the first
+//! [`MPROTECT_GUARD_BUDGET`] stacks of the process only: past that, stacks have no guard page
+//! of their own (wasm still traps at the stack limit; host code called from a continuation
+//! has the red zone), so that the process does not run out of memory areas.
 
 use anyhow::{Context, Result};
 use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `madvise` advice that turns pages into guard pages without splitting the mapping
 /// (Linux 6.13, `include/uapi/asm-generic/mman-common.h`).
 const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// How many stacks may get an `mprotect` guard page (two memory areas each) when the kernel
+/// has no `MADV_GUARD_INSTALL`: a quarter of Linux's default limit of 65,530 areas.
+const MPROTECT_GUARD_BUDGET: usize = 8192;
+
+/// Guard pages installed with `mprotect` so far in this process.
+static MPROTECT_GUARDS: AtomicUsize = AtomicUsize::new(0);
 
 /// The most stacks one slab holds; slabs grow geometrically up to this.
 const MAX_SLAB_STACKS: usize = 256;
@@ -125,6 +136,9 @@ fn install_guard(addr: usize, len: usize) -> Result<()> {
     // SAFETY: the range is part of a mapping we own and nothing uses yet.
     let installed = unsafe { libc::madvise(addr as *mut _, len, MADV_GUARD_INSTALL) } == 0;
     if installed {
+        return Ok(());
+    }
+    if MPROTECT_GUARDS.fetch_add(1, Ordering::Relaxed) >= MPROTECT_GUARD_BUDGET {
         return Ok(());
     }
     // SAFETY: as above.
