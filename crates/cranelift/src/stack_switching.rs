@@ -14,17 +14,22 @@ use anyhow::{bail, Result};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, Type, Value};
 use wasmfx_environ::wasmparser::{Handle, ResumeTable};
 use wasmfx_environ::{
-    cont, cont_signal, handler_record, resume_signal, store_context, wasmparser, Builtin,
+    concrete_index, cont, cont_signal, handler_record, resume_signal, store_context, Builtin,
     ModuleType, Trap, PTR_SIZE, VAL_SLOT_SIZE,
 };
 
 impl FuncTranslator<'_, '_> {
     /// The parameter and result types of the function type of continuation type `ct`.
     fn cont_func_types(&self, ct: u32) -> Result<(Vec<Type>, Vec<Type>)> {
-        let ModuleType::Cont(ft) = self.env.module.types[ct as usize] else {
-            bail!("type {ct} is not a continuation type");
-        };
-        self.env.func_value_types(ft)
+        self.env.func_value_types(self.cont_func_type(ct)?)
+    }
+
+    /// The index of the function type of continuation type `ct`.
+    fn cont_func_type(&self, ct: u32) -> Result<u32> {
+        match self.env.module.types[ct as usize] {
+            ModuleType::Cont(ft) => Ok(ft),
+            _ => bail!("type {ct} is not a continuation type"),
+        }
     }
 
     fn store_context(&mut self) -> Value {
@@ -434,20 +439,12 @@ impl FuncTranslator<'_, '_> {
     /// and runs the target continuation in its place, under the same handler, passing it the
     /// suspended segment as its last argument.
     pub(crate) fn switch(&mut self, ct: u32, tag: u32) -> Result<()> {
-        let ModuleType::Cont(ft) = self.env.module.types[ct as usize] else {
-            bail!("type {ct} is not a continuation type");
-        };
-        let (params, _) = self.cont_func_types(ct)?;
+        let ft = self.cont_func_type(ct)?;
+        let (params, _) = self.env.func_value_types(ft)?;
         let own_type = self.env.module.func_type_at(ft).params().last().copied();
-        let own_ct =
-            own_type
-                .and_then(|t| t.as_reference_type())
-                .and_then(|r| match r.heap_type() {
-                    wasmparser::HeapType::Concrete(i) | wasmparser::HeapType::Exact(i) => {
-                        i.as_module_index()
-                    }
-                    wasmparser::HeapType::Abstract { .. } => None,
-                });
+        let own_ct = own_type
+            .and_then(|t| t.as_reference_type())
+            .and_then(|r| concrete_index(r.heap_type()));
         let Some(own_ct) = own_ct else {
             bail!("`switch` through type {ct}: its last parameter is not a continuation type");
         };

@@ -20,7 +20,7 @@ pub use builtins::{Builtin, BuiltinType};
 pub use exn_table::{ExnCallSite, ExnHandler};
 pub use module::*;
 pub use offsets::*;
-pub use table_elem::TableElemType;
+pub use table_elem::{concrete_index, TableElemType};
 pub use trap::Trap;
 pub use type_registry::*;
 pub use types::*;

@@ -48,18 +48,24 @@ impl TableElemType {
     }
 }
 
+/// The module type index of a concrete heap type (`None` for abstract ones).
+pub fn concrete_index(heap: HeapType) -> Option<u32> {
+    match heap {
+        HeapType::Concrete(i) | HeapType::Exact(i) => i.as_module_index(),
+        HeapType::Abstract { .. } => None,
+    }
+}
+
 impl ModuleInfo {
     /// The representation of references of `ty`, a reference type of this module.
     pub fn ref_repr(&self, ty: RefType) -> TableElemType {
         match ty.heap_type() {
             HeapType::Abstract { ty, .. } => TableElemType::of_top(crate::abstract_top(ty)),
-            HeapType::Concrete(i) | HeapType::Exact(i) => {
-                match i.as_module_index().and_then(|i| self.types.get(i as usize)) {
-                    Some(ModuleType::Func(_)) => TableElemType::FuncRef,
-                    Some(ModuleType::Cont(_)) => TableElemType::ContRef,
-                    _ => TableElemType::GcRef,
-                }
-            }
+            heap => match concrete_index(heap).and_then(|i| self.types.get(i as usize)) {
+                Some(ModuleType::Func(_)) => TableElemType::FuncRef,
+                Some(ModuleType::Cont(_)) => TableElemType::ContRef,
+                _ => TableElemType::GcRef,
+            },
         }
     }
 

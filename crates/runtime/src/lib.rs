@@ -15,6 +15,7 @@ mod exceptions;
 mod instance;
 mod memory;
 pub mod pooling;
+mod region;
 mod stacks;
 mod table;
 mod traps;

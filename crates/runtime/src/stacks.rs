@@ -9,8 +9,9 @@
 //! of their own (wasm still traps at the stack limit; host code called from a continuation
 //! has the red zone), so that the process does not run out of memory areas.
 
+use crate::region::Region;
 use anyhow::{Context, Result};
-use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+use rustix::mm::{mprotect, MprotectFlags};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// `madvise` advice that turns pages into guard pages without splitting the mapping
@@ -48,29 +49,13 @@ impl StackMemory {
     }
 }
 
-/// A mapping holding several stacks.
-#[derive(Debug)]
-struct Slab {
-    base: usize,
-    len: usize,
-}
-
-impl Drop for Slab {
-    fn drop(&mut self) {
-        // SAFETY: our own mapping; its owner is being dropped, so no stack in it is in use.
-        unsafe {
-            let _ = munmap(self.base as *mut _, self.len);
-        }
-    }
-}
-
 /// Hands out stacks of one size from slabs; stacks are never returned individually (their
 /// continuation objects are recycled with them) and are unmapped with the allocator.
 #[derive(Debug)]
 pub struct StackAllocator {
     /// Usable bytes per stack, rounded to pages.
     size: usize,
-    slabs: Vec<Slab>,
+    slabs: Vec<Region>,
     /// Stacks of the newest slab not handed out yet.
     remaining: usize,
 }
@@ -98,11 +83,11 @@ impl StackAllocator {
             self.add_slab()?;
         }
         let slab = self.slabs.last().expect("a slab was just added");
-        let count = slab.len / self.stride();
+        let count = slab.len() / self.stride();
         let index = count - self.remaining;
         self.remaining -= 1;
         Ok(StackMemory {
-            base: slab.base + index * self.stride(),
+            base: slab.base() + index * self.stride(),
             len: self.stride(),
         })
     }
@@ -110,20 +95,11 @@ impl StackAllocator {
     fn add_slab(&mut self) -> Result<()> {
         let count = (8usize << self.slabs.len().min(8)).min(MAX_SLAB_STACKS);
         let len = count * self.stride();
-        // SAFETY: a fresh anonymous mapping; nothing else is affected.
-        let base = unsafe {
-            mmap_anonymous(
-                std::ptr::null_mut(),
-                len,
-                ProtFlags::READ | ProtFlags::WRITE,
-                MapFlags::PRIVATE | MapFlags::NORESERVE,
-            )
-        }
-        .context("mapping continuation stacks")? as usize;
-        let slab = Slab { base, len };
+        let slab = Region::reserve(len, "continuation stacks")?;
+        slab.commit(0, len)?;
         let page = rustix::param::page_size();
         for i in 0..count {
-            install_guard(base + i * self.stride(), page)?;
+            install_guard(slab.base() + i * self.stride(), page)?;
         }
         self.slabs.push(slab);
         self.remaining = count;

@@ -82,15 +82,16 @@ impl Table {
         Table::with_storage(ty, min, max, init, limit, Storage::Heap(Vec::new()))
     }
 
-    /// Like [`Table::new`], in a slot of `pool` (whose element limit caps `max`).
+    /// Like [`Table::new`], in a slot of `pool` (whose element limit also caps `max`).
     pub fn new_pooled(
         pool: &Arc<TablePool>,
         ty: TableElemType,
         min: u64,
         max: Option<u64>,
         init: TableElem,
+        limit: u64,
     ) -> Result<Box<Table>> {
-        let limit = pool.max_elements() as u64;
+        let limit = limit.min(pool.max_elements() as u64);
         if min > limit {
             bail!(
                 "pooling allocator: a table of {min} elements exceeds the limit of {limit} \

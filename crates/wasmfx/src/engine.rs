@@ -20,7 +20,7 @@ pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) compiler: Compiler,
     pub(crate) types: Arc<RwLock<TypeRegistry>>,
-    host_stubs: Mutex<HashMap<u32, (HostStubs, Vec<CodeMemory>)>>,
+    host_stubs: Mutex<HashMap<u32, (HostStubs, CodeMemory)>>,
     /// The pooling allocator's table region, with the pooling strategy.
     pub(crate) table_pool: Option<Arc<TablePool>>,
 }
@@ -122,7 +122,8 @@ impl Engine {
         wasmparser::FuncType::new(ty.params().iter().map(conv), ty.results().iter().map(conv))
     }
 
-    /// Address of the wasm-to-host trampoline for functions of type `ty` (id `id`).
+    /// The wasm-to-host and array-to-wasm trampolines of host functions of type `ty` (id
+    /// `id`), compiled once per type into one code mapping.
     pub(crate) fn host_stub(&self, ty: &FuncType, id: u32) -> Result<HostStubs> {
         let mut stubs = self.inner.host_stubs.lock().expect("stubs");
         if let Some((s, _)) = stubs.get(&id) {
@@ -130,22 +131,18 @@ impl Engine {
         }
         let abi = self.abi_func_type(ty);
         let compiler = &self.inner.compiler;
-        let mut code = Vec::new();
-        let mut load = |text: wasmfx_cranelift::CompiledText| -> Result<usize> {
-            let mut memory = CodeMemory::new(&text.text)?;
-            memory.register(FrameInfo {
-                module_name: None,
-                funcs: text.funcs.iter().map(|(s, l)| (*s, *l, None)).collect(),
-                traps: text.traps.clone(),
-                exn_sites: Vec::new(),
-            });
-            let addr = memory.addr(0);
-            code.push(memory);
-            Ok(addr)
-        };
+        let mut text = compiler.wasm_to_host(&Default::default(), &abi)?;
+        let array_call = text.append(&compiler.array_to_wasm(&Default::default(), &abi)?);
+        let mut code = CodeMemory::new(&text.text)?;
+        code.register(FrameInfo {
+            module_name: None,
+            funcs: text.funcs.iter().map(|(s, l)| (*s, *l, None)).collect(),
+            traps: text.traps,
+            exn_sites: Vec::new(),
+        });
         let host_stubs = HostStubs {
-            wasm_call: load(compiler.wasm_to_host(&Default::default(), &abi)?)?,
-            array_call: load(compiler.array_to_wasm(&Default::default(), &abi)?)?,
+            wasm_call: code.addr(0),
+            array_call: code.addr(array_call),
         };
         stubs.insert(id, (host_stubs, code));
         Ok(host_stubs)

@@ -115,9 +115,7 @@ impl Table {
         let elem = elem_type(&store.engine, ty.element());
         let (min, max) = (ty.minimum(), ty.maximum());
         let t = match &store.engine.inner.table_pool {
-            Some(pool) => {
-                RtTable::new_pooled(pool, elem, min, Some(max.unwrap_or(limit).min(limit)), init)?
-            }
+            Some(pool) => RtTable::new_pooled(pool, elem, min, max, init, limit)?,
             None => RtTable::new(elem, min, max, init, limit)?,
         };
         store.tables.push((t, ValType::Ref(ty.element())));

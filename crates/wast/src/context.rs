@@ -62,6 +62,22 @@ pub struct WastContext {
     last_definition: Option<DefinitionSlot>,
 }
 
+/// Checks that an action failed with an error of type `E`, described as `expected`.
+fn expect_error<E>(result: ActionResult, expected: &str) -> Outcome
+where
+    E: std::fmt::Display + std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Err(reason) => Outcome::Failed(reason),
+        Ok(Ok(values)) => Outcome::Failed(format!(
+            "expected {expected}, got {} result(s)",
+            values.len()
+        )),
+        Ok(Err(err)) if err.downcast_ref::<E>().is_some() => Outcome::Passed,
+        Ok(Err(err)) => Outcome::Failed(format!("expected {expected}, got: {}", summary(&err))),
+    }
+}
+
 impl WastContext {
     /// A context whose engine validates WebAssembly 3.0 and stack switching
     /// (`Config::all_proposals`), as the spec scripts require.
@@ -197,34 +213,15 @@ impl WastContext {
             | WastDirective::AssertMalformedCustom { .. } => {
                 Outcome::Skipped("custom-section assertions are not supported".to_string())
             }
-            WastDirective::AssertException { exec, .. } => match self.execute(exec) {
-                Err(reason) => Outcome::Failed(reason),
-                Ok(Ok(values)) => Outcome::Failed(format!(
-                    "expected an uncaught exception, got {} result(s)",
-                    values.len()
-                )),
-                Ok(Err(err)) if err.downcast_ref::<wasmfx::ThrownException>().is_some() => {
-                    Outcome::Passed
-                }
-                Ok(Err(err)) => Outcome::Failed(format!(
-                    "expected an uncaught exception, got: {}",
-                    summary(&err)
-                )),
-            },
-            WastDirective::AssertSuspension { exec, message, .. } => match self.execute(exec) {
-                Err(reason) => Outcome::Failed(reason),
-                Ok(Ok(values)) => Outcome::Failed(format!(
-                    "expected an unhandled suspension ({message}), got {} result(s)",
-                    values.len()
-                )),
-                Ok(Err(err)) if err.downcast_ref::<wasmfx::UnhandledTag>().is_some() => {
-                    Outcome::Passed
-                }
-                Ok(Err(err)) => Outcome::Failed(format!(
-                    "expected an unhandled suspension ({message}), got: {}",
-                    summary(&err)
-                )),
-            },
+            WastDirective::AssertException { exec, .. } => {
+                let result = self.execute(exec);
+                expect_error::<wasmfx::ThrownException>(result, "an uncaught exception")
+            }
+            WastDirective::AssertSuspension { exec, message, .. } => {
+                let result = self.execute(exec);
+                let expected = format!("an unhandled suspension ({message})");
+                expect_error::<wasmfx::UnhandledTag>(result, &expected)
+            }
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
                 Outcome::Skipped("threads are not supported by the runner".to_string())
             }

@@ -5,7 +5,7 @@
 //! `elements x its own element size` bytes (rounded to pages): a funcref table commits what it
 //! would with 8-byte-only slots, and only address space grows.
 
-use super::region::{round_to_pages, Region};
+use crate::region::{round_to_pages, Region};
 use anyhow::{bail, Result};
 use std::sync::{Arc, Mutex};
 use wasmfx_environ::TableElemType;

@@ -1,5 +1,6 @@
 //! A reserved, inaccessible range of address space whose pages are committed (made
-//! read-write) and decommitted (zeroed, released and made inaccessible again) piecewise.
+//! read-write) and decommitted (zeroed, released and made inaccessible again) piecewise: the
+//! memory under pooled tables and continuation stacks.
 
 use anyhow::{Context, Result};
 use rustix::mm::{madvise, mmap_anonymous, mprotect, munmap, Advice, MapFlags, MprotectFlags};
@@ -46,6 +47,11 @@ impl Region {
     /// The first address.
     pub(crate) fn base(&self) -> usize {
         self.base
+    }
+
+    /// The length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
 
     fn check(&self, offset: usize, len: usize) {
