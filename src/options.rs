@@ -4,11 +4,48 @@
 use anyhow::{anyhow, bail, Result};
 use wasmfx::{Config, InstanceAllocationStrategy, PoolingConfig};
 
+/// A setter of one pooling allocator limit.
+type PoolingSetter = fn(&mut PoolingConfig, usize) -> &mut PoolingConfig;
+
+/// The `-O` limits of the pooling allocator, by name (as wasmtime names them where it has
+/// them).
+const POOLING_LIMITS: &[(&str, PoolingSetter)] = &[
+    (
+        "pooling-total-core-instances",
+        PoolingConfig::total_instances,
+    ),
+    ("pooling-total-memories", PoolingConfig::total_memories),
+    ("pooling-total-tables", PoolingConfig::total_tables),
+    ("pooling-total-stacks", PoolingConfig::total_stacks),
+    ("pooling-max-memory-size", PoolingConfig::max_memory_size),
+    ("pooling-table-elements", PoolingConfig::table_elements),
+    (
+        "pooling-continuation-stack-size",
+        PoolingConfig::continuation_stack_size,
+    ),
+    (
+        "pooling-memory-keep-resident",
+        PoolingConfig::memory_keep_resident,
+    ),
+    (
+        "pooling-table-keep-resident",
+        PoolingConfig::table_keep_resident,
+    ),
+    (
+        "pooling-stack-keep-resident",
+        PoolingConfig::stack_keep_resident,
+    ),
+];
+
 /// Help text of `-O`.
 pub const OPTIMIZE_OPTIONS_HELP: &str = "Optimisation options, comma-separated or repeated: \
-    `pooling-allocator` (take tables from regions reserved up front) and its limits \
-    `pooling-total-tables=N`, `pooling-table-elements=N` and \
-    `pooling-table-keep-resident=BYTES`";
+    `pooling-allocator` (take instances' memories and tables, and continuation stacks, from \
+    regions reserved up front) and its limits `pooling-total-core-instances=N`, \
+    `pooling-total-memories=N`, `pooling-total-tables=N`, `pooling-total-stacks=N`, \
+    `pooling-max-memory-size=BYTES`, `pooling-table-elements=N`, \
+    `pooling-continuation-stack-size=BYTES`, `pooling-memory-keep-resident=BYTES`, \
+    `pooling-table-keep-resident=BYTES` and `pooling-stack-keep-resident=BYTES` (sizes may \
+    end in k, M or G)";
 
 /// Applies the `-O` arguments to `config`.
 pub fn apply_optimize_options(config: &mut Config, groups: &[String]) -> Result<()> {
@@ -21,18 +58,16 @@ pub fn apply_optimize_options(config: &mut Config, groups: &[String]) -> Result<
                 Some((name, value)) => (name.trim(), Some(value.trim())),
                 None => (item, None),
             };
-            let setter: fn(&mut PoolingConfig, usize) -> &mut PoolingConfig = match name {
-                "pooling-allocator" => {
-                    enabled = parse_bool(name, value)?;
-                    continue;
-                }
-                "pooling-total-tables" => PoolingConfig::total_tables,
-                "pooling-table-elements" => PoolingConfig::table_elements,
-                "pooling-table-keep-resident" => PoolingConfig::table_keep_resident,
-                _ => bail!(
-                    "unknown `-O` option `{name}`; known options: pooling-allocator, \
-                     pooling-total-tables, pooling-table-elements, pooling-table-keep-resident"
-                ),
+            if name == "pooling-allocator" {
+                enabled = parse_bool(name, value)?;
+                continue;
+            }
+            let Some((_, setter)) = POOLING_LIMITS.iter().find(|(n, _)| *n == name) else {
+                let known: Vec<&str> = POOLING_LIMITS.iter().map(|(n, _)| *n).collect();
+                bail!(
+                    "unknown `-O` option `{name}`; known options: pooling-allocator, {}",
+                    known.join(", ")
+                );
             };
             setter(&mut limits, parse_bytes(name, value)?);
             limit_given = Some(name.to_string());
@@ -97,9 +132,24 @@ pub fn apply_wasm_options(config: &mut Config, group: &str) -> Result<()> {
 /// The value of a numeric option (a count or a byte size).
 fn parse_bytes(name: &str, value: Option<&str>) -> Result<usize> {
     let value = value.ok_or_else(|| anyhow!("`{name}` needs a number"))?;
-    value
+    let lower = value.to_ascii_lowercase();
+    let digits_end = lower
+        .find(|c: char| !c.is_ascii_digit() && c != '_')
+        .unwrap_or(lower.len());
+    let (digits, suffix) = lower.split_at(digits_end);
+    let unit: usize = match suffix {
+        "" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => bail!("invalid `{name}` value `{value}`: unknown unit `{suffix}`"),
+    };
+    digits
+        .replace('_', "")
         .parse::<usize>()
-        .map_err(|_| anyhow!("invalid `{name}` value `{value}`: expected a number"))
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| anyhow!("invalid `{name}` value `{value}`: expected a number"))
 }
 
 /// The value of a boolean `-W` option: absent means true.
@@ -116,6 +166,17 @@ fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("x", Some("4096")).unwrap(), 4096);
+        assert_eq!(parse_bytes("x", Some("64k")).unwrap(), 65536);
+        assert_eq!(parse_bytes("x", Some("2MiB")).unwrap(), 2 << 20);
+        assert_eq!(parse_bytes("x", Some("1G")).unwrap(), 1 << 30);
+        assert!(parse_bytes("x", Some("12q")).is_err());
+        assert!(parse_bytes("x", Some("k")).is_err());
+        assert!(parse_bytes("x", None).is_err());
+    }
 
     #[test]
     fn bool_values() {
@@ -142,10 +203,15 @@ mod tests {
     #[test]
     fn optimize_options() {
         let mut config = Config::new();
-        let groups = ["pooling-allocator,pooling-total-tables=7".to_string()];
+        let groups = [
+            "pooling-allocator,pooling-total-tables=7".to_string(),
+            "pooling-total-stacks=9,pooling-continuation-stack-size=128k".to_string(),
+        ];
         apply_optimize_options(&mut config, &groups).unwrap();
         let debug = format!("{config:?}");
         assert!(debug.contains("total_tables: 7"), "{debug}");
+        assert!(debug.contains("total_stacks: 9"), "{debug}");
+        assert!(debug.contains("stack_size: Some(131072)"), "{debug}");
         let lone_limit = ["pooling-table-elements=10".to_string()];
         assert!(apply_optimize_options(&mut Config::new(), &lone_limit).is_err());
         assert!(apply_optimize_options(&mut Config::new(), &["bogus".to_string()]).is_err());

@@ -176,6 +176,57 @@ fn wasm_options() {
 }
 
 #[test]
+fn pooling_options() {
+    let spawner = scratch_file(
+        "spawner.wat",
+        r#"(module
+  (type $f (func))
+  (type $c (cont $f))
+  (tag $pause)
+  (func $body (suspend $pause))
+  (elem declare func $body)
+  ;; Starts `n` continuations and leaves them suspended; returns `n`.
+  (func (export "spawn") (param $n i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (if (i32.lt_u (local.get $i) (local.get $n))
+        (then
+          (block $h (result (ref $c))
+            (resume $c (on $pause $h) (cont.new $c (ref.func $body)))
+            (unreachable))
+          (drop)
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l))))
+    (local.get $n)))"#,
+    );
+    let spawner = spawner.to_str().unwrap();
+    let run =
+        |options: &str, n: &str| wasmfx(&["run", "-O", options, "--invoke", "spawn", spawner, n]);
+    let output = run("pooling-allocator,pooling-total-stacks=8", "8");
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "8\n");
+    let output = run("pooling-allocator,pooling-total-stacks=8", "9");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("maximum number of continuation stacks (8) reached"),
+        "stderr: {}",
+        stderr(&output)
+    );
+    let output = run(
+        "pooling-allocator,pooling-max-memory-size=64k,pooling-continuation-stack-size=1M",
+        "3",
+    );
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    let output = run("pooling-total-stacks=8", "1");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("needs `-O pooling-allocator`"),
+        "stderr: {}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn wast_reports_results() {
     let path = scratch_file(
         "cli-script.wast",

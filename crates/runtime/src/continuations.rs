@@ -1,15 +1,20 @@
 //! Continuation objects and their stacks.
 //!
-//! Every continuation runs on a stack of its own: a mapping with a guard page at the bottom and
-//! a small launch area at the top. The top 24 bytes hold the resumer's saved context, laid out
-//! so that its frame pointer and resume address form a frame record: the first frame of the
-//! continuation's stack links to the resumer's frame, and frame-pointer walks (backtraces)
-//! continue across stacks. Objects and stacks are recycled through a per-store free list and
-//! keep their revision, so a stale reference to a recycled object never passes the check.
+//! Every continuation runs on a stack of its own, with a guard page at the bottom and, at the
+//! top, the continuation object itself and below it a small launch area. The launch area's top
+//! 24 bytes hold the resumer's saved context, laid out so that its frame pointer and resume
+//! address form a frame record: the first frame of the continuation's stack links to the
+//! resumer's frame, and frame-pointer walks (backtraces) continue across stacks. Objects and
+//! stacks are recycled through a per-store free list and keep their revision, so a stale
+//! reference to a recycled object never passes the check. Stacks come from slabs of the store's
+//! own, or from the pooling allocator's [`StackPool`], to which they return when the store is
+//! dropped.
 
+use crate::pooling::StackPool;
 use crate::stacks::{StackAllocator, StackMemory};
 use crate::vm::{VMStoreContext, VMVal};
 use anyhow::Result;
+use std::sync::Arc;
 use wasmfx_environ::cont_signal;
 
 std::arch::global_asm!(
@@ -119,7 +124,7 @@ pub struct VMContRef {
     pub parent_ctx: *mut VMStackContext,
     /// The function to run.
     pub func_ref: *const u8,
-    /// Runtime-only: one past the highest address of the stack.
+    /// Runtime-only: one past the highest address of the stack (below the object).
     stack_top: usize,
     /// Runtime-only: the payload buffer.
     payload_buf: Vec<VMVal>,
@@ -134,23 +139,38 @@ pub struct StackConfig {
     pub red_zone: usize,
 }
 
-/// The continuation objects of one store: every one allocated, and the free ones, with the
-/// stacks they run on. Objects are boxed on purpose: generated code holds their addresses.
+/// Bytes at the top of every stack taken by its continuation object.
+const OBJECT_AREA: usize = std::mem::size_of::<VMContRef>().next_multiple_of(64);
+
+/// Where a store's continuation stacks come from.
 #[derive(Debug)]
-#[allow(clippy::vec_box)]
+enum StackSource {
+    /// Slabs of the store's own.
+    Slabs(StackAllocator),
+    /// The pooling allocator; the indices of the slots taken.
+    Pool(Arc<StackPool>, Vec<usize>),
+}
+
+/// The continuation objects of one store: every one allocated, and the free ones, with the
+/// stacks they live on.
+#[derive(Debug)]
 pub struct ContPool {
     config: StackConfig,
-    stacks: StackAllocator,
-    all: Vec<Box<VMContRef>>,
+    stacks: StackSource,
+    all: Vec<*mut VMContRef>,
     free: Vec<*mut VMContRef>,
 }
 
 impl ContPool {
-    /// An empty pool whose continuations get stacks of `config`.
-    pub fn new(config: StackConfig) -> ContPool {
+    /// An empty pool whose continuations get stacks of `config`, from `pool` if given (whose
+    /// stack size then applies) or else from slabs of its own.
+    pub fn new(config: StackConfig, pool: Option<Arc<StackPool>>) -> ContPool {
         ContPool {
             config,
-            stacks: StackAllocator::new(config.size),
+            stacks: match pool {
+                Some(pool) => StackSource::Pool(pool, Vec::new()),
+                None => StackSource::Slabs(StackAllocator::new(config.size)),
+            },
             all: Vec::new(),
             free: Vec::new(),
         }
@@ -161,11 +181,20 @@ impl ContPool {
         let cont = match self.free.pop() {
             Some(c) => c,
             None => {
-                let stack = self.stacks.allocate()?;
-                let mut c = Box::new(VMContRef::new(stack, self.config.red_zone));
-                let ptr: *mut VMContRef = &mut *c;
-                self.all.push(c);
-                ptr
+                let stack = match &mut self.stacks {
+                    StackSource::Slabs(slabs) => slabs.allocate()?,
+                    StackSource::Pool(pool, taken) => {
+                        let (index, stack) = pool.allocate()?;
+                        taken.push(index);
+                        stack
+                    }
+                };
+                let object = (stack.top() - OBJECT_AREA) as *mut VMContRef;
+                // SAFETY: the object area at the top of a stack nothing else uses, aligned to
+                // 64 bytes (the stack's top is page-aligned).
+                unsafe { object.write(VMContRef::new(stack, self.config.red_zone)) };
+                self.all.push(object);
+                object
             }
         };
         // SAFETY: `cont` is one of this pool's objects and no longer in use.
@@ -189,9 +218,27 @@ impl ContPool {
     }
 }
 
+impl Drop for ContPool {
+    fn drop(&mut self) {
+        for &object in &self.all {
+            // SAFETY: every object was written by `allocate` and the store, which no longer
+            // runs anything, is the last to refer to it.
+            unsafe { std::ptr::drop_in_place(object) };
+        }
+        if let StackSource::Pool(pool, taken) = &self.stacks {
+            for &index in taken {
+                // SAFETY: slots this pool took, each once; nothing runs on them any more.
+                unsafe { pool.free(index) };
+            }
+        }
+    }
+}
+
 impl VMContRef {
+    /// An object for `stack`, where it lives in the object area at the top.
     fn new(stack: StackMemory, red_zone: usize) -> VMContRef {
-        let usable = stack.top() - stack.bottom();
+        let top = stack.top() - OBJECT_AREA;
+        let usable = top - stack.bottom();
         let mut payload_buf = vec![VMVal::default(); 16];
         VMContRef {
             revision: 0,
@@ -206,9 +253,9 @@ impl VMContRef {
             payload: payload_buf.as_mut_ptr(),
             payload_capacity: payload_buf.len() as u32,
             _pad: 0,
-            parent_ctx: (stack.top() - 0x18) as *mut VMStackContext,
+            parent_ctx: (top - 0x18) as *mut VMStackContext,
             func_ref: std::ptr::null(),
-            stack_top: stack.top(),
+            stack_top: top,
             payload_buf,
         }
     }

@@ -2,9 +2,11 @@
 //! leave it, of which only the current size is accessible, so generated code needs no bounds
 //! checks; everything else faults and traps "out of bounds memory access".
 
+use crate::pooling::{MemoryPool, PooledMemorySlot};
+use crate::region::Region;
 use crate::vm::VMMemoryDefinition;
-use anyhow::{bail, Context, Result};
-use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
+use anyhow::{bail, Result};
+use std::sync::Arc;
 
 /// Size of a wasm page.
 pub const WASM_PAGE_SIZE: usize = 65536;
@@ -12,7 +14,7 @@ pub const WASM_PAGE_SIZE: usize = 65536;
 const MAX_PAGES_32: u64 = 65536;
 /// Reserved address space per memory: 4 GiB of addresses, 4 GiB of static offsets, and a page
 /// for the widest access past both.
-const RESERVATION: usize = (8 << 30) + WASM_PAGE_SIZE;
+pub(crate) const RESERVATION: usize = (8 << 30) + WASM_PAGE_SIZE;
 
 /// A linear memory. The definition generated code reads is the first field, so a pointer to
 /// it is a pointer to the memory.
@@ -20,14 +22,54 @@ const RESERVATION: usize = (8 << 30) + WASM_PAGE_SIZE;
 pub struct Memory {
     def: VMMemoryDefinition,
     max_pages: u64,
+    backing: Backing,
 }
 
-// SAFETY: the memory owns its mapping; access is serialised by the owning store.
+/// The address space under a memory.
+enum Backing {
+    /// A reservation of the memory's own.
+    OnDemand(Region),
+    /// A slot of the pooling allocator.
+    Pooled(PooledMemorySlot),
+}
+
+// SAFETY: the memory owns its mapping or slot; access is serialised by the owning store.
 unsafe impl Send for Memory {}
 
 impl Memory {
-    /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes`).
+    /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes`), in a
+    /// reservation of its own.
     pub fn new(min: u64, max: Option<u64>, limit_bytes: usize) -> Result<Box<Memory>> {
+        let max_pages = Memory::max_pages_for(min, max, limit_bytes)?;
+        let region = Region::reserve(RESERVATION, "a linear memory")?;
+        let base = region.base() as *mut u8;
+        Memory::with_backing(Backing::OnDemand(region), base, min, max_pages)
+    }
+
+    /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes` and the
+    /// pool's limit per memory), in a slot of `pool`.
+    pub fn new_pooled(
+        pool: &Arc<MemoryPool>,
+        min: u64,
+        max: Option<u64>,
+        limit_bytes: usize,
+    ) -> Result<Box<Memory>> {
+        let pool_pages = (pool.max_memory_size() / WASM_PAGE_SIZE) as u64;
+        if min > pool_pages {
+            bail!(
+                "pooling allocator: a memory of {min} pages exceeds the limit of {} bytes per \
+                 memory",
+                pool.max_memory_size()
+            );
+        }
+        let max_pages = Memory::max_pages_for(min, max, limit_bytes)?.min(pool_pages);
+        let slot = pool.allocate(min as usize * WASM_PAGE_SIZE)?;
+        let base = slot.base();
+        Memory::with_backing(Backing::Pooled(slot), base, min, max_pages)
+    }
+
+    /// The most pages a memory of these limits may have.
+    fn max_pages_for(min: u64, max: Option<u64>, limit_bytes: usize) -> Result<u64> {
         let limit_pages = (limit_bytes / WASM_PAGE_SIZE) as u64;
         let max_pages = max
             .unwrap_or(MAX_PAGES_32)
@@ -39,22 +81,19 @@ impl Memory {
                 max_pages as usize * WASM_PAGE_SIZE
             );
         }
-        // SAFETY: a fresh reservation; nothing else is affected.
-        let base = unsafe {
-            mmap_anonymous(
-                std::ptr::null_mut(),
-                RESERVATION,
-                ProtFlags::empty(),
-                MapFlags::PRIVATE | MapFlags::NORESERVE,
-            )
-        }
-        .context("reserving address space for a linear memory")?;
+        Ok(max_pages)
+    }
+
+    fn with_backing(
+        backing: Backing,
+        base: *mut u8,
+        min: u64,
+        max_pages: u64,
+    ) -> Result<Box<Memory>> {
         let mut memory = Box::new(Memory {
-            def: VMMemoryDefinition {
-                base: base.cast(),
-                length: 0,
-            },
+            def: VMMemoryDefinition { base, length: 0 },
             max_pages,
+            backing,
         });
         if memory.grow(min).is_none() {
             bail!("could not commit {min} pages of memory");
@@ -96,15 +135,13 @@ impl Memory {
         }
         let new_len = new as usize * WASM_PAGE_SIZE;
         if new_len > self.def.length {
-            // SAFETY: the range lies inside our own reservation.
-            let r = unsafe {
-                mprotect(
-                    self.def.base.cast(),
-                    new_len,
-                    MprotectFlags::READ | MprotectFlags::WRITE,
-                )
+            let committed = match &mut self.backing {
+                Backing::OnDemand(region) => {
+                    region.make_accessible(self.def.length, new_len - self.def.length)
+                }
+                Backing::Pooled(slot) => slot.commit(new_len),
             };
-            r.ok()?;
+            committed.ok()?;
         }
         self.def.length = new_len;
         Some(old)
@@ -120,15 +157,6 @@ impl Memory {
     pub fn data_mut(&mut self) -> &mut [u8] {
         // SAFETY: `length` bytes from `base` are mapped read-write.
         unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.length) }
-    }
-}
-
-impl Drop for Memory {
-    fn drop(&mut self) {
-        // SAFETY: unmapping our own reservation.
-        unsafe {
-            let _ = munmap(self.def.base.cast(), RESERVATION);
-        }
     }
 }
 

@@ -1,16 +1,19 @@
-//! A reserved, inaccessible range of address space whose pages are committed (made
-//! read-write) and decommitted (zeroed, released and made inaccessible again) piecewise: the
-//! memory under pooled tables and continuation stacks.
+//! A reserved range of address space whose pages are made accessible or inaccessible, and
+//! reset (zeroed, released to the kernel), piecewise: the memory under pooled memories,
+//! pooled tables and continuation stacks.
 
 use anyhow::{Context, Result};
-use rustix::mm::{madvise, mmap_anonymous, mprotect, munmap, Advice, MapFlags, MprotectFlags};
+use rustix::mm::{
+    madvise, mmap_anonymous, mprotect, munmap, Advice, MapFlags, MprotectFlags, ProtFlags,
+};
 
 /// Rounds `bytes` up to whole pages.
 pub(crate) fn round_to_pages(bytes: usize) -> usize {
     bytes.next_multiple_of(rustix::param::page_size())
 }
 
-/// A reservation of address space, unmapped on drop.
+/// A reservation of address space, unmapped on drop. Its pages take physical memory only
+/// once touched.
 #[derive(Debug)]
 pub(crate) struct Region {
     base: usize,
@@ -25,6 +28,15 @@ unsafe impl Sync for Region {}
 impl Region {
     /// Reserves `len` bytes (a multiple of the page size), all inaccessible.
     pub(crate) fn reserve(len: usize, what: &str) -> Result<Region> {
+        Region::map(len, ProtFlags::empty(), what)
+    }
+
+    /// Reserves `len` bytes (a multiple of the page size), all readable and writable.
+    pub(crate) fn reserve_accessible(len: usize, what: &str) -> Result<Region> {
+        Region::map(len, ProtFlags::READ | ProtFlags::WRITE, what)
+    }
+
+    fn map(len: usize, prot: ProtFlags, what: &str) -> Result<Region> {
         if len == 0 {
             return Ok(Region { base: 0, len: 0 });
         }
@@ -33,7 +45,7 @@ impl Region {
             mmap_anonymous(
                 std::ptr::null_mut(),
                 len,
-                rustix::mm::ProtFlags::empty(),
+                prot,
                 MapFlags::PRIVATE | MapFlags::NORESERVE,
             )
         }
@@ -62,42 +74,51 @@ impl Region {
         );
     }
 
-    /// Makes `[offset, offset + len)` readable and writable; its pages read as zero until
-    /// written.
-    pub(crate) fn commit(&self, offset: usize, len: usize) -> Result<()> {
+    /// Makes `[offset, offset + len)` readable and writable (page-aligned); pages never
+    /// written read as zero.
+    pub(crate) fn make_accessible(&self, offset: usize, len: usize) -> Result<()> {
+        self.protect(offset, len, MprotectFlags::READ | MprotectFlags::WRITE)
+            .context("making pooled memory accessible")
+    }
+
+    /// Makes `[offset, offset + len)` fault on any access (page-aligned).
+    pub(crate) fn make_inaccessible(&self, offset: usize, len: usize) -> Result<()> {
+        self.protect(offset, len, MprotectFlags::empty())
+            .context("protecting pooled memory")
+    }
+
+    fn protect(&self, offset: usize, len: usize, flags: MprotectFlags) -> rustix::io::Result<()> {
         self.check(offset, len);
         if len == 0 {
             return Ok(());
         }
         // SAFETY: a range of our own reservation (checked above), owned by the caller's slot.
-        unsafe {
-            mprotect(
-                (self.base + offset) as *mut _,
-                len,
-                MprotectFlags::READ | MprotectFlags::WRITE,
-            )
-        }
-        .context("committing pooled memory")
+        unsafe { mprotect((self.base + offset) as *mut _, len, flags) }
     }
 
-    /// Zeroes and releases `[offset, offset + len)`, keeping the first `keep_resident` bytes
-    /// of it resident (zeroed in place) and accessible, and making the rest inaccessible.
-    pub(crate) fn decommit(&self, offset: usize, len: usize, keep_resident: usize) -> Result<()> {
+    /// Resets the accessible range `[offset, offset + len)` to zeroes: its first
+    /// `keep_resident` bytes (rounded up to pages) are zeroed in place and stay resident, the
+    /// rest is released.
+    pub(crate) fn reset(&self, offset: usize, len: usize, keep_resident: usize) -> Result<()> {
         self.check(offset, len);
-        let keep = keep_resident.min(len);
-        let addr = self.base + offset;
-        // SAFETY: a range of our own reservation (checked above) that its slot no longer uses.
-        unsafe {
-            std::ptr::write_bytes(addr as *mut u8, 0, keep);
-            if len > keep {
-                let rest = (addr + keep) as *mut _;
-                madvise(rest, len - keep, Advice::LinuxDontNeed)
-                    .context("releasing pooled memory")?;
-                mprotect(rest, len - keep, MprotectFlags::empty())
-                    .context("protecting released pooled memory")?;
-            }
+        let keep = round_to_pages(keep_resident.min(len)).min(len);
+        // SAFETY: an accessible range of our own reservation (checked above) that its slot no
+        // longer uses.
+        unsafe { std::ptr::write_bytes((self.base + offset) as *mut u8, 0, keep) };
+        self.release(offset + keep, len - keep)
+    }
+
+    /// Releases the pages of the accessible range `[offset, offset + len)` (page-aligned) to
+    /// the kernel: they take no memory and read as zero when next touched.
+    pub(crate) fn release(&self, offset: usize, len: usize) -> Result<()> {
+        self.check(offset, len);
+        if len == 0 {
+            return Ok(());
         }
-        Ok(())
+        // SAFETY: an accessible range of our own reservation (checked above) that its slot no
+        // longer uses.
+        unsafe { madvise((self.base + offset) as *mut _, len, Advice::LinuxDontNeed) }
+            .context("releasing pooled memory")
     }
 }
 

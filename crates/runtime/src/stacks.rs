@@ -64,9 +64,8 @@ impl StackAllocator {
     /// An allocator of stacks with `size` usable bytes (rounded up to whole pages, at least
     /// two).
     pub fn new(size: usize) -> StackAllocator {
-        let page = rustix::param::page_size();
         StackAllocator {
-            size: size.max(2 * page).next_multiple_of(page),
+            size: usable_stack_size(size),
             slabs: Vec::new(),
             remaining: 0,
         }
@@ -95,8 +94,7 @@ impl StackAllocator {
     fn add_slab(&mut self) -> Result<()> {
         let count = (8usize << self.slabs.len().min(8)).min(MAX_SLAB_STACKS);
         let len = count * self.stride();
-        let slab = Region::reserve(len, "continuation stacks")?;
-        slab.commit(0, len)?;
+        let slab = Region::reserve_accessible(len, "continuation stacks")?;
         let page = rustix::param::page_size();
         for i in 0..count {
             install_guard(slab.base() + i * self.stride(), page)?;
@@ -107,8 +105,14 @@ impl StackAllocator {
     }
 }
 
+/// The usable bytes of a stack asked to have `size`: whole pages, at least two.
+pub(crate) fn usable_stack_size(size: usize) -> usize {
+    let page = rustix::param::page_size();
+    size.max(2 * page).next_multiple_of(page)
+}
+
 /// Makes `[addr, addr + len)` fault on any access.
-fn install_guard(addr: usize, len: usize) -> Result<()> {
+pub(crate) fn install_guard(addr: usize, len: usize) -> Result<()> {
     // SAFETY: the range is part of a mapping we own and nothing uses yet.
     let installed = unsafe { libc::madvise(addr as *mut _, len, MADV_GUARD_INSTALL) } == 0;
     if installed {

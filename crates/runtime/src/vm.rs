@@ -2,7 +2,9 @@
 //! against the constants the compiler uses (`wasmfx_environ`) by the tests at the bottom.
 
 use crate::continuations::{ContPool, StackConfig, VMContRef};
+use crate::pooling::StackPool;
 use std::cell::UnsafeCell;
+use std::sync::Arc;
 
 /// Per-store state that generated code reads.
 #[repr(C)]
@@ -19,13 +21,14 @@ pub struct VMStoreContext {
 }
 
 impl VMStoreContext {
-    /// A store context whose continuations get stacks of this configuration.
-    pub fn new(stack_config: StackConfig) -> VMStoreContext {
+    /// A store context whose continuations get stacks of this configuration, from
+    /// `stack_pool` if given.
+    pub fn new(stack_config: StackConfig, stack_pool: Option<Arc<StackPool>>) -> VMStoreContext {
         VMStoreContext {
             stack_limit: UnsafeCell::new(usize::MAX),
             current_cont: UnsafeCell::new(std::ptr::null_mut()),
             exceptions: UnsafeCell::new(Vec::new()),
-            cont_pool: UnsafeCell::new(ContPool::new(stack_config)),
+            cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
         }
     }
 }

@@ -133,8 +133,8 @@ impl Config {
         self
     }
 
-    /// Where tables come from: allocated on demand (the default) or from the pooling
-    /// allocator's regions, reserved when the engine is created.
+    /// Where memories, tables and continuation stacks come from: allocated on demand (the
+    /// default) or from the pooling allocator's regions, reserved when the engine is created.
     pub fn allocation_strategy(
         &mut self,
         strategy: crate::InstanceAllocationStrategy,

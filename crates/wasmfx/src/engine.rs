@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use wasmfx_cranelift::Compiler;
 use wasmfx_environ::{abstract_top, wasmparser, AbstractHeapType, TypeRegistry, WasmHeapType};
-use wasmfx_runtime::pooling::TablePool;
+use wasmfx_runtime::pooling::Pools;
 use wasmfx_runtime::{CodeMemory, FrameInfo};
 
 /// A compilation environment shared by modules and stores. Cheap to clone.
@@ -21,8 +21,8 @@ pub(crate) struct EngineInner {
     pub(crate) compiler: Compiler,
     pub(crate) types: Arc<RwLock<TypeRegistry>>,
     host_stubs: Mutex<HashMap<u32, (HostStubs, CodeMemory)>>,
-    /// The pooling allocator's table region, with the pooling strategy.
-    pub(crate) table_pool: Option<Arc<TablePool>>,
+    /// The pooling allocator's regions, with the pooling strategy.
+    pub(crate) pools: Option<Pools>,
 }
 
 impl Default for Engine {
@@ -40,13 +40,11 @@ impl Engine {
                 compiler: Compiler::new()?,
                 types: Arc::new(RwLock::new(TypeRegistry::default())),
                 host_stubs: Mutex::new(HashMap::new()),
-                table_pool: match &config.allocation_strategy {
+                pools: match &config.allocation_strategy {
                     InstanceAllocationStrategy::OnDemand => None,
-                    InstanceAllocationStrategy::Pooling(p) => Some(Arc::new(TablePool::new(
-                        p.total_tables,
-                        p.table_elements,
-                        p.table_keep_resident,
-                    )?)),
+                    InstanceAllocationStrategy::Pooling(p) => {
+                        Some(Pools::new(&p.limits(config.continuation_stack_size))?)
+                    }
                 },
             }),
         })

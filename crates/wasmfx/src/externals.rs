@@ -24,7 +24,11 @@ impl Memory {
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
         let limit = store.engine.config().max_memory_size;
-        let m = RtMemory::new(ty.minimum(), ty.maximum(), limit)?;
+        let (min, max) = (ty.minimum(), ty.maximum());
+        let m = match &store.engine.inner.pools {
+            Some(pools) => RtMemory::new_pooled(&pools.memories, min, max, limit)?,
+            None => RtMemory::new(min, max, limit)?,
+        };
         store.memories.push(m);
         Ok(Memory(store.stored(store.memories.len() - 1)))
     }
@@ -114,8 +118,8 @@ impl Table {
         let limit = store.engine.config().max_table_elements;
         let elem = elem_type(&store.engine, ty.element());
         let (min, max) = (ty.minimum(), ty.maximum());
-        let t = match &store.engine.inner.table_pool {
-            Some(pool) => RtTable::new_pooled(pool, elem, min, max, init, limit)?,
+        let t = match &store.engine.inner.pools {
+            Some(pools) => RtTable::new_pooled(&pools.tables, elem, min, max, init, limit)?,
             None => RtTable::new(elem, min, max, init, limit)?,
         };
         store.tables.push((t, ValType::Ref(ty.element())));

@@ -8,6 +8,7 @@ use crate::{
 };
 use anyhow::{anyhow, bail, Result};
 use wasmfx_environ::EntityIndex;
+use wasmfx_runtime::pooling::InstancePermit;
 use wasmfx_runtime::{builtins_table, Imports, Instance as RtInstance, InstanceError};
 
 /// An instance's runtime state and the handles of everything in its index spaces.
@@ -19,6 +20,8 @@ pub(crate) struct InstanceData {
     tables: Vec<Table>,
     globals: Vec<Global>,
     tags: Vec<crate::Tag>,
+    /// The instance's place in the pooling allocator's count, with that strategy.
+    _permit: Option<InstancePermit>,
 }
 
 // SAFETY: used only through its store, one thread at a time.
@@ -138,6 +141,10 @@ impl Instance {
                 _ => return Err(incompatible()),
             }
         }
+        let permit = match &s.engine.inner.pools {
+            Some(pools) => Some(pools.instances.acquire()?),
+            None => None,
+        };
         for m in &info.memories[info.num_imported_memories as usize..] {
             let ty = crate::MemoryType::from_wasm(m)?;
             let mem = Memory::new_in(s, ty)?;
@@ -186,6 +193,7 @@ impl Instance {
             tables,
             globals,
             tags,
+            _permit: permit,
         });
         let index = s.instances.len() - 1;
         s.instance_by_vmctx.insert(vmctx, index);

@@ -99,7 +99,10 @@ impl<T> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    vm: Box::new(VMStoreContext::new(engine.config().stack_config())),
+                    vm: Box::new(VMStoreContext::new(
+                        engine.config().stack_config(),
+                        engine.inner.pools.as_ref().map(|p| p.stacks.clone()),
+                    )),
                     instances: Vec::new(),
                     instance_by_vmctx: HashMap::new(),
                     funcs: Vec::new(),
@@ -134,6 +137,14 @@ impl<T> Store<T> {
     pub fn into_data(self) -> T {
         let inner = *self.inner;
         inner.data
+    }
+}
+
+impl<T> std::fmt::Debug for Store<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("id", &self.inner.opaque.id)
+            .finish_non_exhaustive()
     }
 }
 

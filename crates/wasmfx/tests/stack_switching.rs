@@ -6,7 +6,7 @@
 mod common;
 
 use common::{instantiate, instantiate_with_relay};
-use wasmfx::{trap_of, Caller, Engine, Linker, Module, Store, Trap};
+use wasmfx::{trap_of, Caller, Linker, Module, Store, Trap};
 
 #[test]
 fn round_robin_scheduler_with_switch() {
@@ -418,7 +418,7 @@ fn host_calls_inside_continuations() {
 
 #[test]
 fn continuations_of_host_functions() {
-    let engine = Engine::default();
+    let engine = common::engine();
     let module = Module::new(
         &engine,
         r#"(module

@@ -4,21 +4,27 @@
 //! table of any element type has the same capacity in elements. A table commits only
 //! `elements x its own element size` bytes (rounded to pages): a funcref table commits what it
 //! would with 8-byte-only slots, and only address space grows.
+//!
+//! The region is readable and writable throughout (generated code bounds-checks every table
+//! access against the table's length, so no guard is needed), and a page takes memory only
+//! once touched: committing costs no system call. Freeing a table resets the pages it
+//! committed (zeroed in place up to `keep_resident` bytes, released beyond), so a slot's pages
+//! read as zero for its next table.
 
+use super::slots::SlotList;
 use crate::region::{round_to_pages, Region};
 use anyhow::{bail, Result};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use wasmfx_environ::TableElemType;
 
 /// A region of table slots.
 #[derive(Debug)]
 pub struct TablePool {
     region: Region,
-    max_tables: usize,
     max_elements: usize,
     stride: usize,
     keep_resident: usize,
-    free: Mutex<Vec<usize>>,
+    slots: SlotList<()>,
 }
 
 impl TablePool {
@@ -33,12 +39,11 @@ impl TablePool {
             bail!("pooling allocator: {max_tables} tables of {max_elements} elements is too much");
         };
         Ok(TablePool {
-            region: Region::reserve(len, "the table pool")?,
-            max_tables,
+            region: Region::reserve_accessible(len, "the table pool")?,
             max_elements,
             stride,
             keep_resident,
-            free: Mutex::new((0..max_tables).rev().collect()),
+            slots: SlotList::new("tables", max_tables),
         })
     }
 
@@ -70,12 +75,7 @@ impl TablePool {
                 self.max_elements
             );
         }
-        let Some(index) = self.free.lock().expect("table pool").pop() else {
-            bail!(
-                "pooling allocator: maximum number of tables ({}) reached",
-                self.max_tables
-            );
-        };
+        let index = self.slots.take()?.index;
         let mut slot = PooledTableSlot {
             pool: self.clone(),
             index,
@@ -114,7 +114,8 @@ impl PooledTableSlot {
         self.committed
     }
 
-    /// Makes sure `elements` elements are committed (newly committed ones read as zero).
+    /// Makes sure `elements` elements are committed (newly committed ones read as zero):
+    /// the slot's memory up to them becomes the table's, to be reset when it is freed.
     pub fn reserve(&mut self, elements: usize) -> Result<()> {
         if elements > self.capacity() {
             bail!(
@@ -123,12 +124,9 @@ impl PooledTableSlot {
                 self.capacity()
             );
         }
-        let needed = round_to_pages(elements * self.elem_size);
-        if needed > self.committed {
-            let offset = self.index * self.pool.stride + self.committed;
-            self.pool.region.commit(offset, needed - self.committed)?;
-            self.committed = needed;
-        }
+        self.committed = self
+            .committed
+            .max(round_to_pages(elements * self.elem_size));
         Ok(())
     }
 }
@@ -140,10 +138,10 @@ impl Drop for PooledTableSlot {
         if self
             .pool
             .region
-            .decommit(offset, self.committed, self.pool.keep_resident)
+            .reset(offset, self.committed, self.pool.keep_resident)
             .is_ok()
         {
-            self.pool.free.lock().expect("table pool").push(self.index);
+            self.pool.slots.give_back(self.index, ());
         }
     }
 }
@@ -151,17 +149,7 @@ impl Drop for PooledTableSlot {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Resident pages of `[addr, addr + len)`.
-    fn resident_pages(addr: usize, len: usize) -> usize {
-        let page = rustix::param::page_size();
-        let pages = len / page;
-        let mut vec = vec![0u8; pages];
-        // SAFETY: `vec` has one byte per page of the (page-aligned) range.
-        let r = unsafe { libc::mincore(addr as *mut _, len, vec.as_mut_ptr()) };
-        assert_eq!(r, 0, "mincore");
-        vec.iter().filter(|b| **b & 1 != 0).count()
-    }
+    use crate::pooling::resident_pages;
 
     #[test]
     fn tables_commit_their_own_width_at_a_shared_stride() {

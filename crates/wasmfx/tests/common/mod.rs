@@ -1,10 +1,35 @@
 //! Helpers shared by the embedding API tests.
+//!
+//! A test binary whose name ends in `_pooled` (a `#[path]` alias of another test file) gets
+//! engines with the pooling allocator from [`engine`], so the same tests run under both
+//! instance allocation strategies.
 
-use wasmfx::{Caller, Engine, Instance, Linker, Module, Store};
+use wasmfx::{
+    Caller, Config, Engine, Instance, InstanceAllocationStrategy, Linker, Module, PoolingConfig,
+    Store,
+};
+
+/// Whether this test binary runs its tests with the pooling allocator.
+pub fn pooled() -> bool {
+    env!("CARGO_CRATE_NAME").ends_with("_pooled")
+}
+
+/// An engine with the default configuration and this binary's allocation strategy. The pool
+/// holds enough stacks (and table elements) for the tests that keep 100,000 continuations
+/// alive at once.
+pub fn engine() -> Engine {
+    let mut config = Config::new();
+    if pooled() {
+        let mut pooling = PoolingConfig::new();
+        pooling.total_stacks(110_000).table_elements(110_000);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    }
+    Engine::new(&config).expect("valid configuration")
+}
 
 /// Compiles `wat` and instantiates it with no imports in a fresh store.
 pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
-    let engine = Engine::default();
+    let engine = engine();
     let module = Module::new(&engine, wat).expect("valid module");
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
@@ -21,7 +46,7 @@ pub fn instantiate_with_relay(
     export: &'static str,
     add: i32,
 ) -> (Store<()>, Instance) {
-    let engine = Engine::default();
+    let engine = engine();
     let module = Module::new(&engine, wat).expect("valid module");
     let mut store = Store::new(&engine, ());
     let mut linker = Linker::new(&engine);
