@@ -16,12 +16,17 @@ pub fn pooled() -> bool {
 
 /// An engine with the default configuration and this binary's allocation strategy. The pool
 /// holds enough stacks (and table elements) for the tests that keep 100,000 continuations
-/// alive at once.
+/// alive at once, and fewer tables and memories than by default, to reserve less address
+/// space.
 pub fn engine() -> Engine {
     let mut config = Config::new();
     if pooled() {
         let mut pooling = PoolingConfig::new();
-        pooling.total_stacks(110_000).table_elements(110_000);
+        pooling
+            .total_stacks(110_000)
+            .table_elements(110_000)
+            .total_tables(100)
+            .total_memories(100);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     }
     Engine::new(&config).expect("valid configuration")
