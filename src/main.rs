@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(cmd) => match cmd.execute() {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(code) => code,
             Err(err) => report_error(&err),
         },
         Command::Wast(cmd) => match cmd.execute() {

@@ -1,12 +1,16 @@
-//! `wasmfx run`: compiles a `.wasm` or `.wat` module, instantiates it (no
-//! imports are provided yet), calls one exported function with arguments
-//! taken from the command line and prints its results, one per line.
+//! `wasmfx run`: compiles a `.wasm` or `.wat` module, links WASI preview1 (with the
+//! preopened directories and environment given on the command line), and runs it: a command
+//! module's `_start` with the trailing arguments as its argv, or the function named by
+//! `--invoke` with the trailing arguments parsed by its parameter types (its results are
+//! printed, one per line).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use crate::options::{apply_optimize_options, apply_wasm_options};
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx::{Config, Engine, Linker, Module, Store, Val, ValType};
+use wasmfx_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 
 /// Options of `wasmfx run`.
 #[derive(clap::Args)]
@@ -14,6 +18,16 @@ pub struct RunCommand {
     /// The exported function to call [default: `_start`].
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
+
+    /// Give the program a host directory, under its own path or as GUEST
+    /// (repeatable).
+    #[arg(long = "dir", value_name = "HOST[::GUEST]")]
+    dirs: Vec<String>,
+
+    /// Give the program an environment variable; without a value, the host's
+    /// (repeatable).
+    #[arg(long = "env", value_name = "NAME[=VALUE]")]
+    envs: Vec<String>,
 
     #[arg(short = 'W', value_name = "OPT[=VAL],...", help = crate::options::WASM_OPTIONS_HELP)]
     wasm: Vec<String>,
@@ -25,8 +39,9 @@ pub struct RunCommand {
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
-    /// Arguments for the function, parsed according to its parameter types
-    /// (i32, i64, f32, f64).
+    /// Arguments: the program's argv after its name, or, with `--invoke`, the
+    /// function's arguments (parsed according to its parameter types: i32,
+    /// i64, f32, f64).
     #[arg(
         value_name = "ARGS",
         trailing_var_arg = true,
@@ -36,9 +51,10 @@ pub struct RunCommand {
 }
 
 impl RunCommand {
-    /// Runs the module; errors (including traps) are returned for `main` to
-    /// report.
-    pub fn execute(self) -> Result<()> {
+    /// Runs the module and returns the process's exit code: the program's
+    /// `proc_exit` code, or 0 when it returns. Errors, traps included, are
+    /// returned for `main` to report.
+    pub fn execute(self) -> Result<ExitCode> {
         let mut config = Config::new();
         for group in &self.wasm {
             apply_wasm_options(&mut config, group)?;
@@ -51,20 +67,9 @@ impl RunCommand {
         let module = Module::new(&engine, &bytes)
             .with_context(|| format!("failed to compile `{}`", self.file.display()))?;
 
-        let imports: Vec<String> = module
-            .imports()
-            .map(|import| format!("`{}::{}`", import.module(), import.name()))
-            .collect();
-        if !imports.is_empty() {
-            bail!(
-                "`{}` imports {}, but `wasmfx run` does not provide any imports yet",
-                self.file.display(),
-                imports.join(", ")
-            );
-        }
-
-        let mut store = Store::new(&engine, ());
-        let linker = Linker::new(&engine);
+        let mut store = Store::new(&engine, self.wasi_ctx()?);
+        let mut linker = Linker::new(&engine);
+        wasmfx_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
         let instance = linker
             .instantiate(&mut store, &module)
             .with_context(|| format!("failed to instantiate `{}`", self.file.display()))?;
@@ -92,7 +97,13 @@ impl RunCommand {
         })?;
 
         let ty = func.ty(&store);
-        if ty.params().len() != self.args.len() {
+        // A command's trailing arguments are its argv; a function's are its parameters.
+        let params: &[String] = if self.invoke.is_some() {
+            &self.args
+        } else {
+            &[]
+        };
+        if ty.params().len() != params.len() {
             bail!(
                 "`{name}` takes {} argument(s) ({}), but {} were given",
                 ty.params().len(),
@@ -101,13 +112,13 @@ impl RunCommand {
                     .map(|t| t.to_string())
                     .collect::<Vec<_>>()
                     .join(", "),
-                self.args.len()
+                params.len()
             );
         }
         let args = ty
             .params()
             .iter()
-            .zip(&self.args)
+            .zip(params)
             .enumerate()
             .map(|(i, (ty, text))| {
                 parse_arg(*ty, text)
@@ -116,12 +127,42 @@ impl RunCommand {
             .collect::<Result<Vec<_>>>()?;
         // Placeholders: `call` overwrites every result.
         let mut results = vec![Val::I32(0); ty.results().len()];
-        func.call(&mut store, &args, &mut results)
-            .with_context(|| format!("failed to invoke `{name}`"))?;
+        if let Err(err) = func.call(&mut store, &args, &mut results) {
+            if let Some(exit) = err.downcast_ref::<I32Exit>() {
+                // Exit statuses are a byte on unix, as `exit(3)` makes them.
+                return Ok(ExitCode::from(exit.0 as u8));
+            }
+            return Err(err.context(format!("failed to invoke `{name}`")));
+        }
         for result in &results {
             println!("{}", format_val(result));
         }
-        Ok(())
+        Ok(ExitCode::SUCCESS)
+    }
+
+    /// The program's WASI context: argv, environment, preopened directories and
+    /// the host's standard streams.
+    fn wasi_ctx(&self) -> Result<WasiCtx> {
+        let mut builder = WasiCtxBuilder::new();
+        builder.inherit_stdio();
+        builder.arg(self.file.display().to_string());
+        if self.invoke.is_none() {
+            builder.args(self.args.iter().cloned());
+        }
+        for env in &self.envs {
+            match env.split_once('=') {
+                Some((name, value)) => builder.env(name, value),
+                None => match std::env::var(env) {
+                    Ok(value) => builder.env(env.as_str(), value),
+                    Err(_) => &mut builder,
+                },
+            };
+        }
+        for dir in &self.dirs {
+            let (host, guest) = dir.split_once("::").unwrap_or((dir, dir));
+            builder.preopened_dir(host, guest)?;
+        }
+        Ok(builder.build())
     }
 }
 

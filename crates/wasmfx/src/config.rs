@@ -33,11 +33,12 @@ macro_rules! feature_setters {
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD, plus typed function
-    /// references, tail calls, exception handling, the GC type system and stack switching
-    /// (typed continuations).
+    /// The default configuration: WebAssembly 2.0 without SIMD, plus extended constant
+    /// expressions, typed function references, tail calls, exception handling, the GC type
+    /// system and stack switching (typed continuations).
     pub fn new() -> Config {
         let features = (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
+            | WasmFeatures::EXTENDED_CONST
             | WasmFeatures::FUNCTION_REFERENCES
             | WasmFeatures::TAIL_CALL
             | WasmFeatures::EXCEPTIONS

@@ -51,6 +51,17 @@ impl Memory {
         s.memories[i].data_mut()
     }
 
+    /// The memory's bytes and the store's host data, both mutably (for host functions that
+    /// read and write guest memory while updating their own state).
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<StoreContextMut<'a, T>>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let crate::store::StoreInner { opaque, data } = store.into().0;
+        let i = opaque.check(self.0);
+        (opaque.memories[i].data_mut(), data)
+    }
+
     /// Copies bytes at `offset` into `buf`.
     pub fn read(&self, mut store: impl AsContextMut, offset: usize, buf: &mut [u8]) -> Result<()> {
         let data = self.rt(&mut store.as_context_mut().0.opaque).data();

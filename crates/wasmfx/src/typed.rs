@@ -203,6 +203,8 @@ into_func!(A1 A2 A3 A4 A5);
 into_func!(A1 A2 A3 A4 A5 A6);
 into_func!(A1 A2 A3 A4 A5 A6 A7);
 into_func!(A1 A2 A3 A4 A5 A6 A7 A8);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9);
+into_func!(A1 A2 A3 A4 A5 A6 A7 A8 A9 A10);
 
 /// A function with statically known parameter and result types.
 pub struct TypedFunc<Params, Results> {

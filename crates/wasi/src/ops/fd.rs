@@ -1,0 +1,442 @@
+//! Calls on open descriptors: reading, writing, seeking, attributes, directory listings,
+//! preopen names, closing and renumbering.
+
+use super::WasiResult;
+use crate::ctx::{Descriptor, FileDesc, Stream};
+use crate::errno::Errno;
+use crate::guest::GuestMemory;
+use crate::types::{self, filetype, fstflags, rights, FileStat};
+use crate::WasiCtx;
+use std::io::{Read, Seek, SeekFrom, Write};
+
+/// The open file `fd`.
+fn file(cx: &mut WasiCtx, fd: u32) -> Result<&mut FileDesc, Errno> {
+    match cx.get(fd)? {
+        Descriptor::File(f) => Ok(f),
+        Descriptor::Dir(_) => Err(Errno::ISDIR),
+        Descriptor::Stdio(_) => Err(Errno::SPIPE),
+    }
+}
+
+pub fn fd_write(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    nwritten: u32,
+) -> WasiResult {
+    let iovs = mem.iovecs(iovs, iovs_len)?;
+    let mut total = 0u32;
+    match cx.get(fd)? {
+        Descriptor::Stdio(s) => {
+            let Stream::Output(out) = &mut s.stream else {
+                return Err(Errno::BADF.into());
+            };
+            for &(buf, len) in &iovs {
+                out.write_all(mem.slice(buf, len)?)?;
+                total += len;
+            }
+            out.flush()?;
+        }
+        Descriptor::File(f) => {
+            if !f.writable {
+                return Err(Errno::BADF.into());
+            }
+            for &(buf, len) in &iovs {
+                let n = f.file.write(mem.slice(buf, len)?)?;
+                total += n as u32;
+                if n < len as usize {
+                    break;
+                }
+            }
+        }
+        Descriptor::Dir(_) => return Err(Errno::ISDIR.into()),
+    }
+    mem.write_u32(nwritten, total)?;
+    Ok(())
+}
+
+pub fn fd_read(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    nread: u32,
+) -> WasiResult {
+    let iovs = mem.iovecs(iovs, iovs_len)?;
+    let reader: &mut dyn Read = match cx.get(fd)? {
+        Descriptor::Stdio(s) => match &mut s.stream {
+            Stream::Input(input) => input,
+            Stream::Output(_) => return Err(Errno::BADF.into()),
+        },
+        Descriptor::File(f) if f.readable => &mut f.file,
+        Descriptor::File(_) => return Err(Errno::BADF.into()),
+        Descriptor::Dir(_) => return Err(Errno::ISDIR.into()),
+    };
+    let mut total = 0u32;
+    for &(buf, len) in &iovs {
+        let n = reader.read(mem.slice_mut(buf, len)?)?;
+        total += n as u32;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(nread, total)?;
+    Ok(())
+}
+
+pub fn fd_pread(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    offset: u64,
+    nread: u32,
+) -> WasiResult {
+    let iovs = mem.iovecs(iovs, iovs_len)?;
+    let f = file(cx, fd)?;
+    let mut total = 0u32;
+    for &(buf, len) in &iovs {
+        let at = offset + total as u64;
+        let n = rustix::io::pread(&f.file, mem.slice_mut(buf, len)?, at)?;
+        total += n as u32;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(nread, total)?;
+    Ok(())
+}
+
+pub fn fd_pwrite(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    fd: u32,
+    iovs: u32,
+    iovs_len: u32,
+    offset: u64,
+    nwritten: u32,
+) -> WasiResult {
+    let iovs = mem.iovecs(iovs, iovs_len)?;
+    let f = file(cx, fd)?;
+    let mut total = 0u32;
+    for &(buf, len) in &iovs {
+        let at = offset + total as u64;
+        let n = rustix::io::pwrite(&f.file, mem.slice(buf, len)?, at)?;
+        total += n as u32;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(nwritten, total)?;
+    Ok(())
+}
+
+pub fn fd_seek(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    fd: u32,
+    offset: u64,
+    whence: u32,
+    newoffset: u32,
+) -> WasiResult {
+    let offset = offset as i64;
+    let from = match whence {
+        0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::INVAL)?),
+        1 => SeekFrom::Current(offset),
+        2 => SeekFrom::End(offset),
+        _ => return Err(Errno::INVAL.into()),
+    };
+    let pos = file(cx, fd)?.file.seek(from)?;
+    mem.write_u64(newoffset, pos)?;
+    Ok(())
+}
+
+pub fn fd_tell(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, offset: u32) -> WasiResult {
+    let pos = file(cx, fd)?.file.stream_position()?;
+    mem.write_u64(offset, pos)?;
+    Ok(())
+}
+
+pub fn fd_close(cx: &mut WasiCtx, _mem: &mut GuestMemory, fd: u32) -> WasiResult {
+    cx.fds.remove(&fd).ok_or(Errno::BADF)?;
+    Ok(())
+}
+
+pub fn fd_sync(cx: &mut WasiCtx, _mem: &mut GuestMemory, fd: u32) -> WasiResult {
+    match cx.get(fd)? {
+        Descriptor::File(f) => f.file.sync_all()?,
+        Descriptor::Dir(d) => rustix::fs::fsync(&d.dir)?,
+        Descriptor::Stdio(s) => {
+            if let Stream::Output(out) = &mut s.stream {
+                out.flush()?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn fd_datasync(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32) -> WasiResult {
+    match cx.get(fd)? {
+        Descriptor::File(f) => {
+            f.file.sync_data()?;
+            Ok(())
+        }
+        _ => fd_sync(cx, mem, fd),
+    }
+}
+
+pub fn fd_fdstat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
+    let (ty, flags, rights) = match cx.get(fd)? {
+        Descriptor::Stdio(s) => {
+            let tty = s.host_fd.is_some_and(|fd| {
+                // SAFETY: the host's standard descriptors stay open for the process's life.
+                rustix::termios::isatty(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
+            });
+            let ty = if tty {
+                filetype::CHARACTER_DEVICE
+            } else {
+                filetype::UNKNOWN
+            };
+            // No seek or tell: a stream, as `isatty` in wasi-libc expects of a terminal.
+            (ty, 0, rights::ALL & !(rights::FD_SEEK | rights::FD_TELL))
+        }
+        Descriptor::File(f) => {
+            let st = FileStat::of_fd(&f.file)?;
+            let mut flags = 0;
+            if f.append {
+                flags |= types::fdflags::APPEND;
+            }
+            if f.nonblock {
+                flags |= types::fdflags::NONBLOCK;
+            }
+            (st.filetype, flags, rights::ALL)
+        }
+        Descriptor::Dir(_) => (filetype::DIRECTORY, 0, rights::ALL),
+    };
+    types::write_fdstat(mem, buf, ty, flags, rights)?;
+    Ok(())
+}
+
+pub fn fd_fdstat_set_flags(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMemory,
+    fd: u32,
+    flags: u32,
+) -> WasiResult {
+    let flags = flags as u16;
+    match cx.get(fd)? {
+        Descriptor::File(f) => {
+            let mut host = rustix::fs::fcntl_getfl(&f.file)?;
+            let append = flags & types::fdflags::APPEND != 0;
+            let nonblock = flags & types::fdflags::NONBLOCK != 0;
+            host.set(rustix::fs::OFlags::APPEND, append);
+            host.set(rustix::fs::OFlags::NONBLOCK, nonblock);
+            rustix::fs::fcntl_setfl(&f.file, host)?;
+            f.append = append;
+            f.nonblock = nonblock;
+            Ok(())
+        }
+        _ if flags == 0 => Ok(()),
+        _ => Err(Errno::NOTSUP.into()),
+    }
+}
+
+pub fn fd_fdstat_set_rights(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMemory,
+    fd: u32,
+    _base: u64,
+    _inheriting: u64,
+) -> WasiResult {
+    // Rights are not enforced beyond what the descriptor was opened for.
+    cx.get(fd)?;
+    Ok(())
+}
+
+pub fn fd_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
+    let st = match cx.get(fd)? {
+        Descriptor::File(f) => FileStat::of_fd(&f.file)?,
+        Descriptor::Dir(d) => FileStat::of_fd(&d.dir)?,
+        Descriptor::Stdio(s) => match s.host_fd {
+            // SAFETY: the host's standard descriptors stay open for the process's life.
+            Some(fd) => FileStat::of_fd(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })?,
+            None => FileStat::default(),
+        },
+    };
+    st.write(mem, buf)?;
+    Ok(())
+}
+
+pub fn fd_filestat_set_size(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMemory,
+    fd: u32,
+    size: u64,
+) -> WasiResult {
+    file(cx, fd)?.file.set_len(size)?;
+    Ok(())
+}
+
+/// The host timestamp for a `filestat_set_times` pair of flags.
+fn timestamp(time: u64, flags: u16, set: u16, now: u16) -> Result<rustix::fs::Timespec, Errno> {
+    let spec = |sec, nsec| rustix::fs::Timespec {
+        tv_sec: sec,
+        tv_nsec: nsec,
+    };
+    match (flags & set != 0, flags & now != 0) {
+        (true, true) => Err(Errno::INVAL),
+        (true, false) => Ok(spec(
+            (time / 1_000_000_000) as i64,
+            (time % 1_000_000_000) as _,
+        )),
+        (false, true) => Ok(spec(0, rustix::fs::UTIME_NOW)),
+        (false, false) => Ok(spec(0, rustix::fs::UTIME_OMIT)),
+    }
+}
+
+/// The host timestamps for `filestat_set_times` arguments.
+pub(crate) fn timestamps(
+    atim: u64,
+    mtim: u64,
+    flags: u32,
+) -> Result<rustix::fs::Timestamps, Errno> {
+    let flags = flags as u16;
+    Ok(rustix::fs::Timestamps {
+        last_access: timestamp(atim, flags, fstflags::ATIM, fstflags::ATIM_NOW)?,
+        last_modification: timestamp(mtim, flags, fstflags::MTIM, fstflags::MTIM_NOW)?,
+    })
+}
+
+pub fn fd_filestat_set_times(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMemory,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    flags: u32,
+) -> WasiResult {
+    let times = timestamps(atim, mtim, flags)?;
+    match cx.get(fd)? {
+        Descriptor::File(f) => rustix::fs::futimens(&f.file, &times)?,
+        Descriptor::Dir(d) => rustix::fs::futimens(&d.dir, &times)?,
+        Descriptor::Stdio(_) => return Err(Errno::BADF.into()),
+    }
+    Ok(())
+}
+
+pub fn fd_advise(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMemory,
+    fd: u32,
+    _offset: u64,
+    _len: u64,
+    _advice: u32,
+) -> WasiResult {
+    // Advice is only a hint.
+    file(cx, fd)?;
+    Ok(())
+}
+
+pub fn fd_allocate(
+    cx: &mut WasiCtx,
+    _mem: &mut GuestMemory,
+    fd: u32,
+    offset: u64,
+    len: u64,
+) -> WasiResult {
+    let f = file(cx, fd)?;
+    let end = offset.checked_add(len).ok_or(Errno::FBIG)?;
+    if f.file.metadata()?.len() < end {
+        f.file.set_len(end)?;
+    }
+    Ok(())
+}
+
+pub fn fd_prestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
+    let Descriptor::Dir(d) = cx.get(fd)? else {
+        return Err(Errno::BADF.into());
+    };
+    let name = d.preopen.as_ref().ok_or(Errno::BADF)?;
+    mem.write_u32(buf, 0)?;
+    mem.write_u32(buf + 4, name.len() as u32)?;
+    Ok(())
+}
+
+pub fn fd_prestat_dir_name(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    fd: u32,
+    path: u32,
+    len: u32,
+) -> WasiResult {
+    let Descriptor::Dir(d) = cx.get(fd)? else {
+        return Err(Errno::BADF.into());
+    };
+    let name = d.preopen.as_ref().ok_or(Errno::BADF)?;
+    if name.len() > len as usize {
+        return Err(Errno::NAMETOOLONG.into());
+    }
+    mem.write(path, name.as_bytes())?;
+    Ok(())
+}
+
+pub fn fd_readdir(
+    cx: &mut WasiCtx,
+    mem: &mut GuestMemory,
+    fd: u32,
+    buf: u32,
+    buf_len: u32,
+    cookie: u64,
+    bufused: u32,
+) -> WasiResult {
+    let Descriptor::Dir(d) = cx.get(fd)? else {
+        return Err(Errno::NOTDIR.into());
+    };
+    let this = FileStat::of_fd(&d.dir)?;
+    let mut entries = vec![
+        (this.ino, filetype::DIRECTORY, b".".to_vec()),
+        (0, filetype::DIRECTORY, b"..".to_vec()),
+    ];
+    for entry in d.dir.entries()? {
+        let entry = entry?;
+        use std::os::unix::ffi::OsStrExt;
+        use std::os::unix::fs::DirEntryExt;
+        let ty = entry.file_type()?;
+        let ty = if ty.is_dir() {
+            filetype::DIRECTORY
+        } else if ty.is_file() {
+            filetype::REGULAR_FILE
+        } else if ty.is_symlink() {
+            filetype::SYMBOLIC_LINK
+        } else {
+            filetype::UNKNOWN
+        };
+        entries.push((entry.ino(), ty, entry.file_name().as_bytes().to_vec()));
+    }
+    let out = mem.slice_mut(buf, buf_len)?;
+    let mut used = 0usize;
+    let start = usize::try_from(cookie).unwrap_or(usize::MAX);
+    for (i, (ino, ty, name)) in entries.iter().enumerate().skip(start) {
+        let bytes = types::dirent(i as u64 + 1, *ino, *ty, name);
+        let n = bytes.len().min(out.len() - used);
+        out[used..used + n].copy_from_slice(&bytes[..n]);
+        used += n;
+        if used == out.len() {
+            break;
+        }
+    }
+    mem.write_u32(bufused, used as u32)?;
+    Ok(())
+}
+
+pub fn fd_renumber(cx: &mut WasiCtx, _mem: &mut GuestMemory, from: u32, to: u32) -> WasiResult {
+    cx.get(from)?;
+    cx.get(to)?;
+    let desc = cx.fds.remove(&from).ok_or(Errno::BADF)?;
+    cx.fds.insert(to, desc);
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! Real C programs compiled to `wasm32-wasi` with Zig's clang, run by `wasmfx run`: output,
+//! arguments and environment, files in a `--dir` preopen, directory listings, stdin, exit
+//! codes, sandbox escapes, clocks; and a continuation that calls WASI while suspended.
+//!
+//! Zig comes from PyPI through `ci/install-zig` (which `.ci/run` also calls). When it cannot
+//! be installed, the tests that need it say so and pass without running.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The `zig cc` wrapper, installing it on first use; `None` (with a message) if that fails.
+fn zig_cc() -> Option<&'static Path> {
+    static CC: OnceLock<Option<PathBuf>> = OnceLock::new();
+    CC.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/install-zig");
+        let output = Command::new(&script).output();
+        match output {
+            Ok(out) if out.status.success() => {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                stdout.lines().last().map(|l| PathBuf::from(l.trim()))
+            }
+            Ok(out) => {
+                eprintln!(
+                    "skipping: `{}` failed: {}",
+                    script.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipping: cannot run `{}`: {e}", script.display());
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// Compiles `tests/wasi/NAME.c` to a module, or `None` when Zig is not available.
+fn compile(name: &str) -> Option<PathBuf> {
+    let cc = zig_cc()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi");
+    std::fs::create_dir_all(&out_dir).expect("creating the output folder");
+    let wasm = out_dir.join(format!("{name}.wasm"));
+    let status = Command::new(cc)
+        .args(["--target=wasm32-wasi", "-O2", "-s", "-o"])
+        .arg(&wasm)
+        .arg(root.join(format!("tests/wasi/{name}.c")))
+        .status()
+        .expect("running zig cc");
+    assert!(status.success(), "compiling {name}.c failed");
+    Some(wasm)
+}
+
+/// Runs `wasmfx run ARGS...` with `stdin` as standard input.
+fn wasmfx(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmfx"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting wasmfx");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin)
+        .expect("writing stdin");
+    child.wait_with_output().expect("waiting for wasmfx")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A fresh, empty scratch directory named `name`.
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a scratch directory");
+    dir
+}
+
+/// Asserts a run exited with `code`, showing its output otherwise.
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn hello_world_with_arguments_and_environment() {
+    let Some(wasm) = compile("hello") else { return };
+    let out = wasmfx(
+        &[
+            "run",
+            "--env",
+            "GREETING=hi there",
+            wasm.to_str().unwrap(),
+            "one",
+            "-two",
+        ],
+        b"",
+    );
+    assert_exit(&out, 0);
+    assert_eq!(
+        text(&out.stdout),
+        "Hello, world!\narg: one\narg: -two\nGREETING=hi there\n"
+    );
+}
+
+#[test]
+fn reads_and_writes_files_in_a_preopened_directory() {
+    let Some(wasm) = compile("files") else { return };
+    let dir = scratch_dir("wasi-files");
+    let preopen = format!("{}::/sandbox", dir.display());
+    let out = wasmfx(&["run", "--dir", &preopen, wasm.to_str().unwrap()], b"");
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout), "files ok\n");
+    // The program cleans up after itself.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn lists_a_directory() {
+    let Some(wasm) = compile("listdir") else {
+        return;
+    };
+    let dir = scratch_dir("wasi-listdir");
+    for name in ["b.txt", "a.txt", "c"] {
+        std::fs::write(dir.join(name), name).unwrap();
+    }
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let preopen = format!("{}::/sandbox", dir.display());
+    let out = wasmfx(&["run", "--dir", &preopen, wasm.to_str().unwrap()], b"");
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout), "a.txt\nb.txt\nc\nsub\n");
+}
+
+#[test]
+fn reads_standard_input() {
+    let Some(wasm) = compile("cat") else { return };
+    let input = b"line one\nline two\0with a NUL\n";
+    let out = wasmfx(&["run", wasm.to_str().unwrap()], input);
+    assert_exit(&out, 0);
+    assert_eq!(out.stdout, input);
+    assert!(text(&out.stderr).contains(&format!("read {} bytes", input.len())));
+}
+
+#[test]
+fn exit_code_is_the_programs() {
+    let Some(wasm) = compile("exit3") else { return };
+    let out = wasmfx(&["run", wasm.to_str().unwrap()], b"");
+    assert_exit(&out, 3);
+    assert_eq!(text(&out.stdout), "exiting with 3\n");
+}
+
+#[test]
+fn paths_outside_the_preopen_are_refused() {
+    let Some(wasm) = compile("escape") else {
+        return;
+    };
+    let parent = scratch_dir("wasi-escape");
+    let dir = parent.join("sandbox");
+    std::fs::create_dir(&dir).unwrap();
+    // A real file where an escape would land.
+    std::fs::write(parent.join("outside"), "secret").unwrap();
+    let preopen = format!("{}::/sandbox", dir.display());
+    let out = wasmfx(&["run", "--dir", &preopen, wasm.to_str().unwrap()], b"");
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    assert!(
+        stdout.lines().all(|l| l.starts_with("refused: ")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn clocks_sleep_and_randomness() {
+    let Some(wasm) = compile("clock") else { return };
+    let out = wasmfx(&["run", wasm.to_str().unwrap()], b"");
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout), "clock ok\n");
+}
+
+#[test]
+fn a_generator_prints_from_inside_its_continuation() {
+    let wat = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi/generator.wat");
+    let out = wasmfx(&["run", wat.to_str().unwrap()], b"");
+    assert_exit(&out, 0);
+    let expected: String = [1, 4, 9, 16, 25]
+        .iter()
+        .scan(0, |sum, v| {
+            *sum += v;
+            Some(format!("gen:{v}\nsum:{sum}\n"))
+        })
+        .collect();
+    assert_eq!(text(&out.stdout), expected);
+}
