@@ -2,6 +2,7 @@
 //! create an engine.
 
 use anyhow::{anyhow, bail, Result};
+use std::time::Duration;
 use wasmfx::{Config, InstanceAllocationStrategy, PoolingConfig};
 
 /// A setter of one pooling allocator limit.
@@ -85,16 +86,41 @@ pub fn apply_optimize_options(config: &mut Config, groups: &[String]) -> Result<
 pub const WASM_OPTIONS_HELP: &str = "WebAssembly options, comma-separated or repeated: \
     `simd`, `multi-memory`, `memory64`, `function-references`, `exceptions`, `gc`, \
     `tail-call`, `stack-switching`, `relaxed-simd`, `threads`, `extended-const` (each `NAME`, \
-    `NAME=y` or `NAME=n`), `max-wasm-stack=BYTES`, `continuation-stack-size=BYTES` and \
-    `continuation-red-zone=BYTES`";
+    `NAME=y` or `NAME=n`), `max-wasm-stack=BYTES`, `continuation-stack-size=BYTES`, \
+    `continuation-red-zone=BYTES`, and for `run`: `fuel=N` (stop after about N \
+    instructions) and `timeout=DURATION` (stop after a wall-clock time such as 500ms, 2s, 1m)";
 
-/// Applies one `-W` argument (a comma-separated list of `NAME[=VALUE]`).
-pub fn apply_wasm_options(config: &mut Config, group: &str) -> Result<()> {
+/// Limits on a run that `-W` sets beside the engine configuration.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Fuel for the store (`-W fuel=N`).
+    pub fuel: Option<u64>,
+    /// Wall-clock budget (`-W timeout=DURATION`).
+    pub timeout: Option<Duration>,
+}
+
+/// Applies one `-W` argument (a comma-separated list of `NAME[=VALUE]`) to `config`, and its
+/// run limits to `limits`.
+pub fn apply_wasm_options(config: &mut Config, limits: &mut RunLimits, group: &str) -> Result<()> {
     for item in group.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let (name, value) = match item.split_once('=') {
             Some((name, value)) => (name.trim(), Some(value.trim())),
             None => (item, None),
         };
+        match name {
+            "fuel" => {
+                let fuel = parse_bytes(name, value)?;
+                config.consume_fuel(true);
+                limits.fuel = Some(fuel as u64);
+                continue;
+            }
+            "timeout" => {
+                config.epoch_interruption(true);
+                limits.timeout = Some(parse_duration(name, value)?);
+                continue;
+            }
+            _ => {}
+        }
         let size: Option<fn(&mut Config, usize) -> &mut Config> = match name {
             "max-wasm-stack" => Some(Config::max_wasm_stack),
             "continuation-stack-size" => Some(Config::continuation_stack_size),
@@ -152,6 +178,30 @@ fn parse_bytes(name: &str, value: Option<&str>) -> Result<usize> {
         .ok_or_else(|| anyhow!("invalid `{name}` value `{value}`: expected a number"))
 }
 
+/// A duration: a number with a unit (`ns`, `us`, `ms`, `s`, `m`, `h`); a bare number is in
+/// seconds.
+fn parse_duration(name: &str, value: Option<&str>) -> Result<Duration> {
+    let value = value.ok_or_else(|| anyhow!("`{name}` needs a duration, such as 2s"))?;
+    let split = value
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| anyhow!("invalid `{name}` value `{value}`: expected a duration such as 2s"))?;
+    let seconds = match unit.trim() {
+        "ns" => 1e-9,
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        other => bail!("invalid `{name}` value `{value}`: unknown unit `{other}`"),
+    };
+    Duration::try_from_secs_f64(number * seconds)
+        .map_err(|_| anyhow!("invalid `{name}` value `{value}`: out of range"))
+}
+
 /// The value of a boolean `-W` option: absent means true.
 fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
     match value {
@@ -166,6 +216,40 @@ fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_limits() {
+        let mut config = Config::new();
+        let mut limits = RunLimits::default();
+        apply_wasm_options(&mut config, &mut limits, "fuel=1000,timeout=250ms").unwrap();
+        assert_eq!(limits.fuel, Some(1000));
+        assert_eq!(limits.timeout, Some(Duration::from_millis(250)));
+        let debug = format!("{config:?}");
+        assert!(debug.contains("consume_fuel: true"), "{debug}");
+        assert!(debug.contains("epoch_interruption: true"), "{debug}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(
+            parse_duration("t", Some("500ms")).unwrap(),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            parse_duration("t", Some("2")).unwrap(),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            parse_duration("t", Some("1.5s")).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            parse_duration("t", Some("1m")).unwrap(),
+            Duration::from_secs(60)
+        );
+        assert!(parse_duration("t", Some("3 weeks")).is_err());
+        assert!(parse_duration("t", None).is_err());
+    }
 
     #[test]
     fn byte_sizes() {
@@ -189,15 +273,42 @@ mod tests {
     #[test]
     fn wasm_options() {
         let mut config = Config::new();
-        apply_wasm_options(&mut config, "simd,gc=n, tail-call=true").unwrap();
-        apply_wasm_options(&mut config, "max-wasm-stack=1048576").unwrap();
-        apply_wasm_options(&mut config, "continuation-stack-size=8192").unwrap();
+        apply_wasm_options(
+            &mut config,
+            &mut RunLimits::default(),
+            "simd,gc=n, tail-call=true",
+        )
+        .unwrap();
+        apply_wasm_options(
+            &mut config,
+            &mut RunLimits::default(),
+            "max-wasm-stack=1048576",
+        )
+        .unwrap();
+        apply_wasm_options(
+            &mut config,
+            &mut RunLimits::default(),
+            "continuation-stack-size=8192",
+        )
+        .unwrap();
         let debug = format!("{config:?}");
         assert!(debug.contains("continuation_stack_size: 8192"), "{debug}");
-        assert!(apply_wasm_options(&mut config, "bogus").is_err());
-        assert!(apply_wasm_options(&mut config, "max-wasm-stack").is_err());
-        assert!(apply_wasm_options(&mut config, "max-wasm-stack=lots").is_err());
-        assert!(apply_wasm_options(&mut config, "continuation-stack-size=-1").is_err());
+        assert!(apply_wasm_options(&mut config, &mut RunLimits::default(), "bogus").is_err());
+        assert!(
+            apply_wasm_options(&mut config, &mut RunLimits::default(), "max-wasm-stack").is_err()
+        );
+        assert!(apply_wasm_options(
+            &mut config,
+            &mut RunLimits::default(),
+            "max-wasm-stack=lots"
+        )
+        .is_err());
+        assert!(apply_wasm_options(
+            &mut config,
+            &mut RunLimits::default(),
+            "continuation-stack-size=-1"
+        )
+        .is_err());
     }
 
     #[test]

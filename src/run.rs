@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::options::{apply_optimize_options, apply_wasm_options};
+use crate::options::{apply_optimize_options, apply_wasm_options, RunLimits};
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx::{Config, Engine, Linker, Module, Store, Val, ValType};
 use wasmfx_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
@@ -56,8 +56,9 @@ impl RunCommand {
     /// returned for `main` to report.
     pub fn execute(self) -> Result<ExitCode> {
         let mut config = Config::new();
+        let mut limits = RunLimits::default();
         for group in &self.wasm {
-            apply_wasm_options(&mut config, group)?;
+            apply_wasm_options(&mut config, &mut limits, group)?;
         }
         apply_optimize_options(&mut config, &self.optimize)?;
         let engine = Engine::new(&config).context("failed to create the engine")?;
@@ -68,6 +69,19 @@ impl RunCommand {
             .with_context(|| format!("failed to compile `{}`", self.file.display()))?;
 
         let mut store = Store::new(&engine, self.wasi_ctx()?);
+        if let Some(fuel) = limits.fuel {
+            store.set_fuel(fuel)?;
+        }
+        if let Some(timeout) = limits.timeout {
+            // One tick, from a thread that sleeps for the timeout; the process ends with the
+            // run, so the thread is not joined.
+            store.set_epoch_deadline(1);
+            let engine = engine.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                engine.increment_epoch();
+            });
+        }
         let mut linker = Linker::new(&engine);
         wasmfx_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
         let instance = linker

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::options::{apply_optimize_options, apply_wasm_options};
-use anyhow::{Context, Result};
+use crate::options::{apply_optimize_options, apply_wasm_options, RunLimits};
+use anyhow::{bail, Context, Result};
 use wasmfx_wast::Outcome;
 
 /// Stack size of the thread running the scripts: the script parser recurses
@@ -54,7 +54,11 @@ impl WastCommand {
         for file in &self.files {
             let mut config = wasmfx_wast::config_for_script(file);
             for group in &self.wasm {
-                apply_wasm_options(&mut config, group)?;
+                let mut limits = RunLimits::default();
+                apply_wasm_options(&mut config, &mut limits, group)?;
+                if limits != RunLimits::default() {
+                    bail!("`-W fuel` and `-W timeout` apply to `wasmfx run` only");
+                }
             }
             apply_optimize_options(&mut config, &self.optimize)?;
             let results = match wasmfx_wast::run_file_with(file, &config) {

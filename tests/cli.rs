@@ -227,6 +227,40 @@ fn pooling_options() {
 }
 
 #[test]
+fn fuel_and_timeout_stop_infinite_loops() {
+    let spin = scratch_file(
+        "spin.wat",
+        r#"(module
+  (type $f (func))
+  (type $c (cont $f))
+  (func $spin (loop $l (br $l)))
+  (elem declare func $spin)
+  (func (export "_start") (call $spin))
+  (func (export "in_continuation") (resume $c (cont.new $c (ref.func $spin)))))"#,
+    );
+    let spin = spin.to_str().unwrap();
+    for (option, message) in [
+        ("fuel=100000", "all fuel consumed by WebAssembly"),
+        ("timeout=100ms", "interrupt"),
+    ] {
+        for invoke in [None, Some("in_continuation")] {
+            let mut args = vec!["run", "-W", option];
+            if let Some(name) = invoke {
+                args.extend(["--invoke", name]);
+            }
+            args.push(spin);
+            let output = wasmfx(&args);
+            assert_eq!(output.status.code(), Some(134), "{args:?}");
+            assert!(
+                stderr(&output).contains(message),
+                "{args:?}: {}",
+                stderr(&output)
+            );
+        }
+    }
+}
+
+#[test]
 fn wast_reports_results() {
     let path = scratch_file(
         "cli-script.wast",

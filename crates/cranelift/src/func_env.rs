@@ -87,6 +87,8 @@ pub struct FuncEnv<'m> {
     pub native_call_conv: CallConv,
     /// The `VMContext` of the function being compiled.
     pub vmctx: Value,
+    /// Which fuel and epoch checks to generate.
+    pub tunables: wasmfx_environ::Tunables,
     builtin_sigs: HashMap<usize, ir::SigRef>,
     wasm_sigs: HashMap<u32, ir::SigRef>,
 }
@@ -99,6 +101,7 @@ impl<'m> FuncEnv<'m> {
             offsets: VMOffsets::new(module),
             native_call_conv,
             vmctx: Value::from_u32(0), // replaced by the entry block parameter
+            tunables: wasmfx_environ::Tunables::default(),
             builtin_sigs: HashMap::new(),
             wasm_sigs: HashMap::new(),
         }

@@ -171,11 +171,13 @@ fn relocate_site(site: &ExnCallSite, base: u32) -> ExnCallSite {
 /// A compiler for one target: the host's CPU.
 pub struct Compiler {
     isa: OwnedTargetIsa,
+    tunables: wasmfx_environ::Tunables,
 }
 
 impl Compiler {
-    /// A compiler for the host CPU, with the settings wasmfx's runtime relies on.
-    pub fn new() -> Result<Compiler> {
+    /// A compiler for the host CPU, with the settings wasmfx's runtime relies on, generating
+    /// the checks `tunables` ask for.
+    pub fn new(tunables: wasmfx_environ::Tunables) -> Result<Compiler> {
         let mut flags = settings::builder();
         for (name, value) in [
             ("opt_level", "speed"),
@@ -204,7 +206,7 @@ impl Compiler {
         if isa.name() != "x64" {
             bail!("wasmfx generates code for x86_64 only");
         }
-        Ok(Compiler { isa })
+        Ok(Compiler { isa, tunables })
     }
 
     /// The native calling convention (for builtins and host functions).
@@ -253,7 +255,8 @@ impl Compiler {
             ctx.func =
                 ir::Function::with_name_signature(ir::UserFuncName::user(0, func_index), sig);
             let builder = FunctionBuilder::new(&mut ctx.func, &mut fb_ctx);
-            let env = func_env::FuncEnv::new(module, self.native_call_conv());
+            let mut env = func_env::FuncEnv::new(module, self.native_call_conv());
+            env.tunables = self.tunables;
             let translated = translate::FuncTranslator::new(builder, env).translate(
                 func_index,
                 &body.body,

@@ -32,7 +32,7 @@ impl FuncTranslator<'_, '_> {
         }
     }
 
-    fn store_context(&mut self) -> Value {
+    pub(crate) fn store_context(&mut self) -> Value {
         self.env
             .vmctx_load(&mut self.b, wasmfx_environ::VMOffsets::STORE_CONTEXT)
     }

@@ -75,6 +75,8 @@ pub struct FuncTranslator<'a, 'm> {
     frames: Vec<Frame>,
     locals: Vec<Variable>,
     reachable: bool,
+    /// Instructions translated since fuel was last charged.
+    fuel_pending: i64,
 }
 
 fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
@@ -83,6 +85,40 @@ fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
         BlockType::Type(t) => (vec![], vec![env.value_type(t)?]),
         BlockType::FuncType(idx) => env.func_value_types(idx)?,
     })
+}
+
+/// Whether `op` may transfer control: the instructions counted so far are charged to the
+/// fuel before it, so every executed straight-line run is charged exactly once.
+fn ends_straight_line(op: &Operator) -> bool {
+    matches!(
+        op,
+        Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::Else
+            | Operator::End
+            | Operator::Br { .. }
+            | Operator::BrIf { .. }
+            | Operator::BrTable { .. }
+            | Operator::BrOnNull { .. }
+            | Operator::BrOnNonNull { .. }
+            | Operator::Return
+            | Operator::Unreachable
+            | Operator::Call { .. }
+            | Operator::CallIndirect { .. }
+            | Operator::CallRef { .. }
+            | Operator::ReturnCall { .. }
+            | Operator::ReturnCallIndirect { .. }
+            | Operator::ReturnCallRef { .. }
+            | Operator::Throw { .. }
+            | Operator::ThrowRef
+            | Operator::TryTable { .. }
+            | Operator::Resume { .. }
+            | Operator::ResumeThrow { .. }
+            | Operator::ResumeThrowRef { .. }
+            | Operator::Suspend { .. }
+            | Operator::Switch { .. }
+    )
 }
 
 pub(crate) fn args(values: &[Value]) -> Vec<BlockArg> {
@@ -108,6 +144,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             frames: Vec::new(),
             locals: Vec::new(),
             reachable: true,
+            fuel_pending: 0,
         }
     }
 
@@ -188,6 +225,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             height: 0,
             exit_branched: false,
         });
+
+        // A call costs one unit of fuel; runaway recursion meets the checks here.
+        self.fuel_pending = 1;
+        self.check_interruption();
 
         let mut reader = body.get_operators_reader()?;
         while !reader.eof() {
@@ -457,10 +498,70 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         }
     }
 
+    /// Charges the instructions translated since the last charge to the store's fuel, and
+    /// returns the fuel left (with fuel consumption on).
+    fn charge_fuel(&mut self) -> Option<Value> {
+        if !self.env.tunables.consume_fuel {
+            return None;
+        }
+        let ctx = self.store_context();
+        let flags = MemFlagsData::trusted();
+        let offset = wasmfx_environ::store_context::FUEL as i32;
+        let fuel = self.b.ins().load(types::I64, flags, ctx, offset);
+        let pending = std::mem::take(&mut self.fuel_pending);
+        if pending == 0 {
+            return Some(fuel);
+        }
+        let left = self.b.ins().iadd_imm_s(fuel, -pending);
+        self.b.ins().store(flags, left, ctx, offset);
+        Some(left)
+    }
+
+    /// At function entries and loop headers: traps when fuel ran out or the epoch deadline
+    /// passed, as configured.
+    fn check_interruption(&mut self) {
+        if let Some(left) = self.charge_fuel() {
+            let out = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, left, 0);
+            self.b.ins().trapnz(out, trap(Trap::OutOfFuel));
+        }
+        if self.env.tunables.epoch_interruption {
+            let ctx = self.store_context();
+            let flags = MemFlagsData::trusted();
+            let ptr_offset = wasmfx_environ::store_context::EPOCH_PTR as i32;
+            let epoch_ptr = self.b.ins().load(types::I64, flags, ctx, ptr_offset);
+            // An atomic load: another thread advances the epoch, and a plain load would be
+            // merged with the one before the loop.
+            let epoch = self.b.ins().atomic_load(types::I64, flags, epoch_ptr);
+            let deadline_offset = wasmfx_environ::store_context::EPOCH_DEADLINE as i32;
+            let deadline = self.b.ins().load(types::I64, flags, ctx, deadline_offset);
+            let passed = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, deadline);
+            self.b.ins().trapnz(passed, trap(Trap::Interrupt));
+        }
+    }
+
     fn operator(&mut self, op: &Operator, offset: u64) -> Result<()> {
         if !self.reachable {
             return self.unreachable_operator(op);
         }
+        if self.env.tunables.consume_fuel {
+            self.fuel_pending += 1;
+            if ends_straight_line(op) {
+                self.charge_fuel();
+            }
+        }
+        if let Operator::Loop { .. } = op {
+            self.operator_unchecked(op, offset)?;
+            // Now in the loop header: every iteration passes the checks.
+            self.check_interruption();
+            return Ok(());
+        }
+        self.operator_unchecked(op, offset)
+    }
+
+    fn operator_unchecked(&mut self, op: &Operator, offset: u64) -> Result<()> {
         let b = &mut self.b;
         match *op {
             Operator::Unreachable => {

@@ -17,6 +17,21 @@ pub mod store_context {
     pub const STACK_LIMIT: u32 = 0;
     /// The innermost running continuation (`*mut VMContRef`), null on a host-entered stack.
     pub const CURRENT_CONT: u32 = 8;
+    /// Fuel left (`i64`); generated code subtracts what it runs and traps below zero.
+    pub const FUEL: u32 = 16;
+    /// The engine's epoch counter (`*const u64`).
+    pub const EPOCH_PTR: u32 = 24;
+    /// The epoch at which generated code traps "interrupt" (`u64`).
+    pub const EPOCH_DEADLINE: u32 = 32;
+}
+
+/// Code generation settings that depend on the engine's configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Tunables {
+    /// Count executed instructions against the store's fuel.
+    pub consume_fuel: bool,
+    /// Check the engine's epoch against the store's deadline in function entries and loops.
+    pub epoch_interruption: bool,
 }
 
 /// Layout of `VMContRef`, a continuation object (one per continuation stack).

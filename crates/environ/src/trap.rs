@@ -42,11 +42,15 @@ pub enum Trap {
     Deferred,
     /// `throw_ref` of a null exception reference.
     NullExceptionReference,
+    /// The store's fuel ran out.
+    OutOfFuel,
+    /// The engine's epoch passed the store's deadline.
+    Interrupt,
 }
 
 impl Trap {
     /// All trap codes, in numbering order.
-    pub const ALL: [Trap; 18] = [
+    pub const ALL: [Trap; 20] = [
         Trap::Unreachable,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -65,6 +69,8 @@ impl Trap {
         Trap::HostError,
         Trap::Deferred,
         Trap::NullExceptionReference,
+        Trap::OutOfFuel,
+        Trap::Interrupt,
     ];
 
     /// The trap with the given numeric code, if any.
@@ -93,6 +99,8 @@ impl Trap {
             Trap::HostError => "host function error",
             Trap::Deferred => "runtime trap",
             Trap::NullExceptionReference => "null exception reference",
+            Trap::OutOfFuel => "all fuel consumed by WebAssembly",
+            Trap::Interrupt => "interrupt",
         }
     }
 }

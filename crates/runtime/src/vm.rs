@@ -4,6 +4,7 @@
 use crate::continuations::{ContPool, StackConfig, VMContRef};
 use crate::pooling::StackPool;
 use std::cell::UnsafeCell;
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// Per-store state that generated code reads.
@@ -14,6 +15,12 @@ pub struct VMStoreContext {
     pub stack_limit: UnsafeCell<usize>,
     /// The innermost running continuation, null on a stack entered from the host.
     pub current_cont: UnsafeCell<*mut VMContRef>,
+    /// Fuel left, with fuel consumption on.
+    pub fuel: UnsafeCell<i64>,
+    /// The engine's epoch counter.
+    pub epoch_ptr: UnsafeCell<*const AtomicU64>,
+    /// The epoch at which wasm traps "interrupt", with epoch interruption on.
+    pub epoch_deadline: UnsafeCell<u64>,
     /// Runtime only: exception objects thrown in this store (see `exceptions`).
     pub exceptions: UnsafeCell<Vec<Box<[VMVal]>>>,
     /// Runtime only: the store's continuation objects and stacks.
@@ -22,11 +29,18 @@ pub struct VMStoreContext {
 
 impl VMStoreContext {
     /// A store context whose continuations get stacks of this configuration, from
-    /// `stack_pool` if given.
-    pub fn new(stack_config: StackConfig, stack_pool: Option<Arc<StackPool>>) -> VMStoreContext {
+    /// `stack_pool` if given, reading the engine's epoch from `epoch`.
+    pub fn new(
+        stack_config: StackConfig,
+        stack_pool: Option<Arc<StackPool>>,
+        epoch: &AtomicU64,
+    ) -> VMStoreContext {
         VMStoreContext {
             stack_limit: UnsafeCell::new(usize::MAX),
             current_cont: UnsafeCell::new(std::ptr::null_mut()),
+            fuel: UnsafeCell::new(0),
+            epoch_ptr: UnsafeCell::new(epoch),
+            epoch_deadline: UnsafeCell::new(0),
             exceptions: UnsafeCell::new(Vec::new()),
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
         }
@@ -140,6 +154,18 @@ mod tests {
         assert_eq!(
             offset_of!(VMStoreContext, current_cont) as u32,
             env::store_context::CURRENT_CONT
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, fuel) as u32,
+            env::store_context::FUEL
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_ptr) as u32,
+            env::store_context::EPOCH_PTR
+        );
+        assert_eq!(
+            offset_of!(VMStoreContext, epoch_deadline) as u32,
+            env::store_context::EPOCH_DEADLINE
         );
         use crate::continuations::VMContRef as C;
         assert_eq!(offset_of!(C, revision) as u32, env::cont::REVISION);

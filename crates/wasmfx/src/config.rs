@@ -12,6 +12,7 @@ pub struct Config {
     pub(crate) continuation_stack_size: usize,
     pub(crate) continuation_red_zone: usize,
     pub(crate) allocation_strategy: crate::InstanceAllocationStrategy,
+    pub(crate) tunables: wasmfx_environ::Tunables,
 }
 
 impl Default for Config {
@@ -52,6 +53,7 @@ impl Config {
             continuation_stack_size: 64 * 1024,
             continuation_red_zone: 16 * 1024,
             allocation_strategy: crate::InstanceAllocationStrategy::OnDemand,
+            tunables: wasmfx_environ::Tunables::default(),
         }
     }
 
@@ -141,6 +143,23 @@ impl Config {
         strategy: crate::InstanceAllocationStrategy,
     ) -> &mut Self {
         self.allocation_strategy = strategy;
+        self
+    }
+
+    /// Counts the instructions wasm executes against the store's fuel
+    /// ([`Store::set_fuel`](crate::Store::set_fuel)); wasm traps "all fuel consumed by
+    /// WebAssembly" when it runs out. A store starts with no fuel.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.tunables.consume_fuel = enable;
+        self
+    }
+
+    /// Checks the engine's epoch ([`Engine::increment_epoch`](crate::Engine::increment_epoch))
+    /// against the store's deadline ([`Store::set_epoch_deadline`](crate::Store::set_epoch_deadline))
+    /// at every function entry and loop iteration; wasm traps "interrupt" once the deadline
+    /// has passed. A store's deadline starts at the engine's current epoch (already passed).
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.tunables.epoch_interruption = enable;
         self
     }
 

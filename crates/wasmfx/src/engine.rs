@@ -4,6 +4,7 @@
 use crate::{Config, FuncType, InstanceAllocationStrategy, ValType};
 use anyhow::Result;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use wasmfx_cranelift::Compiler;
 use wasmfx_environ::{abstract_top, wasmparser, AbstractHeapType, TypeRegistry, WasmHeapType};
@@ -23,6 +24,9 @@ pub(crate) struct EngineInner {
     host_stubs: Mutex<HashMap<u32, (HostStubs, CodeMemory)>>,
     /// The pooling allocator's regions, with the pooling strategy.
     pub(crate) pools: Option<Pools>,
+    /// The epoch counter (see [`Engine::increment_epoch`]); boxed so that stores can point to
+    /// it.
+    pub(crate) epoch: Box<AtomicU64>,
 }
 
 impl Default for Engine {
@@ -37,7 +41,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
-                compiler: Compiler::new()?,
+                compiler: Compiler::new(config.tunables)?,
                 types: Arc::new(RwLock::new(TypeRegistry::default())),
                 host_stubs: Mutex::new(HashMap::new()),
                 pools: match &config.allocation_strategy {
@@ -46,8 +50,21 @@ impl Engine {
                         Some(Pools::new(&p.limits(config.continuation_stack_size))?)
                     }
                 },
+                epoch: Box::new(AtomicU64::new(0)),
             }),
         })
+    }
+
+    /// Advances the epoch by one tick: wasm running in a store whose epoch deadline is now
+    /// reached traps "interrupt" at its next function entry or loop iteration (with
+    /// [`Config::epoch_interruption`]). Safe to call from any thread.
+    pub fn increment_epoch(&self) {
+        self.inner.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// The current epoch.
+    pub(crate) fn current_epoch(&self) -> u64 {
+        self.inner.epoch.load(Ordering::Acquire)
     }
 
     /// The configuration.

@@ -102,6 +102,7 @@ impl<T> Store<T> {
                     vm: Box::new(VMStoreContext::new(
                         engine.config().stack_config(),
                         engine.inner.pools.as_ref().map(|p| p.stacks.clone()),
+                        &engine.inner.epoch,
                     )),
                     instances: Vec::new(),
                     instance_by_vmctx: HashMap::new(),
@@ -131,6 +132,41 @@ impl<T> Store<T> {
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.opaque.engine
+    }
+
+    /// Sets the fuel left for wasm in this store (with [`Config::consume_fuel`]); each
+    /// instruction costs about one unit.
+    ///
+    /// [`Config::consume_fuel`]: crate::Config::consume_fuel
+    pub fn set_fuel(&mut self, fuel: u64) -> anyhow::Result<()> {
+        self.check_fuel_enabled()?;
+        let fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
+        // SAFETY: the store context is only used by the thread running this store.
+        unsafe { *self.inner.opaque.vm.fuel.get() = fuel };
+        Ok(())
+    }
+
+    /// The fuel left (with [`Config::consume_fuel`](crate::Config::consume_fuel)).
+    pub fn get_fuel(&self) -> anyhow::Result<u64> {
+        self.check_fuel_enabled()?;
+        // SAFETY: as above.
+        let fuel = unsafe { *self.inner.opaque.vm.fuel.get() };
+        Ok(fuel.max(0) as u64)
+    }
+
+    fn check_fuel_enabled(&self) -> anyhow::Result<()> {
+        if !self.engine().config().tunables.consume_fuel {
+            anyhow::bail!("fuel is not configured in this store's engine (Config::consume_fuel)");
+        }
+        Ok(())
+    }
+
+    /// Sets the epoch deadline `ticks` increments of the engine's epoch from now (with
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        let deadline = self.engine().current_epoch().saturating_add(ticks);
+        // SAFETY: the store context is only used by the thread running this store.
+        unsafe { *self.inner.opaque.vm.epoch_deadline.get() = deadline };
     }
 
     /// Consumes the store, returning the host data.
