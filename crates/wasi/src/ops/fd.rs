@@ -18,6 +18,27 @@ fn file(cx: &mut WasiCtx, fd: u32) -> Result<&mut FileDesc, Errno> {
     }
 }
 
+/// Runs `op(mem, buf, len, done)` on each iovec in turn, `done` being the bytes moved so
+/// far, until one moves fewer than its length; stores the total at `count_ptr`.
+fn each_iovec(
+    mem: &mut GuestMemory,
+    iovs: u32,
+    iovs_len: u32,
+    count_ptr: u32,
+    mut op: impl FnMut(&mut GuestMemory, u32, u32, u64) -> WasiResult<usize>,
+) -> WasiResult {
+    let mut total = 0u32;
+    for (buf, len) in mem.iovecs(iovs, iovs_len)? {
+        let n = op(mem, buf, len, u64::from(total))?;
+        total += n as u32;
+        if n < len as usize {
+            break;
+        }
+    }
+    mem.write_u32(count_ptr, total)?;
+    Ok(())
+}
+
 pub fn fd_write(
     cx: &mut WasiCtx,
     mem: &mut GuestMemory,
@@ -26,35 +47,26 @@ pub fn fd_write(
     iovs_len: u32,
     nwritten: u32,
 ) -> WasiResult {
-    let iovs = mem.iovecs(iovs, iovs_len)?;
-    let mut total = 0u32;
     match cx.get(fd)? {
         Descriptor::Stdio(s) => {
             let Stream::Output(out) = &mut s.stream else {
                 return Err(Errno::BADF.into());
             };
-            for &(buf, len) in &iovs {
+            each_iovec(mem, iovs, iovs_len, nwritten, |mem, buf, len, _| {
                 out.write_all(mem.slice(buf, len)?)?;
-                total += len;
-            }
+                Ok(len as usize)
+            })?;
             out.flush()?;
+            Ok(())
         }
-        Descriptor::File(f) => {
-            if !f.writable {
-                return Err(Errno::BADF.into());
-            }
-            for &(buf, len) in &iovs {
-                let n = f.file.write(mem.slice(buf, len)?)?;
-                total += n as u32;
-                if n < len as usize {
-                    break;
-                }
-            }
+        Descriptor::File(f) if f.writable => {
+            each_iovec(mem, iovs, iovs_len, nwritten, |mem, buf, len, _| {
+                Ok(f.file.write(mem.slice(buf, len)?)?)
+            })
         }
-        Descriptor::Dir(_) => return Err(Errno::ISDIR.into()),
+        Descriptor::File(_) => Err(Errno::BADF.into()),
+        Descriptor::Dir(_) => Err(Errno::ISDIR.into()),
     }
-    mem.write_u32(nwritten, total)?;
-    Ok(())
 }
 
 pub fn fd_read(
@@ -65,7 +77,6 @@ pub fn fd_read(
     iovs_len: u32,
     nread: u32,
 ) -> WasiResult {
-    let iovs = mem.iovecs(iovs, iovs_len)?;
     let reader: &mut dyn Read = match cx.get(fd)? {
         Descriptor::Stdio(s) => match &mut s.stream {
             Stream::Input(input) => input,
@@ -75,16 +86,9 @@ pub fn fd_read(
         Descriptor::File(_) => return Err(Errno::BADF.into()),
         Descriptor::Dir(_) => return Err(Errno::ISDIR.into()),
     };
-    let mut total = 0u32;
-    for &(buf, len) in &iovs {
-        let n = reader.read(mem.slice_mut(buf, len)?)?;
-        total += n as u32;
-        if n < len as usize {
-            break;
-        }
-    }
-    mem.write_u32(nread, total)?;
-    Ok(())
+    each_iovec(mem, iovs, iovs_len, nread, |mem, buf, len, _| {
+        Ok(reader.read(mem.slice_mut(buf, len)?)?)
+    })
 }
 
 pub fn fd_pread(
@@ -96,19 +100,14 @@ pub fn fd_pread(
     offset: u64,
     nread: u32,
 ) -> WasiResult {
-    let iovs = mem.iovecs(iovs, iovs_len)?;
     let f = file(cx, fd)?;
-    let mut total = 0u32;
-    for &(buf, len) in &iovs {
-        let at = offset + total as u64;
-        let n = rustix::io::pread(&f.file, mem.slice_mut(buf, len)?, at)?;
-        total += n as u32;
-        if n < len as usize {
-            break;
-        }
-    }
-    mem.write_u32(nread, total)?;
-    Ok(())
+    each_iovec(mem, iovs, iovs_len, nread, |mem, buf, len, done| {
+        Ok(rustix::io::pread(
+            &f.file,
+            mem.slice_mut(buf, len)?,
+            offset + done,
+        )?)
+    })
 }
 
 pub fn fd_pwrite(
@@ -120,19 +119,14 @@ pub fn fd_pwrite(
     offset: u64,
     nwritten: u32,
 ) -> WasiResult {
-    let iovs = mem.iovecs(iovs, iovs_len)?;
     let f = file(cx, fd)?;
-    let mut total = 0u32;
-    for &(buf, len) in &iovs {
-        let at = offset + total as u64;
-        let n = rustix::io::pwrite(&f.file, mem.slice(buf, len)?, at)?;
-        total += n as u32;
-        if n < len as usize {
-            break;
-        }
-    }
-    mem.write_u32(nwritten, total)?;
-    Ok(())
+    each_iovec(mem, iovs, iovs_len, nwritten, |mem, buf, len, done| {
+        Ok(rustix::io::pwrite(
+            &f.file,
+            mem.slice(buf, len)?,
+            offset + done,
+        )?)
+    })
 }
 
 pub fn fd_seek(
