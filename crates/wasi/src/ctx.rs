@@ -4,7 +4,7 @@
 use cap_std::fs::{Dir, File};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::os::fd::RawFd;
+use std::os::fd::BorrowedFd;
 use std::path::Path;
 
 /// A byte stream of the standard descriptors.
@@ -19,7 +19,7 @@ pub enum Stream {
 /// `poll_oneoff`).
 pub struct StdioDesc {
     pub(crate) stream: Stream,
-    pub(crate) host_fd: Option<RawFd>,
+    pub(crate) host_fd: Option<BorrowedFd<'static>>,
 }
 
 /// An open file.
@@ -120,19 +120,25 @@ impl WasiCtxBuilder {
 
     /// Standard input, output and error are the host process's own.
     pub fn inherit_stdio(&mut self) -> &mut Self {
+        let host = |stream, fd| {
+            Some(StdioDesc {
+                stream,
+                host_fd: Some(fd),
+            })
+        };
         self.stdio = [
-            Some(StdioDesc {
-                stream: Stream::Input(Box::new(std::io::stdin())),
-                host_fd: Some(0),
-            }),
-            Some(StdioDesc {
-                stream: Stream::Output(Box::new(std::io::stdout())),
-                host_fd: Some(1),
-            }),
-            Some(StdioDesc {
-                stream: Stream::Output(Box::new(std::io::stderr())),
-                host_fd: Some(2),
-            }),
+            host(
+                Stream::Input(Box::new(std::io::stdin())),
+                rustix::stdio::stdin(),
+            ),
+            host(
+                Stream::Output(Box::new(std::io::stdout())),
+                rustix::stdio::stdout(),
+            ),
+            host(
+                Stream::Output(Box::new(std::io::stderr())),
+                rustix::stdio::stderr(),
+            ),
         ];
         self
     }

@@ -53,6 +53,32 @@ pub mod fstflags {
     pub const MTIM_NOW: u16 = 8;
 }
 
+/// A change to one of a file's times, as `filestat_set_times` asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeChange {
+    /// Left as it is.
+    Keep,
+    /// Set to the current time.
+    Now,
+    /// Set to this many nanoseconds since the epoch.
+    At(u64),
+}
+
+/// The access and modification time changes that `fst_flags` ask for.
+pub fn time_changes(atim: u64, mtim: u64, fst_flags: u32) -> Result<[TimeChange; 2], Errno> {
+    let flags = fst_flags as u16;
+    let change = |time, set, now| match (flags & set != 0, flags & now != 0) {
+        (true, true) => Err(Errno::INVAL),
+        (true, false) => Ok(TimeChange::At(time)),
+        (false, true) => Ok(TimeChange::Now),
+        (false, false) => Ok(TimeChange::Keep),
+    };
+    Ok([
+        change(atim, fstflags::ATIM, fstflags::ATIM_NOW)?,
+        change(mtim, fstflags::MTIM, fstflags::MTIM_NOW)?,
+    ])
+}
+
 /// A file's attributes, as `filestat` lays them out.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FileStat {

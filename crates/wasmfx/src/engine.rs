@@ -24,9 +24,9 @@ pub(crate) struct EngineInner {
     host_stubs: Mutex<HashMap<u32, (HostStubs, CodeMemory)>>,
     /// The pooling allocator's regions, with the pooling strategy.
     pub(crate) pools: Option<Pools>,
-    /// The epoch counter (see [`Engine::increment_epoch`]); boxed so that stores can point to
-    /// it.
-    pub(crate) epoch: Box<AtomicU64>,
+    /// The epoch counter (see [`Engine::increment_epoch`]); stores point to it, which the
+    /// `Arc` around the engine keeps in place.
+    pub(crate) epoch: AtomicU64,
 }
 
 impl Default for Engine {
@@ -50,7 +50,7 @@ impl Engine {
                         Some(Pools::new(&p.limits(config.continuation_stack_size))?)
                     }
                 },
-                epoch: Box::new(AtomicU64::new(0)),
+                epoch: AtomicU64::new(0),
             }),
         })
     }

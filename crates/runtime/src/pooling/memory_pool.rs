@@ -52,11 +52,6 @@ impl MemoryPool {
         self.max_memory_size
     }
 
-    /// Bytes between the starts of two consecutive slots.
-    pub fn stride(&self) -> usize {
-        self.stride
-    }
-
     /// Takes a free slot and commits its first `bytes` bytes.
     pub fn allocate(self: &Arc<Self>, bytes: usize) -> Result<PooledMemorySlot> {
         if bytes > self.max_memory_size {
@@ -101,7 +96,7 @@ impl PooledMemorySlot {
 
     /// The slot's first address.
     pub fn base(&self) -> *mut u8 {
-        (self.pool.region.base() + self.index * self.pool.stride) as *mut u8
+        (self.pool.region.base() + self.offset()) as *mut u8
     }
 
     /// The most bytes the slot's memory may have.

@@ -35,7 +35,7 @@ pub struct PoolLimits {
     pub memory_keep_resident: usize,
     /// Bytes of a freed table slot kept resident (zeroed).
     pub table_keep_resident: usize,
-    /// Bytes at the top of a freed stack kept resident (zeroed).
+    /// Bytes at the top of a freed stack kept resident (left as they are).
     pub stack_keep_resident: usize,
 }
 

@@ -44,11 +44,6 @@ impl<T> SlotList<T> {
         }
     }
 
-    /// The number of slots.
-    pub(crate) fn max(&self) -> usize {
-        self.max
-    }
-
     /// Takes a free slot, in O(1).
     pub(crate) fn take(&self) -> Result<TakenSlot<T>> {
         let mut state = self.state.lock().expect("pool slots");

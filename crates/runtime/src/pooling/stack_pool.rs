@@ -8,8 +8,8 @@
 //! only stack slots it wrote, and the launch area is rewritten for every continuation.
 
 use super::slots::SlotList;
-use crate::region::{round_to_pages, Region};
-use crate::stacks::{install_guard, usable_stack_size, StackMemory};
+use crate::region::{resident_part, Region};
+use crate::stacks::{install_guard, stack_stride, StackMemory};
 use anyhow::{bail, Result};
 
 /// A region of continuation stack slots.
@@ -27,7 +27,7 @@ impl StackPool {
     /// Reserves room for `max_stacks` stacks of `stack_size` usable bytes (rounded as for
     /// on-demand stacks); a freed stack keeps up to `keep_resident` bytes at its top resident.
     pub fn new(max_stacks: usize, stack_size: usize, keep_resident: usize) -> Result<StackPool> {
-        let stride = usable_stack_size(stack_size) + rustix::param::page_size();
+        let stride = stack_stride(stack_size);
         let Some(len) = stride.checked_mul(max_stacks) else {
             bail!("pooling allocator: {max_stacks} stacks of {stack_size} bytes is too much");
         };
@@ -38,11 +38,6 @@ impl StackPool {
             keep_resident,
             slots: SlotList::new("continuation stacks", max_stacks),
         })
-    }
-
-    /// The most stacks the pool holds.
-    pub fn max_stacks(&self) -> usize {
-        self.slots.max()
     }
 
     /// The memory of slot `index`.
@@ -73,7 +68,7 @@ impl StackPool {
     pub unsafe fn free(&self, index: usize) {
         let stack = self.slot(index);
         let usable = stack.top() - stack.bottom();
-        let released = usable - round_to_pages(self.keep_resident.min(usable)).min(usable);
+        let released = usable - resident_part(usable, self.keep_resident);
         let offset = stack.bottom() - self.region.base();
         // A stack that could not be released is not reused: the pool shrinks instead of
         // failing later.

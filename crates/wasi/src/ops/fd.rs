@@ -5,7 +5,7 @@ use super::WasiResult;
 use crate::ctx::{Descriptor, FileDesc, Stream};
 use crate::errno::Errno;
 use crate::guest::GuestMemory;
-use crate::types::{self, filetype, fstflags, rights, FileStat};
+use crate::types::{self, filetype, rights, FileStat, TimeChange};
 use crate::WasiCtx;
 use std::io::{Read, Seek, SeekFrom, Write};
 
@@ -186,10 +186,7 @@ pub fn fd_datasync(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32) -> WasiResu
 pub fn fd_fdstat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
     let (ty, flags, rights) = match cx.get(fd)? {
         Descriptor::Stdio(s) => {
-            let tty = s.host_fd.is_some_and(|fd| {
-                // SAFETY: the host's standard descriptors stay open for the process's life.
-                rustix::termios::isatty(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })
-            });
+            let tty = s.host_fd.is_some_and(rustix::termios::isatty);
             let ty = if tty {
                 filetype::CHARACTER_DEVICE
             } else {
@@ -256,8 +253,7 @@ pub fn fd_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u3
         Descriptor::File(f) => FileStat::of_fd(&f.file)?,
         Descriptor::Dir(d) => FileStat::of_fd(&d.dir)?,
         Descriptor::Stdio(s) => match s.host_fd {
-            // SAFETY: the host's standard descriptors stay open for the process's life.
-            Some(fd) => FileStat::of_fd(unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) })?,
+            Some(fd) => FileStat::of_fd(fd)?,
             None => FileStat::default(),
         },
     };
@@ -275,34 +271,14 @@ pub fn fd_filestat_set_size(
     Ok(())
 }
 
-/// The host timestamp for a `filestat_set_times` pair of flags.
-fn timestamp(time: u64, flags: u16, set: u16, now: u16) -> Result<rustix::fs::Timespec, Errno> {
-    let spec = |sec, nsec| rustix::fs::Timespec {
-        tv_sec: sec,
-        tv_nsec: nsec,
+/// The host timestamp for a time change.
+fn timespec(change: TimeChange) -> rustix::fs::Timespec {
+    let (tv_sec, tv_nsec) = match change {
+        TimeChange::Keep => (0, rustix::fs::UTIME_OMIT),
+        TimeChange::Now => (0, rustix::fs::UTIME_NOW),
+        TimeChange::At(ns) => ((ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as _),
     };
-    match (flags & set != 0, flags & now != 0) {
-        (true, true) => Err(Errno::INVAL),
-        (true, false) => Ok(spec(
-            (time / 1_000_000_000) as i64,
-            (time % 1_000_000_000) as _,
-        )),
-        (false, true) => Ok(spec(0, rustix::fs::UTIME_NOW)),
-        (false, false) => Ok(spec(0, rustix::fs::UTIME_OMIT)),
-    }
-}
-
-/// The host timestamps for `filestat_set_times` arguments.
-pub(crate) fn timestamps(
-    atim: u64,
-    mtim: u64,
-    flags: u32,
-) -> Result<rustix::fs::Timestamps, Errno> {
-    let flags = flags as u16;
-    Ok(rustix::fs::Timestamps {
-        last_access: timestamp(atim, flags, fstflags::ATIM, fstflags::ATIM_NOW)?,
-        last_modification: timestamp(mtim, flags, fstflags::MTIM, fstflags::MTIM_NOW)?,
-    })
+    rustix::fs::Timespec { tv_sec, tv_nsec }
 }
 
 pub fn fd_filestat_set_times(
@@ -313,7 +289,11 @@ pub fn fd_filestat_set_times(
     mtim: u64,
     flags: u32,
 ) -> WasiResult {
-    let times = timestamps(atim, mtim, flags)?;
+    let [access, modification] = types::time_changes(atim, mtim, flags)?;
+    let times = rustix::fs::Timestamps {
+        last_access: timespec(access),
+        last_modification: timespec(modification),
+    };
     match cx.get(fd)? {
         Descriptor::File(f) => rustix::fs::futimens(&f.file, &times)?,
         Descriptor::Dir(d) => rustix::fs::futimens(&d.dir, &times)?,

@@ -5,7 +5,7 @@ use super::WasiResult;
 use crate::ctx::{Descriptor, DirDesc, FileDesc};
 use crate::errno::Errno;
 use crate::guest::GuestMemory;
-use crate::types::{fdflags, oflags, rights, FileStat, SYMLINK_FOLLOW};
+use crate::types::{fdflags, oflags, rights, FileStat, TimeChange, SYMLINK_FOLLOW};
 use crate::WasiCtx;
 use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, SystemTimeSpec,
@@ -190,10 +190,8 @@ pub fn path_filestat_set_times(
     mtim: u64,
     fst_flags: u32,
 ) -> WasiResult {
-    use crate::types::fstflags as f;
-    let flags_set = fst_flags as u16;
-    let atime = time_spec(atim, flags_set, f::ATIM, f::ATIM_NOW)?;
-    let mtime = time_spec(mtim, flags_set, f::MTIM, f::MTIM_NOW)?;
+    let [access, modification] = crate::types::time_changes(atim, mtim, fst_flags)?;
+    let (atime, mtime) = (time_spec(access), time_spec(modification));
     let (base, path) = (dir(cx, fd)?, mem.str(path, len)?);
     if flags & SYMLINK_FOLLOW != 0 {
         base.set_times(path, atime, mtime)?;
@@ -203,18 +201,17 @@ pub fn path_filestat_set_times(
     Ok(())
 }
 
-/// The new time for a `path_filestat_set_times` pair of flags, if it changes.
-fn time_spec(time: u64, flags: u16, set: u16, now: u16) -> Result<Option<SystemTimeSpec>, Errno> {
-    match (flags & set != 0, flags & now != 0) {
-        (true, true) => Err(Errno::INVAL),
-        (true, false) => {
-            let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(time);
-            Ok(Some(SystemTimeSpec::Absolute(
+/// The cap-std form of a time change.
+fn time_spec(change: TimeChange) -> Option<SystemTimeSpec> {
+    match change {
+        TimeChange::Keep => None,
+        TimeChange::Now => Some(SystemTimeSpec::SymbolicNow),
+        TimeChange::At(ns) => {
+            let at = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(ns);
+            Some(SystemTimeSpec::Absolute(
                 cap_std::time::SystemTime::from_std(at),
-            )))
+            ))
         }
-        (false, true) => Ok(Some(SystemTimeSpec::SymbolicNow)),
-        (false, false) => Ok(None),
     }
 }
 

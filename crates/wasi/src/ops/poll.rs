@@ -79,7 +79,7 @@ fn read_subscription(mem: &GuestMemory, ptr: u32) -> Result<Subscription, Errno>
 /// descriptor.
 enum Readiness {
     Now(Event),
-    Host(i32),
+    Host(BorrowedFd<'static>),
 }
 
 fn readiness(cx: &mut WasiCtx, sub: &Subscription) -> Readiness {
@@ -139,15 +139,9 @@ pub fn poll_oneoff(
         .map(|s| s.remaining)
         .min();
     if events.is_empty() && !host.is_empty() {
-        // SAFETY: the host's standard descriptors stay open for the process's life.
-        let fds: Vec<BorrowedFd> = host
+        let mut poll: Vec<PollFd> = host
             .iter()
-            .map(|(_, fd)| unsafe { BorrowedFd::borrow_raw(*fd) })
-            .collect();
-        let mut poll: Vec<PollFd> = fds
-            .iter()
-            .zip(&host)
-            .map(|(fd, (sub, _))| {
+            .map(|(sub, fd)| {
                 let flags = if sub.kind == FD_READ {
                     PollFlags::IN
                 } else {
