@@ -330,11 +330,16 @@ pub fn fd_allocate(
     Ok(())
 }
 
+/// The name the guest knows preopened directory `fd` by.
+fn preopen_name(cx: &mut WasiCtx, fd: u32) -> Result<&str, Errno> {
+    match cx.get(fd)? {
+        Descriptor::Dir(d) => d.preopen.as_deref().ok_or(Errno::BADF),
+        _ => Err(Errno::BADF),
+    }
+}
+
 pub fn fd_prestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
-    let Descriptor::Dir(d) = cx.get(fd)? else {
-        return Err(Errno::BADF.into());
-    };
-    let name = d.preopen.as_ref().ok_or(Errno::BADF)?;
+    let name = preopen_name(cx, fd)?;
     mem.write_u32(buf, 0)?;
     mem.write_u32(buf + 4, name.len() as u32)?;
     Ok(())
@@ -347,10 +352,7 @@ pub fn fd_prestat_dir_name(
     path: u32,
     len: u32,
 ) -> WasiResult {
-    let Descriptor::Dir(d) = cx.get(fd)? else {
-        return Err(Errno::BADF.into());
-    };
-    let name = d.preopen.as_ref().ok_or(Errno::BADF)?;
+    let name = preopen_name(cx, fd)?;
     if name.len() > len as usize {
         return Err(Errno::NAMETOOLONG.into());
     }
