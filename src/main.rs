@@ -1,7 +1,8 @@
 //! The `wasmfx` command-line tool: `wasmfx run` executes a WebAssembly module,
-//! `wasmfx wast` runs `.wast` spec scripts. Each subcommand lives in its own
+//! `wasmfx compile` precompiles one, `wasmfx wast` runs `.wast` spec scripts. Each subcommand lives in its own
 //! module; this file parses the command line and turns errors into exit codes.
 
+mod compile;
 mod options;
 mod run;
 mod wast;
@@ -24,6 +25,8 @@ struct Cli {
 enum Command {
     /// Run a WebAssembly module (`.wasm` binary or `.wat` text).
     Run(run::RunCommand),
+    /// Compile a module ahead of time to a `.cwasm` file for `run --allow-precompiled`.
+    Compile(compile::CompileCommand),
     /// Run `.wast` spec scripts and report passed, failed and skipped directives.
     Wast(wast::WastCommand),
 }
@@ -37,6 +40,10 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(cmd) => match cmd.execute() {
             Ok(code) => code,
+            Err(err) => report_error(&err),
+        },
+        Command::Compile(cmd) => match cmd.execute() {
+            Ok(()) => ExitCode::SUCCESS,
             Err(err) => report_error(&err),
         },
         Command::Wast(cmd) => match cmd.execute() {

@@ -1,9 +1,9 @@
 //! The `-W` (WebAssembly) and `-O` (optimisation) options shared by the subcommands that
 //! create an engine.
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
-use wasmfx::{Config, InstanceAllocationStrategy, PoolingConfig};
+use wasmfx::{Config, Engine, InstanceAllocationStrategy, PoolingConfig};
 
 /// A setter of one pooling allocator limit.
 type PoolingSetter = fn(&mut PoolingConfig, usize) -> &mut PoolingConfig;
@@ -47,6 +47,18 @@ pub const OPTIMIZE_OPTIONS_HELP: &str = "Optimisation options, comma-separated o
     `pooling-continuation-stack-size=BYTES`, `pooling-memory-keep-resident=BYTES`, \
     `pooling-table-keep-resident=BYTES` and `pooling-stack-keep-resident=BYTES` (sizes may \
     end in k, M or G)";
+
+/// The engine the `-W` and `-O` options describe, with the run limits `-W` sets.
+pub fn engine_for(wasm: &[String], optimize: &[String]) -> Result<(Engine, RunLimits)> {
+    let mut config = Config::new();
+    let mut limits = RunLimits::default();
+    for group in wasm {
+        apply_wasm_options(&mut config, &mut limits, group)?;
+    }
+    apply_optimize_options(&mut config, optimize)?;
+    let engine = Engine::new(&config).context("failed to create the engine")?;
+    Ok((engine, limits))
+}
 
 /// Applies the `-O` arguments to `config`.
 pub fn apply_optimize_options(config: &mut Config, groups: &[String]) -> Result<()> {

@@ -1,4 +1,5 @@
-//! `wasmfx run`: compiles a `.wasm` or `.wat` module, links WASI preview1 (with the
+//! `wasmfx run`: compiles a `.wasm` or `.wat` module (or loads a precompiled `.cwasm` one,
+//! with `--allow-precompiled`), links WASI preview1 (with the
 //! preopened directories and environment given on the command line), and runs it: a command
 //! module's `_start` with the trailing arguments as its argv, or the function named by
 //! `--invoke` with the trailing arguments parsed by its parameter types (its results are
@@ -7,9 +8,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::options::{apply_optimize_options, apply_wasm_options, RunLimits};
+use crate::options::engine_for;
 use anyhow::{anyhow, bail, Context, Result};
-use wasmfx::{Config, Engine, Linker, Module, Store, Val, ValType};
+use wasmfx::{Engine, Linker, Module, Store, Val, ValType};
 use wasmfx_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 
 /// Options of `wasmfx run`.
@@ -35,7 +36,13 @@ pub struct RunCommand {
     #[arg(short = 'O', value_name = "OPT[=VAL],...", help = crate::options::OPTIMIZE_OPTIONS_HELP)]
     optimize: Vec<String>,
 
-    /// The module to run: a `.wasm` binary or a `.wat` text file.
+    /// Allow FILE to be a precompiled module (`wasmfx compile`'s output). Its machine code
+    /// runs as it is, so only pass this for files you trust.
+    #[arg(long)]
+    allow_precompiled: bool,
+
+    /// The module to run: a `.wasm` binary or a `.wat` text file (or, with
+    /// `--allow-precompiled`, a `.cwasm` file).
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
@@ -55,18 +62,8 @@ impl RunCommand {
     /// `proc_exit` code, or 0 when it returns. Errors, traps included, are
     /// returned for `main` to report.
     pub fn execute(self) -> Result<ExitCode> {
-        let mut config = Config::new();
-        let mut limits = RunLimits::default();
-        for group in &self.wasm {
-            apply_wasm_options(&mut config, &mut limits, group)?;
-        }
-        apply_optimize_options(&mut config, &self.optimize)?;
-        let engine = Engine::new(&config).context("failed to create the engine")?;
-
-        let bytes = std::fs::read(&self.file)
-            .with_context(|| format!("failed to read `{}`", self.file.display()))?;
-        let module = Module::new(&engine, &bytes)
-            .with_context(|| format!("failed to compile `{}`", self.file.display()))?;
+        let (engine, limits) = engine_for(&self.wasm, &self.optimize)?;
+        let module = self.load_module(&engine)?;
 
         let mut store = Store::new(&engine, self.wasi_ctx()?);
         if let Some(fuel) = limits.fuel {
@@ -152,6 +149,26 @@ impl RunCommand {
             println!("{}", format_val(result));
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// The module in FILE: compiled, or loaded if precompiled and allowed.
+    fn load_module(&self, engine: &Engine) -> Result<Module> {
+        let bytes = std::fs::read(&self.file)
+            .with_context(|| format!("failed to read `{}`", self.file.display()))?;
+        if !Engine::is_precompiled(&bytes) {
+            return Module::new(engine, &bytes)
+                .with_context(|| format!("failed to compile `{}`", self.file.display()));
+        }
+        if !self.allow_precompiled {
+            bail!(
+                "`{}` is a precompiled module; running it requires `--allow-precompiled`",
+                self.file.display()
+            );
+        }
+        // SAFETY: the user allowed precompiled code, vouching for the file; the header checks
+        // reject files from other builds and configurations.
+        unsafe { Module::deserialize(engine, &bytes) }
+            .with_context(|| format!("failed to load `{}`", self.file.display()))
     }
 
     /// The program's WASI context: argv, environment, preopened directories and

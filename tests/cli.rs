@@ -261,6 +261,89 @@ fn fuel_and_timeout_stop_infinite_loops() {
 }
 
 #[test]
+fn compile_then_run_precompiled() {
+    let fib = scratch_file(
+        "cli-fib.wat",
+        &std::fs::read_to_string("examples/fib.wat").unwrap(),
+    );
+    let fib = fib.to_str().unwrap();
+    let output = wasmfx(&["compile", fib]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // The default output is the input with the extension `.cwasm`.
+    let cwasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-fib.cwasm");
+    let cwasm = cwasm.to_str().unwrap();
+    let direct = wasmfx(&["run", "--invoke", "fib", fib, "30"]);
+    let precompiled = wasmfx(&["run", "--allow-precompiled", "--invoke", "fib", cwasm, "30"]);
+    assert!(precompiled.status.success(), "{}", stderr(&precompiled));
+    assert_eq!(stdout(&precompiled), stdout(&direct));
+    assert_eq!(stdout(&precompiled), "832040\n");
+
+    // Precompiled code only runs when allowed.
+    let refused = wasmfx(&["run", "--invoke", "fib", cwasm, "30"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("requires `--allow-precompiled`"),
+        "{}",
+        stderr(&refused)
+    );
+    // A run whose options change the generated code refuses it, saying what differs.
+    let mismatch = wasmfx(&[
+        "run",
+        "-W",
+        "fuel=1000000",
+        "--allow-precompiled",
+        "--invoke",
+        "fib",
+        cwasm,
+        "30",
+    ]);
+    assert_eq!(mismatch.status.code(), Some(1));
+    assert!(
+        stderr(&mismatch).contains("consume_fuel is false in the module but true in this engine"),
+        "{}",
+        stderr(&mismatch)
+    );
+    // Options that only change the runtime do not matter.
+    let pooled = wasmfx(&[
+        "run",
+        "-O",
+        "pooling-allocator",
+        "--allow-precompiled",
+        "--invoke",
+        "fib",
+        cwasm,
+        "30",
+    ]);
+    assert_eq!(stdout(&pooled), "832040\n", "{}", stderr(&pooled));
+}
+
+#[test]
+fn precompiled_with_fuel_stops_an_infinite_loop() {
+    let spin = scratch_file(
+        "cli-spin-fuel.wat",
+        r#"(module (func (export "_start") (loop $l (br $l))))"#,
+    );
+    let cwasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-spin-fuel-out.cwasm");
+    let cwasm = cwasm.to_str().unwrap();
+    let output = wasmfx(&[
+        "compile",
+        "-W",
+        "fuel=1",
+        spin.to_str().unwrap(),
+        "-o",
+        cwasm,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let output = wasmfx(&["run", "-W", "fuel=100000", "--allow-precompiled", cwasm]);
+    assert_eq!(output.status.code(), Some(134));
+    assert!(
+        stderr(&output).contains("all fuel consumed by WebAssembly"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn wast_reports_results() {
     let path = scratch_file(
         "cli-script.wast",

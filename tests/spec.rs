@@ -1,6 +1,7 @@
 //! The spec conformance test: runs the official `.wast` scripts from
-//! `../shared/spec-tests` (the folders in [`FOLDERS`]) on two threads, each with the on-demand
-//! and with the pooling instance allocator, and compares the failing directives with
+//! `../shared/spec-tests` (the folders in [`FOLDERS`]) on two threads, each twice (with the
+//! on-demand instance allocator, and with the pooling allocator and every module loaded from a
+//! precompiled module), and compares the failing directives with
 //! `tests/spec-expectations.txt`.
 //!
 //! The test fails on any failure not listed there, on any listed failure that
@@ -376,37 +377,46 @@ fn run_scripts(suite: &Path, scripts: &[String]) -> Vec<ScriptRun> {
         .collect()
 }
 
-/// Runs one script in fresh contexts, once with each instance allocation strategy. A directive
-/// counts as passed only if it passes with both.
+/// Runs one script in fresh contexts twice: with on-demand allocation and modules compiled
+/// directly, then with the pooling allocator and every module loaded from a precompiled
+/// module. A directive counts as passed only if it passes both times.
 fn run_one(path: &Path) -> Result<ScriptResults, String> {
-    let on_demand = run_with(path, InstanceAllocationStrategy::OnDemand)?;
+    let direct = run_with(path, InstanceAllocationStrategy::OnDemand, false)?;
     let mut pooling = PoolingConfig::new();
     // Room for the largest tables the scripts create.
     pooling.table_elements(100_000);
-    let pooled = run_with(path, InstanceAllocationStrategy::Pooling(pooling))?;
-    Ok(merge_strategies(on_demand, pooled))
+    let pooled = run_with(path, InstanceAllocationStrategy::Pooling(pooling), true)?;
+    Ok(merge_runs(direct, pooled))
 }
 
-/// Runs one script in a fresh context whose engine uses `strategy`.
-fn run_with(path: &Path, strategy: InstanceAllocationStrategy) -> Result<ScriptResults, String> {
+/// Runs one script in a fresh context whose engine uses `strategy`, with modules precompiled
+/// or not.
+fn run_with(
+    path: &Path,
+    strategy: InstanceAllocationStrategy,
+    precompile: bool,
+) -> Result<ScriptResults, String> {
     let mut config = wasmfx_wast::config_for_script(path);
     config.allocation_strategy(strategy);
     let mut context = WastContext::with_config(&config)
         .map_err(|err| format!("cannot create context: {err:#}"))?;
+    context.precompile_modules(precompile);
     context.run_file(path).map_err(|err| format!("{err:#}"))
 }
 
-/// The on-demand results, with each directive that passed there but not with the pooling
-/// allocator turned into a failure saying so.
-fn merge_strategies(mut on_demand: ScriptResults, pooled: ScriptResults) -> ScriptResults {
-    for (a, b) in on_demand.directives.iter_mut().zip(&pooled.directives) {
+/// The first run's results, with each directive that passed there but not in the second run
+/// turned into a failure saying so.
+fn merge_runs(mut direct: ScriptResults, pooled: ScriptResults) -> ScriptResults {
+    for (a, b) in direct.directives.iter_mut().zip(&pooled.directives) {
         if matches!(a.outcome, Outcome::Passed) {
             if let Outcome::Failed(reason) = &b.outcome {
-                a.outcome = Outcome::Failed(format!("with the pooling allocator: {reason}"));
+                a.outcome = Outcome::Failed(format!(
+                    "with the pooling allocator and precompiled modules: {reason}"
+                ));
             }
         }
     }
-    on_demand
+    direct
 }
 
 /// Locks a mutex, ignoring poisoning (a panicking worker must not hide the

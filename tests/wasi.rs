@@ -99,22 +99,27 @@ fn assert_exit(out: &Output, code: i32) {
 #[test]
 fn hello_world_with_arguments_and_environment() {
     let Some(wasm) = compile("hello") else { return };
-    let out = wasmfx(
-        &[
-            "run",
+    let cwasm = wasm.with_extension("cwasm");
+    let out = wasmfx(&["compile", wasm.to_str().unwrap()], b"");
+    assert_exit(&out, 0);
+    // Compiled on the fly and precompiled, the program behaves the same.
+    for (flags, file) in [(&[][..], &wasm), (&["--allow-precompiled"][..], &cwasm)] {
+        let mut args = vec!["run"];
+        args.extend(flags);
+        args.extend([
             "--env",
             "GREETING=hi there",
-            wasm.to_str().unwrap(),
+            file.to_str().unwrap(),
             "one",
             "-two",
-        ],
-        b"",
-    );
-    assert_exit(&out, 0);
-    assert_eq!(
-        text(&out.stdout),
-        "Hello, world!\narg: one\narg: -two\nGREETING=hi there\n"
-    );
+        ]);
+        let out = wasmfx(&args, b"");
+        assert_exit(&out, 0);
+        assert_eq!(
+            text(&out.stdout),
+            "Hello, world!\narg: one\narg: -two\nGREETING=hi there\n"
+        );
+    }
 }
 
 #[test]
@@ -195,7 +200,16 @@ fn clocks_sleep_and_randomness() {
 #[test]
 fn a_generator_prints_from_inside_its_continuation() {
     let wat = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi/generator.wat");
-    let out = wasmfx(&["run", wat.to_str().unwrap()], b"");
+    let cwasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("generator.cwasm");
+    let out = wasmfx(
+        &[
+            "compile",
+            wat.to_str().unwrap(),
+            "-o",
+            cwasm.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_exit(&out, 0);
     let expected: String = [1, 4, 9, 16, 25]
         .iter()
@@ -204,5 +218,12 @@ fn a_generator_prints_from_inside_its_continuation() {
             Some(format!("gen:{v}\nsum:{sum}\n"))
         })
         .collect();
-    assert_eq!(text(&out.stdout), expected);
+    for args in [
+        vec!["run", wat.to_str().unwrap()],
+        vec!["run", "--allow-precompiled", cwasm.to_str().unwrap()],
+    ] {
+        let out = wasmfx(&args, b"");
+        assert_exit(&out, 0);
+        assert_eq!(text(&out.stdout), expected, "{args:?}");
+    }
 }

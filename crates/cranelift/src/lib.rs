@@ -209,6 +209,28 @@ impl Compiler {
         Ok(Compiler { isa, tunables })
     }
 
+    /// Every setting that shapes the generated code, as `(name, value)` pairs: Cranelift's
+    /// shared flags, then the target's (the host CPU features it may use), then the tunables.
+    pub fn settings(&self) -> Vec<(String, String)> {
+        let shared = self.isa.flags().iter().map(|v| ("cranelift", v));
+        let target = self
+            .isa
+            .isa_flags()
+            .into_iter()
+            .map(|v| (self.isa.name(), v));
+        let mut settings: Vec<(String, String)> = shared
+            .chain(target)
+            .map(|(group, v)| (format!("{group}.{}", v.name), v.value_string()))
+            .collect();
+        let wasmfx_environ::Tunables {
+            consume_fuel,
+            epoch_interruption,
+        } = self.tunables;
+        settings.push(("consume_fuel".into(), consume_fuel.to_string()));
+        settings.push(("epoch_interruption".into(), epoch_interruption.to_string()));
+        settings
+    }
+
     /// The native calling convention (for builtins and host functions).
     pub fn native_call_conv(&self) -> CallConv {
         self.isa.default_call_conv()

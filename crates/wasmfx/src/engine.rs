@@ -67,6 +67,19 @@ impl Engine {
         self.inner.epoch.load(Ordering::Acquire)
     }
 
+    /// Compiles a module (binary or text) to the bytes of a precompiled module (a `.cwasm`
+    /// file, as `wasmfx compile` writes), which [`Module::deserialize`](crate::Module::deserialize)
+    /// loads into an engine with the same code generation settings without compiling again.
+    /// The bytes record the wasmfx build and this engine's settings.
+    pub fn precompile_module(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        crate::Module::precompile(self, bytes)
+    }
+
+    /// Whether `bytes` are a precompiled module rather than WebAssembly.
+    pub fn is_precompiled(bytes: &[u8]) -> bool {
+        crate::precompiled::is_precompiled(bytes)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config

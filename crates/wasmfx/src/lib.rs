@@ -36,6 +36,7 @@ mod instance;
 mod linker;
 mod module;
 mod pooling;
+mod precompiled;
 mod store;
 mod typed;
 mod types;

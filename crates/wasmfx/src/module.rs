@@ -1,19 +1,31 @@
 //! Modules: parsing (binary or text), validation and compilation, once per module; the
 //! compiled code is shared by every instance.
 
+use crate::precompiled;
 use crate::{
     Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
 };
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::sync::Arc;
-use wasmfx_environ::{wasmparser, EntityIndex, ModuleInfo, ModuleType, VMOffsets};
+use wasmfx_cranelift::CompiledText;
+use wasmfx_environ::{
+    wasmparser, EntityIndex, FunctionBodyData, ModuleInfo, ModuleType, VMOffsets,
+};
 use wasmfx_runtime::{CodeMemory, CompiledModule, FrameInfo};
 
 /// A compiled WebAssembly module. Cheap to clone.
 #[derive(Clone)]
 pub struct Module {
     pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl std::fmt::Debug for Module {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.name())
+            .finish_non_exhaustive()
+    }
 }
 
 pub(crate) struct ModuleInner {
@@ -23,15 +35,28 @@ pub(crate) struct ModuleInner {
     pub(crate) func_types: Vec<Option<FuncType>>,
 }
 
+/// A module's machine code before it is mapped executable: what a compilation produces and
+/// what a precompiled file holds.
+pub(crate) struct CompiledArtifacts {
+    /// The defined functions' code, followed by the array-to-wasm trampolines.
+    pub(crate) text: CompiledText,
+    /// For each module type, the offset in `text` of its array-to-wasm trampoline, if a
+    /// defined function has that type.
+    pub(crate) array_trampolines: Vec<Option<u32>>,
+}
+
+/// A parsed module whose types are registered with the engine, before its code exists.
+struct ParsedModule {
+    info: ModuleInfo,
+    /// The engine id of each module type.
+    type_ids: Vec<u32>,
+    func_types: Vec<Option<FuncType>>,
+}
+
 impl Module {
     /// Compiles a module from its binary or text form.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
-        let bytes = bytes.as_ref();
-        if bytes.starts_with(b"\0asm") {
-            return Module::from_binary(engine, bytes);
-        }
-        let binary = wat::parse_bytes(bytes)?;
-        Module::from_binary(engine, &binary)
+        Module::from_binary(engine, &to_binary(bytes.as_ref())?)
     }
 
     /// Compiles a module from a file holding its binary or text form.
@@ -41,6 +66,7 @@ impl Module {
         if bytes.starts_with(b"\0asm") {
             return Module::from_binary(engine, &bytes);
         }
+        refuse_precompiled(&bytes)?;
         let wat = wat::Parser::new();
         let binary = wat.parse_file(path)?;
         Module::from_binary(engine, &binary)
@@ -48,56 +74,94 @@ impl Module {
 
     /// Compiles a module from its binary form.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        Module::compile(engine, binary).map_err(|e| {
-            // A feature the compiler lacks must not hide that the module is invalid.
-            if e.downcast_ref::<wasmparser::BinaryReaderError>().is_none() {
-                let mut validator =
-                    wasmparser::Validator::new_with_features(engine.config().features);
-                if let Err(invalid) = validator.validate_all(binary) {
-                    return invalid.into();
-                }
-            }
-            e
+        reporting_invalid(engine, binary, || {
+            let (parsed, bodies) = ParsedModule::new(engine, binary)?;
+            let artifacts = compile_code(engine, &parsed.info, bodies)?;
+            Module::from_parts(engine, parsed, artifacts)
         })
     }
 
-    fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
-        let features = engine.config().features;
-        let (info, bodies) = wasmfx_environ::translate_module(binary, features)?;
-        let type_ids = engine
-            .types_mut()
-            .register_module(&info.sub_types, &info.rec_groups);
-        let func_types = check_supported(&info, &type_ids)?;
-        let compiler = &engine.inner.compiler;
-        let mut text = compiler.compile_module(&info, bodies)?;
-        let func_offsets: Vec<u32> = text.funcs.iter().map(|(s, _)| *s).collect();
-        let mut names: Vec<Option<String>> = (0..info.num_defined_funcs())
-            .map(|i| Some(info.func_display_name(info.num_imported_funcs + i)))
-            .collect();
+    /// Compiles a module (binary or text) to the bytes of a precompiled module, which
+    /// [`Module::deserialize`] loads into an engine with the same configuration without
+    /// compiling again (what `wasmfx compile` writes).
+    pub(crate) fn precompile(engine: &Engine, bytes: &[u8]) -> Result<Vec<u8>> {
+        let binary = to_binary(bytes)?;
+        reporting_invalid(engine, &binary, || {
+            let (parsed, bodies) = ParsedModule::new(engine, &binary)?;
+            let artifacts = compile_code(engine, &parsed.info, bodies)?;
+            Ok(precompiled::encode(engine, &binary, &artifacts))
+        })
+    }
 
-        // One array-to-wasm trampoline per function type of a defined function.
-        let mut tramp_offsets = vec![None; info.types.len()];
-        for d in 0..info.num_defined_funcs() {
-            let ty = info.functions[(info.num_imported_funcs + d) as usize] as usize;
-            if tramp_offsets[ty].is_none() {
-                let tramp = compiler.array_to_wasm(&info, info.func_type_at(ty as u32))?;
-                tramp_offsets[ty] = Some(text.append(&tramp));
-                names.push(None);
-            }
-        }
+    /// Loads a module precompiled by [`Engine::precompile_module`] (or `wasmfx compile`).
+    ///
+    /// The file's header must name this build of wasmfx and a configuration whose code
+    /// generation settings equal this engine's (features, fuel, epochs, Cranelift's flags and
+    /// the CPU features used); otherwise this is an error that says what differs.
+    ///
+    /// # Safety
+    ///
+    /// The machine code in `bytes` is mapped executable and run as it is: it must be the
+    /// unaltered output of `precompile_module`. The header checks catch files from other
+    /// builds and configurations, and truncated or garbled metadata, but not deliberate
+    /// tampering.
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let (binary, artifacts) = precompiled::decode(engine, bytes.as_ref())?;
+        let (parsed, _bodies) = ParsedModule::new(engine, binary)?;
+        Module::from_parts(engine, parsed, artifacts)
+    }
+
+    /// Loads a precompiled module from a file (see [`Module::deserialize`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Module::deserialize`]: the file must be the unaltered output of
+    /// `precompile_module` or `wasmfx compile`.
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        // SAFETY: the caller vouches for the file's contents.
+        unsafe { Module::deserialize(engine, bytes) }
+            .with_context(|| format!("loading precompiled module {}", path.display()))
+    }
+
+    /// Maps the compiled code executable, registers its trap and exception tables, and puts
+    /// the module together.
+    fn from_parts(
+        engine: &Engine,
+        parsed: ParsedModule,
+        artifacts: CompiledArtifacts,
+    ) -> Result<Module> {
+        let ParsedModule {
+            info,
+            type_ids,
+            func_types,
+        } = parsed;
+        let CompiledArtifacts {
+            mut text,
+            array_trampolines,
+        } = artifacts;
+        check_layout(&info, &text, &array_trampolines)?;
+        let num_defined = info.num_defined_funcs() as usize;
+        let func_offsets: Vec<u32> = text.funcs[..num_defined].iter().map(|(s, _)| *s).collect();
         let mut code = CodeMemory::new(&text.text)?;
         code.register(FrameInfo {
             module_name: info.name.clone(),
             funcs: text
                 .funcs
                 .iter()
-                .zip(names)
-                .map(|((s, l), n)| (*s, *l, n))
+                .enumerate()
+                .map(|(i, (start, len))| {
+                    // Trampolines, after the defined functions, have no name.
+                    let name = (i < num_defined)
+                        .then(|| info.func_display_name(info.num_imported_funcs + i as u32));
+                    (*start, *len, name)
+                })
                 .collect(),
             traps: std::mem::take(&mut text.traps),
             exn_sites: std::mem::take(&mut text.exn_sites),
         });
-        let array_trampolines = tramp_offsets
+        let array_trampolines = array_trampolines
             .iter()
             .map(|o| o.map_or(0, |o| code.addr(o)))
             .collect();
@@ -208,4 +272,120 @@ fn check_supported(info: &ModuleInfo, type_ids: &[u32]) -> Result<Vec<Option<Fun
         GlobalType::from_wasm(&g.ty, type_ids)?;
     }
     Ok(func_types)
+}
+
+impl ParsedModule {
+    /// Parses and validates everything but the function bodies (returned for the compiler),
+    /// and registers the module's types with the engine.
+    fn new<'a>(
+        engine: &Engine,
+        binary: &'a [u8],
+    ) -> Result<(ParsedModule, Vec<FunctionBodyData<'a>>)> {
+        let (info, bodies) = wasmfx_environ::translate_module(binary, engine.config().features)?;
+        let type_ids = engine
+            .types_mut()
+            .register_module(&info.sub_types, &info.rec_groups);
+        let func_types = check_supported(&info, &type_ids)?;
+        Ok((
+            ParsedModule {
+                info,
+                type_ids,
+                func_types,
+            },
+            bodies,
+        ))
+    }
+}
+
+/// Compiles the function bodies (validating them), then one array-to-wasm trampoline per
+/// function type of a defined function.
+fn compile_code(
+    engine: &Engine,
+    info: &ModuleInfo,
+    bodies: Vec<FunctionBodyData<'_>>,
+) -> Result<CompiledArtifacts> {
+    let compiler = &engine.inner.compiler;
+    let mut text = compiler.compile_module(info, bodies)?;
+    let mut array_trampolines = vec![None; info.types.len()];
+    for d in 0..info.num_defined_funcs() {
+        let ty = info.functions[(info.num_imported_funcs + d) as usize] as usize;
+        if array_trampolines[ty].is_none() {
+            let tramp = compiler.array_to_wasm(info, info.func_type_at(ty as u32))?;
+            array_trampolines[ty] = Some(text.append(&tramp));
+        }
+    }
+    Ok(CompiledArtifacts {
+        text,
+        array_trampolines,
+    })
+}
+
+/// Checks that compiled code fits its module: one function per defined function and per
+/// trampoline, every offset inside the text, and trampolines only for function types. True of
+/// anything `compile_code` makes; a precompiled file that fails it is corrupt.
+fn check_layout(
+    info: &ModuleInfo,
+    text: &CompiledText,
+    array_trampolines: &[Option<u32>],
+) -> Result<()> {
+    let len = text.text.len() as u64;
+    let in_text = |offset: u32| u64::from(offset) < len;
+    let trampolines = array_trampolines.iter().flatten().count();
+    let consistent = text.funcs.len() == info.num_defined_funcs() as usize + trampolines
+        && text
+            .funcs
+            .iter()
+            .all(|&(start, size)| u64::from(start) + u64::from(size) <= len)
+        && array_trampolines.len() == info.types.len()
+        && array_trampolines.iter().enumerate().all(|(ty, offset)| {
+            offset.is_none_or(|o| in_text(o) && matches!(info.types[ty], ModuleType::Func(_)))
+        })
+        && text.traps.iter().all(|&(offset, _)| in_text(offset))
+        && text
+            .exn_sites
+            .iter()
+            .all(|site| in_text(site.ret_addr) && site.handlers.iter().all(|h| in_text(h.target)));
+    if !consistent {
+        anyhow::bail!("compiled code does not match its module (a corrupt precompiled module)");
+    }
+    Ok(())
+}
+
+/// The binary form of a module given in binary or text form.
+fn to_binary(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    if bytes.starts_with(b"\0asm") {
+        return Ok(bytes.into());
+    }
+    refuse_precompiled(bytes)?;
+    Ok(wat::parse_bytes(bytes)?)
+}
+
+/// An error for a precompiled module given where a module's source was expected.
+fn refuse_precompiled(bytes: &[u8]) -> Result<()> {
+    if precompiled::is_precompiled(bytes) {
+        anyhow::bail!(
+            "this is a precompiled module (`.cwasm`), not WebAssembly: load it with \
+             `Module::deserialize` (`--allow-precompiled` on the command line)"
+        );
+    }
+    Ok(())
+}
+
+/// Runs `f`, which compiles `binary`; if it fails for another reason than the module being
+/// malformed, validates the whole module so that an invalid module reports why it is invalid
+/// rather than a feature the compiler lacks.
+fn reporting_invalid<T>(
+    engine: &Engine,
+    binary: &[u8],
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    f().map_err(|e| {
+        if e.downcast_ref::<wasmparser::BinaryReaderError>().is_none() {
+            let mut validator = wasmparser::Validator::new_with_features(engine.config().features);
+            if let Err(invalid) = validator.validate_all(binary) {
+                return invalid.into();
+            }
+        }
+        e
+    })
 }

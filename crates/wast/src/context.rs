@@ -60,6 +60,9 @@ pub struct WastContext {
     definitions: HashMap<String, DefinitionSlot>,
     /// The most recent module definition.
     last_definition: Option<DefinitionSlot>,
+    /// Whether modules go through a precompiled module (see
+    /// [`WastContext::precompile_modules`]).
+    precompile: bool,
 }
 
 /// Checks that an action failed with an error of type `E`, described as `expected`.
@@ -104,7 +107,15 @@ impl WastContext {
             instances: HashMap::new(),
             definitions: HashMap::new(),
             last_definition: None,
+            precompile: false,
         })
+    }
+
+    /// Makes every module the script defines go through a precompiled module
+    /// (`Engine::precompile_module`, then `Module::deserialize`) instead of being compiled
+    /// directly, so the script checks that precompiled code behaves the same.
+    pub fn precompile_modules(&mut self, enable: bool) {
+        self.precompile = enable;
     }
 
     /// Reads and runs the script at `path`. Only a failure to read the file
@@ -348,8 +359,17 @@ impl WastContext {
 
     /// Compiles a binary module.
     fn compile(&self, bytes: &[u8]) -> std::result::Result<Module, String> {
-        Module::from_binary(&self.engine, bytes)
-            .map_err(|err| format!("compilation failed: {}", summary(&err)))
+        let compiled = if self.precompile {
+            self.engine
+                .precompile_module(bytes)
+                .and_then(|precompiled| {
+                    // SAFETY: the bytes were just made by `precompile_module` in this process.
+                    unsafe { Module::deserialize(&self.engine, precompiled) }
+                })
+        } else {
+            Module::from_binary(&self.engine, bytes)
+        };
+        compiled.map_err(|err| format!("compilation failed: {}", summary(&err)))
     }
 
     /// `(invoke $m? "name" args...)`: calls an exported function.

@@ -1,0 +1,238 @@
+//! Precompiled modules: `Engine::precompile_module` then `Module::deserialize` behaves like
+//! compiling directly (continuations, exceptions, traps with their backtraces, indirect
+//! calls), and files from another version, another configuration or cut short are refused
+//! with an error, never loaded.
+
+use wasmfx::{Config, Engine, Instance, Module, Store, Trap};
+
+/// A generator (continuations), an exception caught across a call, an indirect call and a
+/// trap two calls deep.
+const WAT: &str = r#"
+(module $precompiled
+  (type $gen (func))
+  (type $ct (cont $gen))
+  (tag $yield (param i32))
+  (tag $oops (param i32))
+  (global $n (mut i32) (i32.const 0))
+  (table 2 funcref)
+  (elem (i32.const 0) $seven $eight)
+
+  (func $generator
+    (local $i i32)
+    (loop $l
+      (suspend $yield (local.get $i))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 10)))))
+  (elem declare func $generator)
+
+  ;; The sum of what the generator yields: 0 + 1 + ... + 9.
+  (func (export "sum") (result i32)
+    (local $k (ref null $ct)) (local $sum i32)
+    (local.set $k (cont.new $ct (ref.func $generator)))
+    (block $done
+      (loop $next
+        (block $on_yield (result i32 (ref $ct))
+          (resume $ct (on $yield $on_yield) (local.get $k))
+          (br $done))
+        (local.set $k)
+        (local.set $sum (i32.add (local.get $sum)))
+        (br $next)))
+    (local.get $sum))
+
+  (func $thrower (param i32) (throw $oops (local.get 0)))
+  (func (export "catch") (param i32) (result i32)
+    (block $caught (result i32)
+      (try_table (catch $oops $caught) (call $thrower (local.get 0)))
+      (i32.const -1)))
+
+  (func $seven (result i32) (i32.const 7))
+  (func $eight (result i32) (i32.const 8))
+  (func (export "indirect") (param i32) (result i32)
+    (call_indirect (result i32) (local.get 0)))
+
+  (func $deep (unreachable))
+  (func $middle (call $deep))
+  (func (export "trap") (call $middle)))
+"#;
+
+fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, module, &[]).expect("instantiates");
+    (store, instance)
+}
+
+/// Loads `bytes` as a precompiled module into `engine`.
+fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmfx::Result<Module> {
+    // SAFETY: every test passes bytes made by `precompile_module` (possibly cut short or
+    // with a changed header, which the checks must catch before any code is mapped).
+    unsafe { Module::deserialize(engine, bytes) }
+}
+
+#[test]
+fn precompiled_module_behaves_like_a_compiled_one() {
+    let engine = Engine::default();
+    let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
+    assert!(Engine::is_precompiled(&precompiled));
+    assert!(!Engine::is_precompiled(WAT.as_bytes()));
+    let module = deserialize(&engine, &precompiled).unwrap();
+    let compiled = Module::new(&engine, WAT).unwrap();
+    assert_eq!(
+        module
+            .exports()
+            .map(|e| e.name().to_string())
+            .collect::<Vec<_>>(),
+        compiled
+            .exports()
+            .map(|e| e.name().to_string())
+            .collect::<Vec<_>>()
+    );
+
+    let (mut store, instance) = instantiate(&engine, &module);
+    let sum = instance
+        .get_typed_func::<(), i32>(&mut store, "sum")
+        .unwrap();
+    assert_eq!(sum.call(&mut store, ()).unwrap(), 45);
+    let catch = instance
+        .get_typed_func::<i32, i32>(&mut store, "catch")
+        .unwrap();
+    assert_eq!(catch.call(&mut store, 42).unwrap(), 42);
+    let indirect = instance
+        .get_typed_func::<i32, i32>(&mut store, "indirect")
+        .unwrap();
+    assert_eq!(indirect.call(&mut store, 1).unwrap(), 8);
+    let err = indirect.call(&mut store, 2).unwrap_err();
+    assert_eq!(wasmfx::trap_of(&err), Some(Trap::UndefinedElement));
+
+    let trap = instance
+        .get_typed_func::<(), ()>(&mut store, "trap")
+        .unwrap();
+    let err = trap.call(&mut store, ()).unwrap_err();
+    assert_eq!(wasmfx::trap_of(&err), Some(Trap::Unreachable));
+    // The backtrace names the functions from the module's name section, as when compiled.
+    let text = format!("{err:?}");
+    let deep = text.find("$deep").or_else(|| text.find("deep"));
+    let middle = text.find("middle");
+    assert!(
+        deep.is_some() && middle.is_some() && deep < middle,
+        "{text}"
+    );
+    assert!(text.contains("precompiled"), "{text}");
+
+    // The store is still usable, and a second instance of the same module works.
+    assert_eq!(sum.call(&mut store, ()).unwrap(), 45);
+    let (mut store2, instance2) = instantiate(&engine, &module);
+    let sum2 = instance2
+        .get_typed_func::<(), i32>(&mut store2, "sum")
+        .unwrap();
+    assert_eq!(sum2.call(&mut store2, ()).unwrap(), 45);
+}
+
+#[test]
+fn another_engine_with_the_same_settings_loads_it() {
+    let precompiled = Engine::default().precompile_module(WAT.as_bytes()).unwrap();
+    // Same code generation settings, different runtime limits.
+    let mut config = Config::new();
+    config
+        .max_wasm_stack(256 * 1024)
+        .continuation_stack_size(128 * 1024);
+    let engine = Engine::new(&config).unwrap();
+    let module = deserialize(&engine, &precompiled).unwrap();
+    let (mut store, instance) = instantiate(&engine, &module);
+    let sum = instance
+        .get_typed_func::<(), i32>(&mut store, "sum")
+        .unwrap();
+    assert_eq!(sum.call(&mut store, ()).unwrap(), 45);
+}
+
+#[test]
+fn another_configuration_is_refused() {
+    let precompiled = Engine::default().precompile_module(WAT.as_bytes()).unwrap();
+    let mut fuel = Config::new();
+    fuel.consume_fuel(true);
+    let mut epochs = Config::new();
+    epochs.epoch_interruption(true);
+    let mut multi_memory = Config::new();
+    multi_memory.wasm_multi_memory(true);
+    let cases = [
+        (
+            fuel,
+            "consume_fuel is false in the module but true in this engine",
+        ),
+        (
+            epochs,
+            "epoch_interruption is false in the module but true in this engine",
+        ),
+        (
+            multi_memory,
+            "wasm.multi_memory is false in the module but true in this engine",
+        ),
+    ];
+    for (config, expected) in cases {
+        let engine = Engine::new(&config).unwrap();
+        let err = deserialize(&engine, &precompiled).unwrap_err().to_string();
+        assert!(err.contains("different configuration"), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
+}
+
+#[test]
+fn another_version_is_refused() {
+    let engine = Engine::default();
+    let mut precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
+    // The header holds the version as a length-prefixed string; swap it for another of the
+    // same length.
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    let mut recorded = vec![version.len() as u8];
+    recorded.extend_from_slice(version);
+    let at = precompiled
+        .windows(recorded.len())
+        .position(|w| w == recorded)
+        .expect("the header records the version");
+    let other: Vec<u8> = version
+        .iter()
+        .map(|&b| if b.is_ascii_digit() { b'9' } else { b })
+        .collect();
+    precompiled[at + 1..at + 1 + other.len()].copy_from_slice(&other);
+    let err = deserialize(&engine, &precompiled).unwrap_err().to_string();
+    let other = String::from_utf8(other).unwrap();
+    assert!(
+        err.contains(&format!("precompiled by wasmfx {other}")),
+        "{err}"
+    );
+    assert!(err.contains("compile it again"), "{err}");
+}
+
+#[test]
+fn truncated_or_foreign_bytes_are_refused() {
+    let engine = Engine::default();
+    let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
+    // Every proper prefix is refused with an error, never loaded or a crash.
+    for len in 0..precompiled.len() {
+        assert!(
+            deserialize(&engine, &precompiled[..len]).is_err(),
+            "a prefix of {len} bytes loaded"
+        );
+    }
+    let err = deserialize(&engine, WAT.as_bytes())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not a precompiled wasmfx module"), "{err}");
+}
+
+#[test]
+fn precompiled_bytes_are_not_compiled_as_source() {
+    let engine = Engine::default();
+    let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
+    let err = Module::new(&engine, &precompiled).unwrap_err().to_string();
+    assert!(err.contains("precompiled module"), "{err}");
+    assert!(err.contains("Module::deserialize"), "{err}");
+}
+
+#[test]
+fn invalid_modules_are_reported_when_precompiling() {
+    let engine = Engine::default();
+    let err = engine
+        .precompile_module(b"(module (func (result i32) (i64.const 0)))")
+        .unwrap_err();
+    assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
+}

@@ -1,0 +1,46 @@
+//! `wasmfx compile`: compiles a `.wasm` or `.wat` module ahead of time to a precompiled
+//! `.cwasm` file, which `wasmfx run --allow-precompiled` runs without compiling again. The
+//! file records the wasmfx build and the code generation settings (`-W` options), and only
+//! an engine with the same ones loads it.
+
+use std::path::PathBuf;
+
+use crate::options::engine_for;
+use anyhow::{Context, Result};
+
+/// Options of `wasmfx compile`.
+#[derive(clap::Args)]
+pub struct CompileCommand {
+    /// Where to write the precompiled module [default: FILE with the extension `.cwasm`].
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
+    output: Option<PathBuf>,
+
+    /// WebAssembly options, as for `wasmfx run`; those that change the generated code
+    /// (features, `fuel`, `timeout`) must be given to `run` too.
+    #[arg(short = 'W', value_name = "OPT[=VAL],...")]
+    wasm: Vec<String>,
+
+    #[arg(short = 'O', value_name = "OPT[=VAL],...", help = crate::options::OPTIMIZE_OPTIONS_HELP)]
+    optimize: Vec<String>,
+
+    /// The module to compile: a `.wasm` binary or a `.wat` text file.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+impl CompileCommand {
+    /// Compiles the module and writes the precompiled file.
+    pub fn execute(self) -> Result<()> {
+        let engine = engine_for(&self.wasm, &self.optimize)?.0;
+        let bytes = std::fs::read(&self.file)
+            .with_context(|| format!("failed to read `{}`", self.file.display()))?;
+        let precompiled = engine
+            .precompile_module(&bytes)
+            .with_context(|| format!("failed to compile `{}`", self.file.display()))?;
+        let output = self
+            .output
+            .unwrap_or_else(|| self.file.with_extension("cwasm"));
+        std::fs::write(&output, precompiled)
+            .with_context(|| format!("failed to write `{}`", output.display()))
+    }
+}
