@@ -3,7 +3,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
-use wasmfx::{Config, Engine, InstanceAllocationStrategy, PoolingConfig};
+use wasmfx::{Config, Engine, InstanceAllocationStrategy, PoolingConfig, ProfilingStrategy};
 
 /// A setter of one pooling allocator limit.
 type PoolingSetter = fn(&mut PoolingConfig, usize) -> &mut PoolingConfig;
@@ -48,9 +48,21 @@ pub const OPTIMIZE_OPTIONS_HELP: &str = "Optimisation options, comma-separated o
     `pooling-table-keep-resident=BYTES` and `pooling-stack-keep-resident=BYTES` (sizes may \
     end in k, M or G)";
 
-/// The engine the `-W` and `-O` options describe, with the run limits `-W` sets.
-pub fn engine_for(wasm: &[String], optimize: &[String]) -> Result<(Engine, RunLimits)> {
+/// The engine the `-W` and `-O` options and `--profile` describe, with the run limits `-W`
+/// sets.
+pub fn engine_for(
+    wasm: &[String],
+    optimize: &[String],
+    profile: Option<&str>,
+) -> Result<(Engine, RunLimits)> {
     let mut config = Config::new();
+    match profile {
+        None => {}
+        Some("perfmap") => {
+            config.profiler(ProfilingStrategy::PerfMap);
+        }
+        Some(other) => bail!("unknown profiling strategy `{other}`; known: perfmap"),
+    }
     let mut limits = RunLimits::default();
     for group in wasm {
         apply_wasm_options(&mut config, &mut limits, group)?;

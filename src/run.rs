@@ -30,6 +30,11 @@ pub struct RunCommand {
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<String>,
 
+    /// Make compiled code visible to a profiler: `perfmap` writes `/tmp/perf-PID.map`
+    /// for `perf report`.
+    #[arg(long, value_name = "STRATEGY")]
+    profile: Option<String>,
+
     #[arg(short = 'W', value_name = "OPT[=VAL],...", help = crate::options::WASM_OPTIONS_HELP)]
     wasm: Vec<String>,
 
@@ -62,7 +67,7 @@ impl RunCommand {
     /// `proc_exit` code, or 0 when it returns. Errors, traps included, are
     /// returned for `main` to report.
     pub fn execute(self) -> Result<ExitCode> {
-        let (engine, limits) = engine_for(&self.wasm, &self.optimize)?;
+        let (engine, limits) = engine_for(&self.wasm, &self.optimize, self.profile.as_deref())?;
         let module = self.load_module(&engine)?;
 
         let mut store = Store::new(&engine, self.wasi_ctx()?);

@@ -47,10 +47,8 @@ impl FuncTranslator<'_, '_> {
 
     /// Builds a fat pointer from an object address and a revision.
     fn make_fat(&mut self, ptr: Value, revision: Value) -> Value {
-        let lo = self.b.ins().uextend(types::I128, ptr);
-        let hi = self.b.ins().uextend(types::I128, revision);
-        let hi = self.b.ins().ishl_imm_u(hi, 64);
-        self.b.ins().bor(lo, hi)
+        // A register pair: no shifting.
+        self.b.ins().iconcat(ptr, revision)
     }
 
     /// Checks fat pointer `r` (null, then revision) and consumes it: the object's revision

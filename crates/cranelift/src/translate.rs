@@ -1253,9 +1253,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     /// revision of a continuation's fat pointer (zero for every other reference).
     pub(crate) fn ref_words(&mut self, r: Value) -> (Value, Value) {
         if self.b.func.dfg.value_type(r) == types::I128 {
-            let lo = self.b.ins().ireduce(types::I64, r);
-            let hi = self.b.ins().ushr_imm_u(r, 64);
-            (lo, self.b.ins().ireduce(types::I64, hi))
+            // The register pair's halves: no shifting.
+            self.b.ins().isplit(r)
         } else {
             (r, self.b.ins().iconst(types::I64, 0))
         }

@@ -169,6 +169,7 @@ impl CodeMemory {
     pub fn register(&mut self, info: FrameInfo) {
         let start = self.ptr as usize;
         let end = start + self.len;
+        crate::perf_map::record(start, &info);
         let info = Arc::new(info);
         write_registry(|map| {
             map.insert(end, Entry { start, info });

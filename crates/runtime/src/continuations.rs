@@ -124,11 +124,17 @@ pub struct VMContRef {
     pub parent_ctx: *mut VMStackContext,
     /// The function to run.
     pub func_ref: *const u8,
+    /// The payload buffer while it fits: in the object, so that a suspended continuation's
+    /// payload shares its cache lines and page.
+    payload_inline: [VMVal; INLINE_PAYLOAD_SLOTS],
     /// Runtime-only: one past the highest address of the stack (below the object).
     stack_top: usize,
-    /// Runtime-only: the payload buffer.
+    /// Runtime-only: the payload buffer once it outgrew `payload_inline` (empty before).
     payload_buf: Vec<VMVal>,
 }
+
+/// Payload slots in the continuation object itself.
+const INLINE_PAYLOAD_SLOTS: usize = 16;
 
 /// Configuration of continuation stacks.
 #[derive(Debug, Clone, Copy)]
@@ -191,8 +197,12 @@ impl ContPool {
                 };
                 let object = (stack.top() - OBJECT_AREA) as *mut VMContRef;
                 // SAFETY: the object area at the top of a stack nothing else uses, aligned to
-                // 64 bytes (the stack's top is page-aligned).
-                unsafe { object.write(VMContRef::new(stack, self.config.red_zone)) };
+                // 64 bytes (the stack's top is page-aligned). The object never moves, so its
+                // payload pointer may point into it.
+                unsafe {
+                    object.write(VMContRef::new(stack, self.config.red_zone, object));
+                    (*object).payload = std::ptr::addr_of_mut!((*object).payload_inline).cast();
+                }
                 self.all.push(object);
                 object
             }
@@ -235,11 +245,10 @@ impl Drop for ContPool {
 }
 
 impl VMContRef {
-    /// An object for `stack`, where it lives in the object area at the top.
-    fn new(stack: StackMemory, red_zone: usize) -> VMContRef {
-        let top = stack.top() - OBJECT_AREA;
+    /// An object for `stack`, to be written at `object`, the object area at its top.
+    fn new(stack: StackMemory, red_zone: usize, object: *mut VMContRef) -> VMContRef {
+        let top = object as usize;
         let usable = top - stack.bottom();
-        let mut payload_buf = vec![VMVal::default(); 16];
         VMContRef {
             revision: 0,
             parent: std::ptr::null_mut(),
@@ -250,13 +259,15 @@ impl VMContRef {
             handlers: std::ptr::null(),
             num_handlers: 0,
             bound: 0,
-            payload: payload_buf.as_mut_ptr(),
-            payload_capacity: payload_buf.len() as u32,
+            // Set to `payload_inline` once the object is in place.
+            payload: std::ptr::null_mut(),
+            payload_capacity: INLINE_PAYLOAD_SLOTS as u32,
             _pad: 0,
             parent_ctx: (top - 0x18) as *mut VMStackContext,
             func_ref: std::ptr::null(),
+            payload_inline: [VMVal::default(); INLINE_PAYLOAD_SLOTS],
             stack_top: top,
-            payload_buf,
+            payload_buf: Vec::new(),
         }
     }
 
@@ -283,8 +294,14 @@ impl VMContRef {
 
     /// Makes the payload buffer at least `slots` long.
     pub fn reserve_payload(&mut self, slots: usize) {
-        if slots > self.payload_buf.len() {
+        if slots > self.payload_capacity as usize {
+            // The live slots move along: from the object to the heap the first time, by
+            // `resize` afterwards.
+            let was_inline = self.payload_buf.is_empty();
             self.payload_buf.resize(slots, VMVal::default());
+            if was_inline {
+                self.payload_buf[..INLINE_PAYLOAD_SLOTS].copy_from_slice(&self.payload_inline);
+            }
             self.payload = self.payload_buf.as_mut_ptr();
             self.payload_capacity = self.payload_buf.len() as u32;
         }

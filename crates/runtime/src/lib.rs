@@ -14,6 +14,7 @@ mod continuations;
 mod exceptions;
 mod instance;
 mod memory;
+pub mod perf_map;
 pub mod pooling;
 mod region;
 mod stacks;

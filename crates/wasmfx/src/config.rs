@@ -13,6 +13,17 @@ pub struct Config {
     pub(crate) continuation_red_zone: usize,
     pub(crate) allocation_strategy: crate::InstanceAllocationStrategy,
     pub(crate) tunables: wasmfx_environ::Tunables,
+    pub(crate) profiler: ProfilingStrategy,
+}
+
+/// How compiled code is made visible to profilers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProfilingStrategy {
+    /// Not at all.
+    #[default]
+    None,
+    /// Linux perf's map file, `/tmp/perf-PID.map`, naming every compiled function.
+    PerfMap,
 }
 
 impl Default for Config {
@@ -54,6 +65,7 @@ impl Config {
             continuation_red_zone: 16 * 1024,
             allocation_strategy: crate::InstanceAllocationStrategy::OnDemand,
             tunables: wasmfx_environ::Tunables::default(),
+            profiler: ProfilingStrategy::None,
         }
     }
 
@@ -160,6 +172,12 @@ impl Config {
     /// has passed. A store's deadline starts at the engine's current epoch (already passed).
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.tunables.epoch_interruption = enable;
+        self
+    }
+
+    /// Makes compiled code visible to a profiler (see [`ProfilingStrategy`]).
+    pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
+        self.profiler = strategy;
         self
     }
 

@@ -38,6 +38,9 @@ impl Default for Engine {
 impl Engine {
     /// An engine with `config`.
     pub fn new(config: &Config) -> Result<Engine> {
+        if config.profiler == crate::ProfilingStrategy::PerfMap {
+            wasmfx_runtime::perf_map::enable()?;
+        }
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),

@@ -42,7 +42,7 @@ mod typed;
 mod types;
 mod values;
 
-pub use config::Config;
+pub use config::{Config, ProfilingStrategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table, Tag};
 pub use func::{trap_of, Caller, Func};

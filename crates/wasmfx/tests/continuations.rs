@@ -134,3 +134,67 @@ fn failure_modes() {
     let err = unhandled.call(&mut store, ()).unwrap_err();
     assert!(format!("{err:#}").contains("unhandled tag"), "{err:#}");
 }
+
+/// A continuation of 20 parameters, 12 bound by `cont.bind` in three steps and 8 passed to
+/// `resume`, and yielding 18 values: more than the 16 payload slots kept in the continuation
+/// object, so the payload moves to the heap with the values already bound.
+#[test]
+fn payload_larger_than_the_object_keeps_bound_values() {
+    let params = "i32 ".repeat(20);
+    let yields = "i32 ".repeat(18);
+    let wat = format!(
+        r#"(module
+  (type $f20 (func (param {params})))
+  (type $c20 (cont $f20))
+  (type $f16 (func (param {p16})))
+  (type $c16 (cont $f16))
+  (type $f8 (func (param {p8})))
+  (type $c8 (cont $f8))
+  (type $done (func))
+  (type $cdone (cont $done))
+  (tag $out (param {yields}))
+  (func $f (type $f20)
+    (local $s i32)
+    (local.set $s (i32.const 0))
+    {adds}
+    (suspend $out {echo} (local.get $s) (i32.const 7)))
+  (elem declare func $f)
+  (func (export "run") (result i32)
+    (local $acc i32) (local $sum i32) (local $seven i32)
+    (block $on (result {yields} (ref $cdone))
+      (resume $c8 (on $out $on)
+        (i32.const 13) (i32.const 14) (i32.const 15) (i32.const 16)
+        (i32.const 17) (i32.const 18) (i32.const 19) (i32.const 20)
+        (cont.bind $c16 $c8
+          (i32.const 5) (i32.const 6) (i32.const 7) (i32.const 8)
+          (i32.const 9) (i32.const 10) (i32.const 11) (i32.const 12)
+          (cont.bind $c20 $c16 (i32.const 1) (i32.const 2) (i32.const 3) (i32.const 4)
+            (cont.new $c20 (ref.func $f)))))
+      (unreachable))
+    (drop)
+    ;; The 18 yielded values: the first 16 parameters, the sum of all 20, and 7.
+    (local.set $seven)
+    (local.set $sum)
+    {fold}
+    (i32.add (i32.mul (local.get $sum) (i32.const 1000))
+      (i32.add (local.get $seven) (local.get $acc))))
+)"#,
+        p16 = "i32 ".repeat(16),
+        p8 = "i32 ".repeat(8),
+        adds = (0..20)
+            .map(|i| format!("(local.set $s (i32.add (local.get $s) (local.get {i})))"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        echo = (0..16)
+            .map(|i| format!("(local.get {i}) "))
+            .collect::<String>(),
+        // Adds up the 16 echoed parameters.
+        fold = "(local.set $acc (i32.add (local.get $acc))) ".repeat(16),
+    );
+    let (mut store, instance) = instantiate(&wat);
+    let run = instance
+        .get_typed_func::<(), i32>(&mut store, "run")
+        .unwrap();
+    // sum(1..=20) * 1000 + 7 + sum(1..=16).
+    assert_eq!(run.call(&mut store, ()).unwrap(), 210 * 1000 + 7 + 136);
+}
