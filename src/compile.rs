@@ -31,7 +31,7 @@ pub struct CompileCommand {
 impl CompileCommand {
     /// Compiles the module and writes the precompiled file.
     pub fn execute(self) -> Result<()> {
-        let engine = engine_for(&self.wasm, &self.optimize, None)?.0;
+        let engine = engine_for(&self.wasm, &self.optimize, &["cache=n".to_string()], None)?.0;
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to read `{}`", self.file.display()))?;
         let precompiled = engine

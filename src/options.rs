@@ -48,11 +48,17 @@ pub const OPTIMIZE_OPTIONS_HELP: &str = "Optimisation options, comma-separated o
     `pooling-table-keep-resident=BYTES` and `pooling-stack-keep-resident=BYTES` (sizes may \
     end in k, M or G)";
 
-/// The engine the `-W` and `-O` options and `--profile` describe, with the run limits `-W`
-/// sets.
+/// Help text of `-C`.
+pub const CODEGEN_OPTIONS_HELP: &str = "Code generation options, comma-separated or repeated: \
+    `cache[=y|n]` (keep compiled code in $XDG_CACHE_HOME/wasmfx, by default ~/.cache/wasmfx, \
+    and load modules compiled before from there; on by default)";
+
+/// The engine the `-W`, `-O` and `-C` options and `--profile` describe, with the run limits
+/// `-W` sets. The compilation cache is on unless `-C cache=n`.
 pub fn engine_for(
     wasm: &[String],
     optimize: &[String],
+    codegen: &[String],
     profile: Option<&str>,
 ) -> Result<(Engine, RunLimits)> {
     let mut config = Config::new();
@@ -62,6 +68,21 @@ pub fn engine_for(
             config.profiler(ProfilingStrategy::PerfMap);
         }
         Some(other) => bail!("unknown profiling strategy `{other}`; known: perfmap"),
+    }
+    let mut cache = true;
+    for item in codegen.iter().flat_map(|g| g.split(',')).map(str::trim) {
+        let (name, value) = match item.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (item, None),
+        };
+        match name {
+            "" => {}
+            "cache" => cache = parse_bool(name, value)?,
+            _ => bail!("unknown `-C` option `{name}`; known options: cache"),
+        }
+    }
+    if cache {
+        config.cache_directory(Config::default_cache_directory());
     }
     let mut limits = RunLimits::default();
     for group in wasm {

@@ -35,6 +35,9 @@ pub struct RunCommand {
     #[arg(long, value_name = "STRATEGY")]
     profile: Option<String>,
 
+    #[arg(short = 'C', value_name = "OPT[=VAL],...", help = crate::options::CODEGEN_OPTIONS_HELP)]
+    codegen: Vec<String>,
+
     #[arg(short = 'W', value_name = "OPT[=VAL],...", help = crate::options::WASM_OPTIONS_HELP)]
     wasm: Vec<String>,
 
@@ -67,7 +70,12 @@ impl RunCommand {
     /// `proc_exit` code, or 0 when it returns. Errors, traps included, are
     /// returned for `main` to report.
     pub fn execute(self) -> Result<ExitCode> {
-        let (engine, limits) = engine_for(&self.wasm, &self.optimize, self.profile.as_deref())?;
+        let (engine, limits) = engine_for(
+            &self.wasm,
+            &self.optimize,
+            &self.codegen,
+            self.profile.as_deref(),
+        )?;
         let module = self.load_module(&engine)?;
 
         let mut store = Store::new(&engine, self.wasi_ctx()?);

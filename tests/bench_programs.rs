@@ -9,7 +9,7 @@ fn benchmark_programs_compute_their_results() {
     for workload in ["c10m", "sieve", "skynet", "state"] {
         let path = format!("benches/programs/{workload}.wat");
         let output = Command::new(env!("CARGO_BIN_EXE_wasmfx"))
-            .args(["run", &path])
+            .args(["run", "-C", "cache=n", &path])
             .output()
             .expect("runs wasmfx");
         assert!(

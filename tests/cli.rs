@@ -4,11 +4,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Runs the built `wasmfx` binary with `args` from the package root.
+/// Runs the built `wasmfx` binary with `args` from the package root, with its compilation
+/// cache in the test's scratch directory.
 fn wasmfx(args: &[&str]) -> Output {
+    wasmfx_with_cache(args, &Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"))
+}
+
+/// Runs the built `wasmfx` binary with `args`, with `$XDG_CACHE_HOME` set to `cache_home`.
+fn wasmfx_with_cache(args: &[&str], cache_home: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_wasmfx"))
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("XDG_CACHE_HOME", cache_home)
         .output()
         .expect("failed to start the wasmfx binary")
 }
@@ -338,6 +345,49 @@ fn precompiled_with_fuel_stops_an_infinite_loop() {
     assert_eq!(output.status.code(), Some(134));
     assert!(
         stderr(&output).contains("all fuel consumed by WebAssembly"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn compilation_cache() {
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache-test");
+    let _ = std::fs::remove_dir_all(&home);
+    let cached_files = || -> Vec<PathBuf> {
+        std::fs::read_dir(home.join("wasmfx"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default()
+    };
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run"];
+        args.extend(extra);
+        args.extend(["--invoke", "fib", "examples/fib.wat", "20"]);
+        let output = wasmfx_with_cache(&args, &home);
+        assert_eq!(stdout(&output), "6765\n", "{}", stderr(&output));
+    };
+    // `-C cache=n` leaves the cache alone.
+    run(&["-C", "cache=n"]);
+    assert!(cached_files().is_empty());
+    // By default the compiled module is cached, then loaded from there.
+    run(&[]);
+    let files = cached_files();
+    assert_eq!(files.len(), 1, "{files:?}");
+    run(&[]);
+    assert_eq!(cached_files(), files);
+    // Other code generation settings are another entry.
+    run(&["-W", "fuel=1000000000"]);
+    assert_eq!(cached_files().len(), 2);
+    // A damaged entry is compiled again and replaced.
+    std::fs::write(&files[0], b"\0wasmfx\0cwasm\0\0\0garbage").unwrap();
+    run(&[]);
+    assert_eq!(cached_files().len(), 2);
+    run(&[]);
+    // An unknown option is an error.
+    let output = wasmfx_with_cache(&["run", "-C", "speed=max", "examples/fib.wat"], &home);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("unknown `-C` option `speed`"),
         "{}",
         stderr(&output)
     );

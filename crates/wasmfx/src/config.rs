@@ -14,6 +14,7 @@ pub struct Config {
     pub(crate) allocation_strategy: crate::InstanceAllocationStrategy,
     pub(crate) tunables: wasmfx_environ::Tunables,
     pub(crate) profiler: ProfilingStrategy,
+    pub(crate) cache_directory: Option<std::path::PathBuf>,
 }
 
 /// How compiled code is made visible to profilers.
@@ -66,6 +67,7 @@ impl Config {
             allocation_strategy: crate::InstanceAllocationStrategy::OnDemand,
             tunables: wasmfx_environ::Tunables::default(),
             profiler: ProfilingStrategy::None,
+            cache_directory: None,
         }
     }
 
@@ -179,6 +181,21 @@ impl Config {
     pub fn profiler(&mut self, strategy: ProfilingStrategy) -> &mut Self {
         self.profiler = strategy;
         self
+    }
+
+    /// Keeps compiled code in `dir` (off with `None`, the default): compiling a module this
+    /// build of wasmfx compiled before with the same code generation settings loads it from
+    /// there instead, and newly compiled modules are added. Files are named by a SHA-256 hash of
+    /// the build, the settings and the module's bytes; the cache never shrinks by itself.
+    pub fn cache_directory(&mut self, dir: Option<std::path::PathBuf>) -> &mut Self {
+        self.cache_directory = dir;
+        self
+    }
+
+    /// The conventional cache directory: `$XDG_CACHE_HOME/wasmfx`, else `$HOME/.cache/wasmfx`
+    /// (what `wasmfx run` uses unless given `-C cache=n`).
+    pub fn default_cache_directory() -> Option<std::path::PathBuf> {
+        crate::cache::default_directory()
     }
 
     /// The largest number of elements any table may reach.

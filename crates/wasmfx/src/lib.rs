@@ -28,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+mod cache;
 mod config;
 mod engine;
 mod externals;

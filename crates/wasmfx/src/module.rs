@@ -1,7 +1,7 @@
 //! Modules: parsing (binary or text), validation and compilation, once per module; the
 //! compiled code is shared by every instance.
 
-use crate::precompiled;
+use crate::{cache, precompiled};
 use crate::{
     Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
 };
@@ -73,10 +73,28 @@ impl Module {
     }
 
     /// Compiles a module from its binary form.
+    ///
+    /// With a cache directory configured ([`Config::cache_directory`](crate::Config::cache_directory)),
+    /// a module compiled before with the same settings by this build is loaded from the cache,
+    /// and a newly compiled one is added to it.
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        let cache_entry = engine
+            .config()
+            .cache_directory
+            .as_deref()
+            .map(|dir| cache::entry(dir, engine, binary));
+        if let Some(module) = cache_entry
+            .as_deref()
+            .and_then(|entry| cache::load(engine, entry))
+        {
+            return Ok(module);
+        }
         reporting_invalid(engine, binary, || {
             let (parsed, bodies) = ParsedModule::new(engine, binary)?;
             let artifacts = compile_code(engine, &parsed.info, bodies)?;
+            if let Some(entry) = &cache_entry {
+                cache::store(entry, &precompiled::encode(engine, binary, &artifacts));
+            }
             Module::from_parts(engine, parsed, artifacts)
         })
     }

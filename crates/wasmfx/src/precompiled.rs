@@ -74,6 +74,16 @@ pub(crate) fn settings(engine: &Engine) -> Vec<(String, String)> {
         .collect()
 }
 
+/// What makes compiled code usable by an engine: the wasmfx version and build, and the
+/// engine's code generation settings (the compilation cache's key includes it).
+pub(crate) fn identity(engine: &Engine) -> String {
+    let mut identity = format!("wasmfx {VERSION} build {BUILD_ID}");
+    for (name, value) in settings(engine) {
+        identity.push_str(&format!(";{name}={value}"));
+    }
+    identity
+}
+
 /// A precompiled module of `wasm`, whose compiled code is `artifacts`, for `engine`.
 pub(crate) fn encode(engine: &Engine, wasm: &[u8], artifacts: &CompiledArtifacts) -> Vec<u8> {
     let header = Header {

@@ -236,3 +236,31 @@ fn invalid_modules_are_reported_when_precompiling() {
         .unwrap_err();
     assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
 }
+
+#[test]
+fn the_compilation_cache_serves_modules_compiled_before() {
+    let dir = std::env::temp_dir().join(format!("wasmfx-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut config = Config::new();
+    config.cache_directory(Some(dir.clone()));
+    let engine = Engine::new(&config).unwrap();
+    let files = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+
+    let first = Module::new(&engine, WAT).unwrap();
+    assert_eq!(files(), 1);
+    // Loaded from the cache, in a new engine with the same settings.
+    let engine2 = Engine::new(&config).unwrap();
+    let second = Module::new(&engine2, WAT).unwrap();
+    assert_eq!(files(), 1);
+    for (engine, module) in [(&engine, &first), (&engine2, &second)] {
+        let (mut store, instance) = instantiate(engine, module);
+        let sum = instance
+            .get_typed_func::<(), i32>(&mut store, "sum")
+            .unwrap();
+        assert_eq!(sum.call(&mut store, ()).unwrap(), 45);
+    }
+    // Invalid modules are still reported as such.
+    let err = Module::new(&engine, "(module (func (result i32) (i64.const 0)))").unwrap_err();
+    assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
