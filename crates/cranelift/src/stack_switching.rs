@@ -116,11 +116,44 @@ impl FuncTranslator<'_, '_> {
     pub(crate) fn cont_new(&mut self) {
         let f = self.pop();
         self.b.ins().trapz(f, trap(Trap::NullFunctionReference));
-        let c = self
+        // Take the store's first free object, or have the runtime make one.
+        let sc = self.store_context();
+        let free = self.load_field(types::I64, sc, store_context::CONT_FREE);
+        let reuse = self.b.create_block();
+        let make = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, types::I64);
+        self.b.ins().brif(free, reuse, &[], make, &[]);
+
+        // What `VMContRef::reset` does.
+        self.b.switch_to_block(reuse);
+        self.b.seal_block(reuse);
+        let next = self.load_field(types::I64, free, cont::PARENT);
+        self.store_field(next, sc, store_context::CONT_FREE);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.store_field(zero, free, cont::PARENT);
+        self.store_field(free, free, cont::LAST_ANCESTOR);
+        let zero32 = self.b.ins().iconst(types::I32, 0);
+        self.store_field(zero32, free, cont::BOUND);
+        self.store_field(f, free, cont::FUNC_REF);
+        for word in 0..3 {
+            let v = self.load_field(types::I64, free, cont::FRESH_CTX + word * PTR_SIZE);
+            self.store_field(v, free, cont::CTX + word * PTR_SIZE);
+        }
+        self.b.ins().jump(done, &[free.into()]);
+
+        self.b.switch_to_block(make);
+        self.b.seal_block(make);
+        let made = self
             .env
             .call_builtin(&mut self.b, Builtin::cont_new, &[f])
             .expect("object result");
-        self.b.ins().trapz(c, trap(Trap::HostError));
+        self.b.ins().trapz(made, trap(Trap::HostError));
+        self.b.ins().jump(done, &[made.into()]);
+
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        let c = self.b.block_params(done)[0];
         let revision = self.load_field(types::I64, c, cont::REVISION);
         let fat = self.make_fat(c, revision);
         self.push(fat);
@@ -222,7 +255,7 @@ impl FuncTranslator<'_, '_> {
         self.enter(sc, target);
         let parent_ctx = self.load_field(types::I64, c, cont::PARENT_CTX);
         let target_ctx = self.b.ins().iadd_imm_u(target, i64::from(cont::CTX));
-        let signal = self.b.ins().iconst(types::I64, signal as i64);
+        let signal = self.b.ins().bor_imm_u(c, signal as i64);
         let signal = self.b.ins().stack_switch(parent_ctx, target_ctx, signal);
 
         // Back on this stack. A `switch` may have replaced the head of the segment.
@@ -262,16 +295,14 @@ impl FuncTranslator<'_, '_> {
         self.b.switch_to_block(returned);
         self.b.seal_block(returned);
         let values = self.read_payload(c, &results);
-        self.env
-            .call_builtin(&mut self.b, Builtin::cont_recycle, &[c]);
+        self.recycle(c);
         self.b.ins().jump(after, &args(&values));
 
         // An exception escaped: recycle, then rethrow it here.
         self.b.switch_to_block(threw);
         self.b.seal_block(threw);
         let exn = self.read_payload(c, &[types::I64])[0];
-        self.env
-            .call_builtin(&mut self.b, Builtin::cont_recycle, &[c]);
+        self.recycle(c);
         self.throw(exn);
 
         // Suspended to clause `signal >> 32`: branch to its label with the tag's arguments
@@ -318,6 +349,15 @@ impl FuncTranslator<'_, '_> {
         self.stack_extend(results);
         self.set_reachable();
         Ok(())
+    }
+
+    /// Puts continuation object `c`, which finished, on the store's free list (what
+    /// `continuations::recycle` does).
+    fn recycle(&mut self, c: Value) {
+        let sc = self.store_context();
+        let free = self.load_field(types::I64, sc, store_context::CONT_FREE);
+        self.store_field(free, c, cont::PARENT);
+        self.store_field(c, sc, store_context::CONT_FREE);
     }
 
     /// Makes `target` the innermost running continuation, with its stack limit.
@@ -391,13 +431,17 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// The code after this stack's `stack_switch` away from a suspension point (of `suspend`
-    /// or `switch`), reached when `head` (the continuation that headed the suspended segment)
-    /// is resumed: throws if it was resumed by `resume_throw(_ref)`, otherwise takes the
-    /// values of `tys` it was resumed with.
-    fn resumed_at_suspension(&mut self, head: Value, signal: Value, tys: &[Type]) {
+    /// or `switch`), reached when the continuation that headed the suspended segment is
+    /// resumed: throws if it was resumed by `resume_throw(_ref)`, otherwise takes the values
+    /// of `tys` it was resumed with. The resumer passes that continuation in the signal, which
+    /// saves reloading it from this stack, whose lines are likely cold after a suspension.
+    fn resumed_at_suspension(&mut self, signal: Value, tys: &[Type]) {
+        let mask = resume_signal::KIND_MASK as i64;
+        let head = self.b.ins().band_imm_s(signal, !mask);
+        let kind = self.b.ins().band_imm_u(signal, mask);
         let throw = self.b.create_block();
         let resumed = self.b.create_block();
-        self.b.ins().brif(signal, throw, &[], resumed, &[]);
+        self.b.ins().brif(kind, throw, &[], resumed, &[]);
         self.b.switch_to_block(throw);
         self.b.seal_block(throw);
         let exn = self.read_payload(head, &[types::I64])[0];
@@ -429,7 +473,7 @@ impl FuncTranslator<'_, '_> {
         let index = self.b.ins().ishl_imm_u(index, 32);
         let signal = self.b.ins().bor_imm_u(index, cont_signal::SUSPENDED as i64);
         let signal = self.b.ins().stack_switch(own_ctx, parent_ctx, signal);
-        self.resumed_at_suspension(c, signal, &results);
+        self.resumed_at_suspension(signal, &results);
         Ok(())
     }
 
@@ -493,12 +537,9 @@ impl FuncTranslator<'_, '_> {
         self.enter(sc, innermost);
         let own_ctx = self.b.ins().iadd_imm_u(current, i64::from(cont::CTX));
         let innermost_ctx = self.b.ins().iadd_imm_u(innermost, i64::from(cont::CTX));
-        let normal = self
-            .b
-            .ins()
-            .iconst(types::I64, resume_signal::NORMAL as i64);
+        let normal = self.b.ins().bor_imm_u(target, resume_signal::NORMAL as i64);
         let signal = self.b.ins().stack_switch(own_ctx, innermost_ctx, normal);
-        self.resumed_at_suspension(h, signal, &results);
+        self.resumed_at_suspension(signal, &results);
         Ok(())
     }
 }

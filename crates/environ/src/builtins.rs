@@ -78,11 +78,10 @@ builtins! {
     /// recorded). Called with the wasm (tail) calling convention so that handlers may be
     /// attached to the call; see `Builtin::is_tail_conv`.
     throw_ref(Ptr) -> (I32);
-    /// `cont.new`: (function reference, non-null) -> continuation object, or null when it
-    /// cannot be created (the error is recorded).
+    /// `cont.new` when the store has no free continuation object: (function reference,
+    /// non-null) -> a new continuation object, or null when it cannot be created (the error
+    /// is recorded).
     cont_new(Ptr) -> (Ptr);
-    /// A continuation returned: (continuation object) recycles its stack.
-    cont_recycle(Ptr) -> ();
     /// Grows a continuation's payload buffer: (continuation object, slots).
     cont_reserve(Ptr, I32) -> ();
     /// A suspension found no handler: (tag identity) records the "unhandled tag" error.

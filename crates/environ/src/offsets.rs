@@ -23,6 +23,10 @@ pub mod store_context {
     pub const EPOCH_PTR: u32 = 24;
     /// The epoch at which generated code traps "interrupt" (`u64`).
     pub const EPOCH_DEADLINE: u32 = 32;
+    /// The first free continuation object (`*mut VMContRef`), linked through their
+    /// [`cont::PARENT`](super::cont::PARENT) fields; `cont.new` pops and a return pushes in
+    /// generated code.
+    pub const CONT_FREE: u32 = 40;
 }
 
 /// Code generation settings that depend on the engine's configuration.
@@ -63,6 +67,8 @@ pub mod cont {
     pub const PARENT_CTX: u32 = 96;
     /// The function the continuation runs (`*const VMFuncRef`).
     pub const FUNC_REF: u32 = 104;
+    /// The context a new continuation starts from (its `CTX` when fresh): constant per object.
+    pub const FRESH_CTX: u32 = 368;
 }
 
 /// What a continuation stack tells its resumer when control comes back (the `stack_switch`
@@ -95,6 +101,10 @@ pub mod resume_signal {
     pub const NORMAL: u64 = 0;
     /// Throw the exception in slot 0 of the payload buffer at the suspension point.
     pub const THROW: u64 = 1;
+    /// The signal is one of the above in its low bits, or-ed with the address of the
+    /// continuation object whose payload buffer holds the values (64-byte aligned): the
+    /// resumed code takes the object from the signal, not from its own (cold) stack.
+    pub const KIND_MASK: u64 = 63;
 }
 
 /// Layout of an exception object: a header slot, then one 16-byte slot per payload value.

@@ -12,7 +12,7 @@ use wasmfx_environ::Builtin;
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
-struct BuiltinTable([*const (); 17]);
+struct BuiltinTable([*const (); 16]);
 
 // SAFETY: the table is immutable and holds only function addresses.
 unsafe impl Sync for BuiltinTable {}
@@ -33,14 +33,13 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     exn_new as *const (),
     crate::exceptions::wasmfx_throw_ref as *const (),
     cont_new as *const (),
-    cont_recycle as *const (),
     cont_reserve as *const (),
     unhandled_tag as *const (),
 ]);
 
 /// Address of the builtin table, for `VMContext`s.
 pub fn builtins_table() -> *const usize {
-    const _: () = assert!(Builtin::ALL.len() == 17);
+    const _: () = assert!(Builtin::ALL.len() == 16);
     BUILTINS.0.as_ptr().cast()
 }
 
@@ -181,20 +180,14 @@ extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
 extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMContRef {
     let store = instance(vmctx).store_context();
     // SAFETY: the store context is only used by the thread running its store.
-    let pool = unsafe { &mut *store.cont_pool.get() };
-    match pool.allocate(func_ref.cast()) {
+    let (pool, free) = unsafe { (&mut *store.cont_pool.get(), &mut *store.cont_free.get()) };
+    match pool.allocate(free, func_ref.cast()) {
         Ok(c) => c,
         Err(e) => {
             set_host_error(TrapReason::Host(e));
             std::ptr::null_mut()
         }
     }
-}
-
-extern "C" fn cont_recycle(vmctx: *mut u8, cont: *mut VMContRef) {
-    let store = instance(vmctx).store_context();
-    // SAFETY: generated code recycles each continuation once, when it returned.
-    unsafe { (*store.cont_pool.get()).recycle(cont) }
 }
 
 extern "C" fn cont_reserve(_vmctx: *mut u8, cont: *mut VMContRef, slots: u32) {

@@ -23,13 +23,13 @@ std::arch::global_asm!(
     ".type wasmfx_cont_start,@function",
     // First instruction run on a fresh continuation stack, entered by the resumer's
     // `stack_switch` with rbp = the frame record of the resumer's context (top - 0x10) and the
-    // continuation object at top - 0x20, and rdi = the resume signal. Calls the function
-    // through its array-call trampoline with the payload buffer as argument/result area, then
-    // returns to the resumer. Resumed by `resume_throw`, it returns at once with the
+    // continuation object at top - 0x20, and rdi = the resume signal (its kind in the low
+    // bits, see `resume_signal`). Calls the function through its array-call trampoline with
+    // the payload buffer as argument/result area, then returns to the resumer. Resumed by `resume_throw`, it returns at once with the
     // exception (already in slot 0 of the payload buffer) as escaped.
     "wasmfx_cont_start:",
-    "cmp rdi, {throw}",
-    "je 2f",
+    "test dil, {throw}",
+    "jnz 2f",
     "mov rax, [rbp - 0x10]",
     "mov rcx, [rax + {func_ref}]",
     "mov rdi, [rcx]",
@@ -127,6 +127,8 @@ pub struct VMContRef {
     /// The payload buffer while it fits: in the object, so that a suspended continuation's
     /// payload shares its cache lines and page.
     payload_inline: [VMVal; INLINE_PAYLOAD_SLOTS],
+    /// The context a new continuation starts from: `wasmfx_cont_start` on an empty stack.
+    pub fresh_ctx: VMStackContext,
     /// Runtime-only: one past the highest address of the stack (below the object).
     stack_top: usize,
     /// Runtime-only: the payload buffer once it outgrew `payload_inline` (empty before).
@@ -157,14 +159,14 @@ enum StackSource {
     Pool(Arc<StackPool>, Vec<usize>),
 }
 
-/// The continuation objects of one store: every one allocated, and the free ones, with the
-/// stacks they live on.
+/// The continuation objects of one store, every one allocated, with the stacks they live on.
+/// The free ones form a list through their `parent` fields, headed by the store context's
+/// `cont_free`, which generated code pops (`cont.new`) and pushes (a continuation returned).
 #[derive(Debug)]
 pub struct ContPool {
     config: StackConfig,
     stacks: StackSource,
     all: Vec<*mut VMContRef>,
-    free: Vec<*mut VMContRef>,
 }
 
 impl ContPool {
@@ -178,48 +180,52 @@ impl ContPool {
                 None => StackSource::Slabs(StackAllocator::new(config.size)),
             },
             all: Vec::new(),
-            free: Vec::new(),
         }
     }
 
-    /// A continuation object on a fresh (or recycled) stack, set to run `func_ref`.
-    pub fn allocate(&mut self, func_ref: *const u8) -> Result<*mut VMContRef> {
-        let cont = match self.free.pop() {
-            Some(c) => c,
-            None => {
-                let stack = match &mut self.stacks {
-                    StackSource::Slabs(slabs) => slabs.allocate()?,
-                    StackSource::Pool(pool, taken) => {
-                        let (index, stack) = pool.allocate()?;
-                        taken.push(index);
-                        stack
-                    }
-                };
-                let object = (stack.top() - OBJECT_AREA) as *mut VMContRef;
-                // SAFETY: the object area at the top of a stack nothing else uses, aligned to
-                // 64 bytes (the stack's top is page-aligned). The object never moves, so its
-                // payload pointer may point into it.
-                unsafe {
-                    object.write(VMContRef::new(stack, self.config.red_zone, object));
-                    (*object).payload = std::ptr::addr_of_mut!((*object).payload_inline).cast();
-                }
-                self.all.push(object);
-                object
-            }
+    /// A continuation object set to run `func_ref`: the first of the free list `free`, or a
+    /// new one on a new stack.
+    pub fn allocate(
+        &mut self,
+        free: &mut *mut VMContRef,
+        func_ref: *const u8,
+    ) -> Result<*mut VMContRef> {
+        let cont = if free.is_null() {
+            self.new_object()?
+        } else {
+            let cont = *free;
+            // SAFETY: objects on the free list are this pool's, and not in use.
+            *free = unsafe { (*cont).parent };
+            cont
         };
         // SAFETY: `cont` is one of this pool's objects and no longer in use.
         unsafe { (*cont).reset(func_ref) };
         Ok(cont)
     }
 
-    /// Returns `cont` (which finished) to the free list.
-    ///
-    /// # Safety
-    ///
-    /// `cont` must be an object of this pool that is no longer running or suspended, and must
-    /// not be recycled twice.
-    pub unsafe fn recycle(&mut self, cont: *mut VMContRef) {
-        self.free.push(cont);
+    /// A new object at the top of a new stack.
+    fn new_object(&mut self) -> Result<*mut VMContRef> {
+        let stack = match &mut self.stacks {
+            StackSource::Slabs(slabs) => slabs.allocate()?,
+            StackSource::Pool(pool, taken) => {
+                let (index, stack) = pool.allocate()?;
+                taken.push(index);
+                stack
+            }
+        };
+        let object = (stack.top() - OBJECT_AREA) as *mut VMContRef;
+        // SAFETY: the object area at the top of a stack nothing else uses, aligned to 64 bytes
+        // (the stack's top is page-aligned). The object never moves, so its payload pointer
+        // may point into it, and the launch area below it may point to it.
+        unsafe {
+            object.write(VMContRef::new(stack, self.config.red_zone, object));
+            (*object).payload = std::ptr::addr_of_mut!((*object).payload_inline).cast();
+            let top = (*object).stack_top;
+            *((top - 0x20) as *mut usize) = object as usize;
+            *(*object).parent_ctx = VMStackContext::default();
+        }
+        self.all.push(object);
+        Ok(object)
     }
 
     /// Number of objects allocated so far (free or not).
@@ -266,30 +272,25 @@ impl VMContRef {
             parent_ctx: (top - 0x18) as *mut VMStackContext,
             func_ref: std::ptr::null(),
             payload_inline: [VMVal::default(); INLINE_PAYLOAD_SLOTS],
+            fresh_ctx: VMStackContext {
+                sp: top - 0x40,
+                fp: top - 0x10,
+                ip: wasmfx_cont_start as *const () as usize,
+            },
             stack_top: top,
             payload_buf: Vec::new(),
         }
     }
 
-    /// Prepares the object to start `func_ref` from the beginning.
+    /// Prepares the object to start `func_ref` from the beginning: what generated code's
+    /// `cont.new` does for an object it takes from the free list. (`resume` sets the parent,
+    /// the handlers and the stack limits.)
     fn reset(&mut self, func_ref: *const u8) {
-        let top = self.stack_top;
         self.func_ref = func_ref;
         self.parent = std::ptr::null_mut();
         self.last_ancestor = self;
         self.bound = 0;
-        self.handlers = std::ptr::null();
-        self.num_handlers = 0;
-        self.ctx = VMStackContext {
-            sp: top - 0x40,
-            fp: top - 0x10,
-            ip: wasmfx_cont_start as *const () as usize,
-        };
-        // SAFETY: the launch area at the top of our own stack.
-        unsafe {
-            *((top - 0x20) as *mut usize) = self as *mut VMContRef as usize;
-            *self.parent_ctx = VMStackContext::default();
-        }
+        self.ctx = self.fresh_ctx;
     }
 
     /// Makes the payload buffer at least `slots` long.
@@ -308,6 +309,19 @@ impl VMContRef {
     }
 }
 
+/// Puts `cont`, which finished, on the free list `free` (what generated code does when a
+/// continuation returns).
+///
+/// # Safety
+///
+/// `cont` must be an object of the store whose free list `free` is, no longer running or
+/// suspended, and not on the list already.
+pub(crate) unsafe fn recycle(free: &mut *mut VMContRef, cont: *mut VMContRef) {
+    // SAFETY: per the contract, `cont` is a live object nothing else uses.
+    unsafe { (*cont).parent = *free };
+    *free = cont;
+}
+
 /// Finishes every continuation between the innermost running one and `until` (exclusive):
 /// after a trap unwound past them, they can never run again. Each is recycled once.
 ///
@@ -323,7 +337,7 @@ pub unsafe fn abandon_chain(store: &VMStoreContext, until: *mut VMContRef) {
             let parent = (*c).parent;
             // A finished continuation's references must never resume it again.
             (*c).revision += 1;
-            (*store.cont_pool.get()).recycle(c);
+            recycle(&mut *store.cont_free.get(), c);
             c = parent;
         }
         *store.current_cont.get() = until;

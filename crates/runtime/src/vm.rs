@@ -21,6 +21,8 @@ pub struct VMStoreContext {
     pub epoch_ptr: UnsafeCell<*const AtomicU64>,
     /// The epoch at which wasm traps "interrupt", with epoch interruption on.
     pub epoch_deadline: UnsafeCell<u64>,
+    /// The first free continuation object, linked through their `parent` fields.
+    pub cont_free: UnsafeCell<*mut VMContRef>,
     /// Runtime only: exception objects thrown in this store (see `exceptions`).
     pub exceptions: UnsafeCell<Vec<Box<[VMVal]>>>,
     /// Runtime only: the store's continuation objects and stacks.
@@ -41,6 +43,7 @@ impl VMStoreContext {
             fuel: UnsafeCell::new(0),
             epoch_ptr: UnsafeCell::new(epoch),
             epoch_deadline: UnsafeCell::new(0),
+            cont_free: UnsafeCell::new(std::ptr::null_mut()),
             exceptions: UnsafeCell::new(Vec::new()),
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
         }
@@ -167,6 +170,10 @@ mod tests {
             offset_of!(VMStoreContext, epoch_deadline) as u32,
             env::store_context::EPOCH_DEADLINE
         );
+        assert_eq!(
+            offset_of!(VMStoreContext, cont_free) as u32,
+            env::store_context::CONT_FREE
+        );
         use crate::continuations::VMContRef as C;
         assert_eq!(offset_of!(C, revision) as u32, env::cont::REVISION);
         assert_eq!(offset_of!(C, parent) as u32, env::cont::PARENT);
@@ -190,6 +197,7 @@ mod tests {
         );
         assert_eq!(offset_of!(C, parent_ctx) as u32, env::cont::PARENT_CTX);
         assert_eq!(offset_of!(C, func_ref) as u32, env::cont::FUNC_REF);
+        assert_eq!(offset_of!(C, fresh_ctx) as u32, env::cont::FRESH_CTX);
         assert_eq!(
             offset_of!(VMFuncRef, wasm_call) as u32,
             env::func_ref::WASM_CALL
