@@ -22,6 +22,7 @@ import argparse
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,18 +123,21 @@ def engine_command(engine, path):
 
 def check_run(cmd):
     """Runs `cmd` once: None and its peak RSS in KiB if it exits 0, else why it failed."""
-    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as proc:
+    env = dict(os.environ, RUST_BACKTRACE="0")
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          env=env) as proc:
         stderr = proc.stderr.read().decode(errors="replace")
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        lines = [l.strip() for l in stderr.splitlines() if l.strip()]
-        # The first line of an error says what it is; a trap's message follows "Caused by".
-        reason = next((l for l in lines if not l.startswith(("Stack backtrace", "0:"))), "")
-        if proc.returncode < 0:
-            reason = f"killed by signal {-proc.returncode}"
-        return f"exit {proc.returncode}: {reason[:80]}", usage.ru_maxrss
-    return None, usage.ru_maxrss
+    if proc.returncode == 0:
+        return None, usage.ru_maxrss
+    if proc.returncode < 0:
+        return f"killed by signal {-proc.returncode}", usage.ru_maxrss
+    # The root cause is the last line of the error chain that is not a backtrace frame.
+    frame = re.compile(r"^\s*\d+:\s+0x[0-9a-f]+ - |^\s*at |wasm backtrace:$")
+    lines = [l.strip() for l in stderr.splitlines() if l.strip() and not frame.search(l)]
+    cause = re.sub(r"^\d+:\s*", "", lines[-1]) if lines else "no message"
+    return f"exit {proc.returncode}: {cause[:70]}", usage.ru_maxrss
 
 
 def measure(cmd, name, runs, warmup):
