@@ -187,6 +187,7 @@ impl Config {
     /// build of wasmfx compiled before with the same code generation settings loads it from
     /// there instead, and newly compiled modules are added. Files are named by a SHA-256 hash of
     /// the build, the settings and the module's bytes; the cache never shrinks by itself.
+    /// Its files are loaded as machine code: only trusted users may write to `dir`.
     pub fn cache_directory(&mut self, dir: Option<std::path::PathBuf>) -> &mut Self {
         self.cache_directory = dir;
         self
