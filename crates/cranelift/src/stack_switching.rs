@@ -102,10 +102,15 @@ impl FuncTranslator<'_, '_> {
 
     /// Reads values of `tys` from the start of `c`'s payload buffer.
     fn read_payload(&mut self, c: Value, tys: &[Type]) -> Vec<Value> {
+        self.read_slots(c, cont::PAYLOAD, tys)
+    }
+
+    /// Reads values of `tys` from the start of the buffer `c`'s field `field` points to.
+    fn read_slots(&mut self, c: Value, field: u32, tys: &[Type]) -> Vec<Value> {
         if tys.is_empty() {
             return Vec::new();
         }
-        let buf = self.load_field(types::I64, c, cont::PAYLOAD);
+        let buf = self.load_field(types::I64, c, field);
         tys.iter()
             .enumerate()
             .map(|(i, t)| self.load_field(*t, buf, i as u32 * VAL_SLOT_SIZE))
@@ -113,7 +118,12 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// `cont.new $ct`
-    pub(crate) fn cont_new(&mut self) {
+    pub(crate) fn cont_new(&mut self, ct: u32) -> Result<()> {
+        // The function's arguments and results pass through the payload buffer: a function
+        // with more of either than the object holds gets a large enough buffer now, so that
+        // the buffer it starts with has room for its results.
+        let (params, results) = self.cont_func_types(ct)?;
+        let slots = params.len().max(results.len());
         let f = self.pop();
         self.b.ins().trapz(f, trap(Trap::NullFunctionReference));
         // Take the store's first free object, or have the runtime make one.
@@ -154,9 +164,14 @@ impl FuncTranslator<'_, '_> {
         self.b.switch_to_block(done);
         self.b.seal_block(done);
         let c = self.b.block_params(done)[0];
+        if slots > cont::INLINE_PAYLOAD_SLOTS as usize {
+            let slots = self.b.ins().iconst(types::I32, slots as i64);
+            self.payload_with_room(c, slots);
+        }
         let revision = self.load_field(types::I64, c, cont::REVISION);
         let fat = self.make_fat(c, revision);
         self.push(fat);
+        Ok(())
     }
 
     /// `cont.bind $ct1 $ct2`
@@ -294,7 +309,7 @@ impl FuncTranslator<'_, '_> {
         // Returned: take the results and recycle the continuation.
         self.b.switch_to_block(returned);
         self.b.seal_block(returned);
-        let values = self.read_payload(c, &results);
+        let values = self.read_slots(c, cont::RESULTS, &results);
         self.recycle(c);
         self.b.ins().jump(after, &args(&values));
 

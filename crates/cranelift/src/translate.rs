@@ -627,7 +627,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 }
                 self.push_frame(try_table.ty, |_, _| FrameKind::TryTable { pads })?;
             }
-            Operator::ContNew { .. } => self.cont_new(),
+            Operator::ContNew { cont_type_index } => self.cont_new(cont_type_index)?,
             Operator::ContBind {
                 argument_index,
                 result_index,

@@ -67,8 +67,16 @@ pub mod cont {
     pub const PARENT_CTX: u32 = 96;
     /// The function the continuation runs (`*const VMFuncRef`).
     pub const FUNC_REF: u32 = 104;
+    /// The first payload slots, in the object itself (`payload` points there until it grows).
+    pub const PAYLOAD_INLINE: u32 = 112;
+    /// How many slots `PAYLOAD_INLINE` has: every payload buffer has at least this many.
+    pub const INLINE_PAYLOAD_SLOTS: u32 = 16;
     /// The context a new continuation starts from (its `CTX` when fresh): constant per object.
     pub const FRESH_CTX: u32 = 368;
+    /// Where the function's results are written when it returns (`*mut VMVal`): the payload
+    /// buffer as it was when the function started, which stays allocated while the object is
+    /// in use even if `PAYLOAD` moves to a larger buffer meanwhile.
+    pub const RESULTS: u32 = 392;
 }
 
 /// What a continuation stack tells its resumer when control comes back (the `stack_switch`

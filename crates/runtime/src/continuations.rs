@@ -37,6 +37,7 @@ std::arch::global_asm!(
     "mov rdx, rsi",
     "mov r11, [rcx + 8]",
     "mov rcx, [rax + {payload}]",
+    "mov [rax + {results}], rcx",
     "call r11",
     ".globl wasmfx_cont_start_return",
     "wasmfx_cont_start_return:",
@@ -63,6 +64,7 @@ std::arch::global_asm!(
     ".size wasmfx_cont_abandon, . - wasmfx_cont_abandon",
     func_ref = const wasmfx_environ::cont::FUNC_REF,
     payload = const wasmfx_environ::cont::PAYLOAD,
+    results = const wasmfx_environ::cont::RESULTS,
     parent_ctx = const wasmfx_environ::cont::PARENT_CTX,
     returned = const cont_signal::RETURNED,
     threw = const cont_signal::THREW,
@@ -126,17 +128,23 @@ pub struct VMContRef {
     pub func_ref: *const u8,
     /// The payload buffer while it fits: in the object, so that a suspended continuation's
     /// payload shares its cache lines and page.
-    payload_inline: [VMVal; INLINE_PAYLOAD_SLOTS],
+    pub(crate) payload_inline: [VMVal; INLINE_PAYLOAD_SLOTS],
     /// The context a new continuation starts from: `wasmfx_cont_start` on an empty stack.
     pub fresh_ctx: VMStackContext,
+    /// Where the function's results go: the payload buffer when it started (set by
+    /// `wasmfx_cont_start`).
+    pub results: *mut VMVal,
     /// Runtime-only: one past the highest address of the stack (below the object).
     stack_top: usize,
     /// Runtime-only: the payload buffer once it outgrew `payload_inline` (empty before).
     payload_buf: Vec<VMVal>,
+    /// Runtime-only: payload buffers replaced by larger ones, kept because a running
+    /// function's results still go to the buffer it started with. Freed with the object.
+    retired_payloads: Vec<Vec<VMVal>>,
 }
 
 /// Payload slots in the continuation object itself.
-const INLINE_PAYLOAD_SLOTS: usize = 16;
+const INLINE_PAYLOAD_SLOTS: usize = wasmfx_environ::cont::INLINE_PAYLOAD_SLOTS as usize;
 
 /// Configuration of continuation stacks.
 #[derive(Debug, Clone, Copy)]
@@ -277,8 +285,10 @@ impl VMContRef {
                 fp: top - 0x10,
                 ip: wasmfx_cont_start as *const () as usize,
             },
+            results: std::ptr::null_mut(),
             stack_top: top,
             payload_buf: Vec::new(),
+            retired_payloads: Vec::new(),
         }
     }
 
@@ -293,18 +303,24 @@ impl VMContRef {
         self.ctx = self.fresh_ctx;
     }
 
-    /// Makes the payload buffer at least `slots` long.
+    /// Makes the payload buffer at least `slots` long. A larger buffer replaces the current
+    /// one, which is kept (not freed) for the rest of the object's life: the function running
+    /// on this stack writes its results to the buffer it started with (`results`).
     pub fn reserve_payload(&mut self, slots: usize) {
-        if slots > self.payload_capacity as usize {
-            // The live slots move along: from the object to the heap the first time, by
-            // `resize` afterwards.
-            let was_inline = self.payload_buf.is_empty();
-            self.payload_buf.resize(slots, VMVal::default());
-            if was_inline {
-                self.payload_buf[..INLINE_PAYLOAD_SLOTS].copy_from_slice(&self.payload_inline);
-            }
-            self.payload = self.payload_buf.as_mut_ptr();
-            self.payload_capacity = self.payload_buf.len() as u32;
+        let capacity = self.payload_capacity as usize;
+        if slots <= capacity {
+            return;
+        }
+        // Doubling bounds how many buffers an object ever retires.
+        let mut grown = vec![VMVal::default(); slots.max(capacity * 2)];
+        // SAFETY: `payload` points to `capacity` initialised slots (the inline array or the
+        // current heap buffer), which do not overlap the new buffer.
+        unsafe { std::ptr::copy_nonoverlapping(self.payload, grown.as_mut_ptr(), capacity) };
+        self.payload = grown.as_mut_ptr();
+        self.payload_capacity = grown.len() as u32;
+        let old = std::mem::replace(&mut self.payload_buf, grown);
+        if !old.is_empty() {
+            self.retired_payloads.push(old);
         }
     }
 }

@@ -198,6 +198,11 @@ mod tests {
         assert_eq!(offset_of!(C, parent_ctx) as u32, env::cont::PARENT_CTX);
         assert_eq!(offset_of!(C, func_ref) as u32, env::cont::FUNC_REF);
         assert_eq!(offset_of!(C, fresh_ctx) as u32, env::cont::FRESH_CTX);
+        assert_eq!(offset_of!(C, results) as u32, env::cont::RESULTS);
+        assert_eq!(
+            offset_of!(C, payload_inline) as u32,
+            env::cont::PAYLOAD_INLINE
+        );
         assert_eq!(
             offset_of!(VMFuncRef, wasm_call) as u32,
             env::func_ref::WASM_CALL

@@ -51,8 +51,8 @@ pub(crate) fn store(entry: &Path, precompiled: &[u8]) {
         std::process::id(),
         std::thread::current().id()
     ));
-    if std::fs::write(&temporary, precompiled).is_ok()
-        && std::fs::rename(&temporary, entry).is_err()
+    if std::fs::write(&temporary, precompiled).is_err()
+        || std::fs::rename(&temporary, entry).is_err()
     {
         let _ = std::fs::remove_file(&temporary);
     }

@@ -121,8 +121,8 @@ impl Module {
     ///
     /// The machine code in `bytes` is mapped executable and run as it is: it must be the
     /// unaltered output of `precompile_module`. The header checks catch files from other
-    /// builds and configurations, and truncated or garbled metadata, but not deliberate
-    /// tampering.
+    /// builds and configurations, and a checksum catches truncated or damaged contents, but
+    /// nothing catches deliberate tampering.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let (binary, artifacts) = precompiled::decode(engine, bytes.as_ref())?;
         let (parsed, _bodies) = ParsedModule::new(engine, binary)?;

@@ -3,7 +3,7 @@
 //! [`Module::deserialize`](crate::Module::deserialize) without compiling again.
 //!
 //! Layout: the magic bytes; the header (a little-endian `u32` length, then the header encoded
-//! with postcard); the payload (postcard). The header records the wasmfx version, the build id
+//! with postcard); the SHA-256 of the payload; the payload (postcard). The header records the wasmfx version, the build id
 //! (a hash of the sources and locked dependencies that shape generated code, see `build.rs`)
 //! and every code generation setting; its layout never changes, so any build can read any
 //! file's header and say what differs. The payload holds the module's wasm binary (parsed
@@ -14,6 +14,7 @@ use crate::module::CompiledArtifacts;
 use crate::Engine;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use wasmfx_cranelift::CompiledText;
 use wasmfx_environ::{ExnCallSite, Trap};
 
@@ -101,10 +102,13 @@ pub(crate) fn encode(engine: &Engine, wasm: &[u8], artifacts: &CompiledArtifacts
         array_trampolines: artifacts.array_trampolines.clone(),
     };
     let header = postcard::to_stdvec(&header).expect("encoding to a vector cannot fail");
+    let payload = postcard::to_stdvec(&payload).expect("encoding to a vector cannot fail");
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
-    postcard::to_extend(&payload, out).expect("encoding to a vector cannot fail")
+    out.extend_from_slice(&Sha256::digest(&payload));
+    out.extend_from_slice(&payload);
+    out
 }
 
 /// The wasm binary and compiled code of the precompiled module `bytes`, after checking that
@@ -133,6 +137,10 @@ pub(crate) fn decode<'a>(
         );
     }
     check_settings(&header.settings, &settings(engine))?;
+    let (digest, payload) = payload.split_first_chunk::<32>().context(corrupt)?;
+    if Sha256::digest(payload).as_slice() != digest {
+        bail!("{corrupt}: its contents do not match their checksum");
+    }
     let payload: Payload<'a> = postcard::from_bytes(payload).context(corrupt)?;
     let artifacts = CompiledArtifacts {
         text: CompiledText {

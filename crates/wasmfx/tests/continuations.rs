@@ -198,3 +198,81 @@ fn payload_larger_than_the_object_keeps_bound_values() {
     // sum(1..=20) * 1000 + 7 + sum(1..=16).
     assert_eq!(run.call(&mut store, ()).unwrap(), 210 * 1000 + 7 + 136);
 }
+
+/// A continuation returning 18 results (more than the payload slots in the object), and one
+/// whose payload grows while it runs (it suspends with 20 and then 40 values) before it
+/// returns: the results arrive intact, run after run on recycled objects.
+#[test]
+fn results_survive_payload_growth() {
+    let consts = |n: usize, base: usize| -> String {
+        (0..n)
+            .map(|i| format!("(i64.const {}) ", base + i))
+            .collect()
+    };
+    let wat = format!(
+        r#"(module
+  (type $many (func (result {r18})))
+  (type $cmany (cont $many))
+  (type $three (func (result i64 i64 i64)))
+  (type $cthree (cont $three))
+  (tag $wide (param {p20}))
+  (tag $wider (param {p40}))
+  (func $many (type $many) {c18})
+  (func $grows (type $three)
+    (suspend $wide {c20})
+    (suspend $wider {c40})
+    (i64.const 1) (i64.const 2) (i64.const 3))
+  (elem declare func $many $grows)
+  ;; The sum of the 18 results, weighted by position.
+  (func (export "many") (result i64)
+    (local $sum i64)
+    (resume $cmany (cont.new $cmany (ref.func $many)))
+    {fold18}
+    (local.get $sum))
+  ;; Runs $grows to completion: its three results as 100 * a + 10 * b + c.
+  (func (export "grows") (result i64)
+    (local $k (ref null $cthree)) (local $a i64) (local $b i64) (local $c i64)
+    (block $on_wide (result {p20} (ref $cthree))
+      (resume $cthree (on $wide $on_wide) (cont.new $cthree (ref.func $grows)))
+      (unreachable))
+    (local.set $k)
+    {drop20}
+    (block $on_wider (result {p40} (ref $cthree))
+      (resume $cthree (on $wider $on_wider) (local.get $k))
+      (unreachable))
+    (local.set $k)
+    {drop40}
+    (resume $cthree (local.get $k))
+    (local.set $c) (local.set $b) (local.set $a)
+    (i64.add (i64.mul (local.get $a) (i64.const 100))
+      (i64.add (i64.mul (local.get $b) (i64.const 10)) (local.get $c)))))"#,
+        r18 = "i64 ".repeat(18),
+        p20 = "i64 ".repeat(20),
+        p40 = "i64 ".repeat(40),
+        c18 = consts(18, 1),
+        c20 = consts(20, 100),
+        c40 = consts(40, 200),
+        // Pops the last result first: result i (1-based) times i.
+        fold18 = (1..=18)
+            .rev()
+            .map(|i| {
+                format!("(i64.const {i}) (i64.mul) (local.get $sum) (i64.add) (local.set $sum)")
+            })
+            .collect::<Vec<_>>()
+            .join(" "),
+        drop20 = "(drop) ".repeat(20),
+        drop40 = "(drop) ".repeat(40),
+    );
+    let (mut store, instance) = instantiate(&wat);
+    let many = instance
+        .get_typed_func::<(), i64>(&mut store, "many")
+        .unwrap();
+    let grows = instance
+        .get_typed_func::<(), i64>(&mut store, "grows")
+        .unwrap();
+    let expected: i64 = (1..=18).map(|i| i * i).sum();
+    for _ in 0..3 {
+        assert_eq!(many.call(&mut store, ()).unwrap(), expected);
+        assert_eq!(grows.call(&mut store, ()).unwrap(), 123);
+    }
+}

@@ -264,3 +264,15 @@ fn the_compilation_cache_serves_modules_compiled_before() {
     assert!(format!("{err:#}").contains("type mismatch"), "{err:#}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn damaged_contents_are_refused() {
+    let engine = Engine::default();
+    let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
+    // Flip one bit near the end, in the machine code or its tables.
+    let mut damaged = precompiled.clone();
+    let at = damaged.len() - 40;
+    damaged[at] ^= 0x10;
+    let err = deserialize(&engine, &damaged).unwrap_err().to_string();
+    assert!(err.contains("checksum"), "{err}");
+}
