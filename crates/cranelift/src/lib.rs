@@ -164,7 +164,8 @@ fn relocate_site(site: &ExnCallSite, base: u32) -> ExnCallSite {
                 target: base + h.target,
             })
             .collect(),
-        ..site.clone()
+        frame_offset: site.frame_offset,
+        vmctx_sp_offset: site.vmctx_sp_offset,
     }
 }
 
@@ -320,9 +321,8 @@ impl Compiler {
         out: &mut CompiledText,
         calls: &mut Vec<(u32, u32, i64)>,
     ) -> Result<()> {
-        let name = ctx.func.name.to_string();
         ctx.compile(&*self.isa, &mut Default::default())
-            .map_err(|e| anyhow!("Cranelift failed to compile {name}: {:?}", e.inner))?;
+            .map_err(|e| anyhow!("Cranelift failed to compile {}: {:?}", e.func.name, e.inner))?;
         let code = ctx.compiled_code().expect("just compiled");
         out.push(code, &ctx.func, calls)
     }

@@ -51,6 +51,12 @@ impl FuncTranslator<'_, '_> {
         self.b.ins().iconcat(ptr, revision)
     }
 
+    /// A fat pointer to object `c` for its current revision.
+    fn fat_ref(&mut self, c: Value) -> Value {
+        let revision = self.load_field(types::I64, c, cont::REVISION);
+        self.make_fat(c, revision)
+    }
+
     /// Checks fat pointer `r` (null, then revision) and consumes it: the object's revision
     /// is bumped. Returns the object and its new revision.
     fn consume(&mut self, r: Value) -> (Value, Value) {
@@ -168,8 +174,7 @@ impl FuncTranslator<'_, '_> {
             let slots = self.b.ins().iconst(types::I32, slots as i64);
             self.payload_with_room(c, slots);
         }
-        let revision = self.load_field(types::I64, c, cont::REVISION);
-        let fat = self.make_fat(c, revision);
+        let fat = self.fat_ref(c);
         self.push(fat);
         Ok(())
     }
@@ -233,8 +238,7 @@ impl FuncTranslator<'_, '_> {
                 resume_signal::THROW
             }
             ResumeEntry::ThrowRef => {
-                let exn = self.pop();
-                self.b.ins().trapz(exn, trap(Trap::NullExceptionReference));
+                let exn = self.pop_exnref();
                 self.write_payload(c, zero32, &[exn]);
                 resume_signal::THROW
             }
@@ -349,8 +353,7 @@ impl FuncTranslator<'_, '_> {
             self.b.seal_block(*block);
             let (dest, _) = self.branch_target(*label);
             let mut values = self.read_payload(c, tys);
-            let revision = self.load_field(types::I64, c, cont::REVISION);
-            let fat = self.make_fat(c, revision);
+            let fat = self.fat_ref(c);
             values.push(fat);
             self.b.ins().jump(dest, &args(&values));
         }
@@ -399,20 +402,24 @@ impl FuncTranslator<'_, '_> {
 
         self.b.switch_to_block(chain);
         let c = self.b.block_params(chain)[0];
+        let enter = self.b.create_block();
+        self.b.ins().brif(c, enter, &[], unhandled, &[]);
+
+        // The handler record of `c`'s resume, loaded once for all its clauses.
+        self.b.switch_to_block(enter);
+        self.b.seal_block(enter);
+        let n = self.load_field(types::I32, c, cont::NUM_HANDLERS);
+        let record = self.load_field(types::I64, c, cont::HANDLERS);
         let zero = self.b.ins().iconst(types::I32, 0);
-        self.b
-            .ins()
-            .brif(c, scan, &[ir::BlockArg::Value(zero)], unhandled, &[]);
+        self.b.ins().jump(scan, &[ir::BlockArg::Value(zero)]);
 
         self.b.switch_to_block(scan);
         let i = self.b.block_params(scan)[0];
-        let n = self.load_field(types::I32, c, cont::NUM_HANDLERS);
         let past = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, i, n);
         let check = self.b.create_block();
         self.b.ins().brif(past, next, &[], check, &[]);
         self.b.switch_to_block(check);
         self.b.seal_block(check);
-        let record = self.load_field(types::I64, c, cont::HANDLERS);
         let i64v = self.b.ins().uextend(types::I64, i);
         let off = self.b.ins().imul_imm_u(i64v, i64::from(PTR_SIZE));
         let addr = self.b.ins().iadd(record, off);
@@ -521,8 +528,7 @@ impl FuncTranslator<'_, '_> {
 
         // The segment from `h` to the current continuation becomes the target's last argument.
         self.store_field(current, h, cont::LAST_ANCESTOR);
-        let revision = self.load_field(types::I64, h, cont::REVISION);
-        let own = self.make_fat(h, revision);
+        let own = self.fat_ref(h);
         let bound = self.load_field(types::I32, target, cont::BOUND);
         let mut target_args = values;
         target_args.push(own);
@@ -532,10 +538,12 @@ impl FuncTranslator<'_, '_> {
 
         // The target takes `h`'s place under the handler: same parent, handler record,
         // stack limit to restore and resumer's context.
-        for field in [cont::PARENT, cont::PARENT_STACK_LIMIT, cont::HANDLERS] {
+        for field in [cont::PARENT, cont::PARENT_STACK_LIMIT] {
             let v = self.load_field(types::I64, h, field);
             self.store_field(v, target, field);
         }
+        let record = self.load_field(types::I64, h, cont::HANDLERS);
+        self.store_field(record, target, cont::HANDLERS);
         let n = self.load_field(types::I32, h, cont::NUM_HANDLERS);
         self.store_field(n, target, cont::NUM_HANDLERS);
         let from_ctx = self.load_field(types::I64, h, cont::PARENT_CTX);
@@ -544,7 +552,6 @@ impl FuncTranslator<'_, '_> {
             let v = self.load_field(types::I64, from_ctx, word * PTR_SIZE);
             self.store_field(v, to_ctx, word * PTR_SIZE);
         }
-        let record = self.load_field(types::I64, h, cont::HANDLERS);
         self.store_field(target, record, handler_record::HEAD);
 
         // Switch to the innermost stack of the target's segment.

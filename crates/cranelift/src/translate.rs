@@ -278,6 +278,13 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     }
 
     /// Pops the top `n` values, in stack order.
+    /// Pops an `exnref`, trapping if it is null.
+    pub(crate) fn pop_exnref(&mut self) -> Value {
+        let exn = self.pop();
+        self.b.ins().trapz(exn, trap(Trap::NullExceptionReference));
+        exn
+    }
+
     pub(crate) fn pop_n(&mut self, n: usize) -> Vec<Value> {
         let start = self.stack.len() - n;
         self.stack.drain(start..).collect()
@@ -528,7 +535,13 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             let ctx = self.store_context();
             let flags = MemFlagsData::trusted();
             let ptr_offset = wasmfx_environ::store_context::EPOCH_PTR as i32;
-            let epoch_ptr = self.b.ins().load(types::I64, flags, ctx, ptr_offset);
+            // The counter's address is set when the store is made: hoistable out of loops.
+            let epoch_ptr = self.b.ins().load(
+                types::I64,
+                crate::func_env::readonly_flags(),
+                ctx,
+                ptr_offset,
+            );
             // An atomic load: another thread advances the epoch, and a plain load would be
             // merged with the one before the loop.
             let epoch = self.b.ins().atomic_load(types::I64, flags, epoch_ptr);
@@ -655,8 +668,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 self.throw(exn);
             }
             Operator::ThrowRef => {
-                let exn = self.pop();
-                self.b.ins().trapz(exn, trap(Trap::NullExceptionReference));
+                let exn = self.pop_exnref();
                 self.throw(exn);
             }
             Operator::Br { relative_depth } => {
@@ -1174,8 +1186,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         let mut a = Vec::with_capacity(n + 2);
         a.push(callee_vmctx);
         a.push(self.env.vmctx);
-        let start = self.stack.len() - n;
-        a.extend(self.stack.drain(start..));
+        a.extend(self.pop_n(n));
         a
     }
 
@@ -1275,9 +1286,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             .env
             .call_builtin(&mut self.b, Builtin::exn_new, &[tag, count])
             .expect("exception pointer");
-        let start = self.stack.len() - n;
-        let values: Vec<Value> = self.stack.drain(start..).collect();
-        for (i, v) in values.into_iter().enumerate() {
+        for (i, v) in self.pop_n(n).into_iter().enumerate() {
             self.b
                 .ins()
                 .store(trusted_flags(), v, exn, exn_payload_offset(i));
