@@ -180,8 +180,8 @@ extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
 extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMContRef {
     let store = instance(vmctx).store_context();
     // SAFETY: the store context is only used by the thread running its store.
-    let (pool, free) = unsafe { (&mut *store.cont_pool.get(), &mut *store.cont_free.get()) };
-    match pool.allocate(free, func_ref.cast()) {
+    let pool = unsafe { &mut *store.cont_pool.get() };
+    match pool.allocate(func_ref.cast()) {
         Ok(c) => c,
         Err(e) => {
             set_host_error(TrapReason::Host(e));

@@ -85,15 +85,18 @@ fn write_registry(f: impl FnOnce(&mut BTreeMap<usize, Entry>)) {
     WRITING.with(|w| w.set(false));
 }
 
+/// The registered code range containing `pc`, and `pc`'s offset in it.
+fn entry_at(map: &BTreeMap<usize, Entry>, pc: usize) -> Option<(&Entry, u32)> {
+    let (_, entry) = map.range(pc + 1..).next()?;
+    (pc >= entry.start).then(|| (entry, (pc - entry.start) as u32))
+}
+
 /// The frame info and offset of `pc` if it lies in registered code. Usable from a signal
 /// handler (see `read_registry`).
 pub fn lookup_code(pc: usize) -> Option<(Arc<FrameInfo>, u32)> {
     let map = read_registry()?;
-    let (_, entry) = map.range(pc + 1..).next()?;
-    if pc < entry.start {
-        return None;
-    }
-    Some((entry.info.clone(), (pc - entry.start) as u32))
+    let (entry, offset) = entry_at(&map, pc)?;
+    Some((entry.info.clone(), offset))
 }
 
 /// Like [`lookup_code`], without cloning anything: the trap at `pc`, if `pc` is a trap site,
@@ -102,13 +105,9 @@ pub(crate) fn trap_at(pc: usize) -> (bool, Option<Trap>) {
     let Some(map) = read_registry() else {
         return (false, None);
     };
-    let Some((_, entry)) = map.range(pc + 1..).next() else {
+    let Some((entry, offset)) = entry_at(&map, pc) else {
         return (false, None);
     };
-    if pc < entry.start {
-        return (false, None);
-    }
-    let offset = (pc - entry.start) as u32;
     let traps = &entry.info.traps;
     let trap = traps
         .binary_search_by_key(&offset, |t| t.0)
@@ -121,11 +120,7 @@ pub(crate) fn trap_at(pc: usize) -> (bool, Option<Trap>) {
 /// return address is `pc`, if there is one.
 pub(crate) fn with_exn_site<R>(pc: usize, f: impl FnOnce(usize, &ExnCallSite) -> R) -> Option<R> {
     let map = read_registry()?;
-    let (_, entry) = map.range(pc + 1..).next()?;
-    if pc < entry.start {
-        return None;
-    }
-    let offset = (pc - entry.start) as u32;
+    let (entry, offset) = entry_at(&map, pc)?;
     let sites = &entry.info.exn_sites;
     let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
     Some(f(entry.start, &sites[i]))

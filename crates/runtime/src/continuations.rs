@@ -191,22 +191,11 @@ impl ContPool {
         }
     }
 
-    /// A continuation object set to run `func_ref`: the first of the free list `free`, or a
-    /// new one on a new stack.
-    pub fn allocate(
-        &mut self,
-        free: &mut *mut VMContRef,
-        func_ref: *const u8,
-    ) -> Result<*mut VMContRef> {
-        let cont = if free.is_null() {
-            self.new_object()?
-        } else {
-            let cont = *free;
-            // SAFETY: objects on the free list are this pool's, and not in use.
-            *free = unsafe { (*cont).parent };
-            cont
-        };
-        // SAFETY: `cont` is one of this pool's objects and no longer in use.
+    /// A new continuation object, on a new stack, set to run `func_ref`: what `cont.new`
+    /// gets when the store's free list (which generated code pops itself) is empty.
+    pub fn allocate(&mut self, func_ref: *const u8) -> Result<*mut VMContRef> {
+        let cont = self.new_object()?;
+        // SAFETY: `cont` is one of this pool's objects, not in use yet.
         unsafe { (*cont).reset(func_ref) };
         Ok(cont)
     }
@@ -338,25 +327,25 @@ pub(crate) unsafe fn recycle(free: &mut *mut VMContRef, cont: *mut VMContRef) {
     *free = cont;
 }
 
-/// Finishes every continuation between the innermost running one and `until` (exclusive):
-/// after a trap unwound past them, they can never run again. Each is recycled once.
+/// Finishes every running continuation of the store, from the innermost outwards: after a
+/// trap unwound past them, they can never run again. Each is recycled once. The caller
+/// restores the store's current continuation.
 ///
 /// # Safety
 ///
 /// `store` must be the context of the store whose continuations those are, with nothing
 /// running on their stacks any more.
-pub unsafe fn abandon_chain(store: &VMStoreContext, until: *mut VMContRef) {
+pub(crate) unsafe fn abandon_chain(store: &VMStoreContext) {
     // SAFETY: the store context is used by this thread only.
     unsafe {
         let mut c = *store.current_cont.get();
-        while !c.is_null() && c != until {
+        while !c.is_null() {
             let parent = (*c).parent;
             // A finished continuation's references must never resume it again.
             (*c).revision += 1;
             recycle(&mut *store.cont_free.get(), c);
             c = parent;
         }
-        *store.current_cont.get() = until;
     }
 }
 

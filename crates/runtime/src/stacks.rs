@@ -104,7 +104,7 @@ impl StackAllocator {
 /// pages, at least two usable.
 pub(crate) fn stack_stride(size: usize) -> usize {
     let page = rustix::param::page_size();
-    size.max(2 * page).next_multiple_of(page) + page
+    crate::region::round_to_pages(size.max(2 * page)) + page
 }
 
 /// Makes `[addr, addr + len)` fault on any access.

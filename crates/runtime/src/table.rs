@@ -174,7 +174,8 @@ impl Table {
 
     /// Current number of elements.
     pub fn size(&self) -> u64 {
-        (self.storage.words().len() / self.width()) as u64
+        // `sync` keeps the definition's length equal to the storage's.
+        self.def.length as u64
     }
 
     /// Maximum number of elements.
@@ -219,9 +220,8 @@ impl Table {
             return false;
         };
         let w = self.width();
-        let pattern = [v as u64, (v >> 64) as u64];
         for elem in self.storage.words_mut()[range].chunks_exact_mut(w) {
-            elem.copy_from_slice(&pattern[..w]);
+            write_elem(elem, v);
         }
         true
     }
@@ -252,14 +252,24 @@ impl Table {
 
     /// Sets elements from `dst` to `items`; `false` (and no change) if out of bounds.
     pub fn init(&mut self, dst: u64, items: &[TableElem]) -> bool {
-        if self.span(dst, items.len() as u64).is_none() {
+        let Some(range) = self.span(dst, items.len() as u64) else {
             return false;
-        }
-        for (i, v) in items.iter().enumerate() {
-            self.set(dst + i as u64, *v);
+        };
+        let w = self.width();
+        for (elem, v) in self.storage.words_mut()[range]
+            .chunks_exact_mut(w)
+            .zip(items)
+        {
+            write_elem(elem, *v);
         }
         true
     }
+}
+
+/// Stores `v` in the words of one element (one word, or two for a fat pointer).
+fn write_elem(elem: &mut [u64], v: TableElem) {
+    let words = [v as u64, (v >> 64) as u64];
+    elem.copy_from_slice(&words[..elem.len()]);
 }
 
 #[cfg(test)]

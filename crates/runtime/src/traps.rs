@@ -225,7 +225,7 @@ pub unsafe fn catch_traps(
     // and this entry can never run again.
     unsafe {
         if trapped != 0 {
-            crate::continuations::abandon_chain(store, std::ptr::null_mut());
+            crate::continuations::abandon_chain(store);
         }
         *store.current_cont.get() = old_cont;
         *store.stack_limit.get() = old_limit;
