@@ -58,11 +58,7 @@ fn main() -> ExitCode {
 /// picks the exit code: [`EXIT_TRAP`] for traps, 1 otherwise.
 fn report_error(err: &anyhow::Error) -> ExitCode {
     eprintln!("Error: {err:?}");
-    let trapped = err.downcast_ref::<wasmfx::Trap>().is_some()
-        || err
-            .chain()
-            .any(|e| e.downcast_ref::<wasmfx::Trap>().is_some());
-    if trapped {
+    if wasmfx::trap_of(err).is_some() {
         ExitCode::from(EXIT_TRAP)
     } else {
         ExitCode::FAILURE

@@ -27,6 +27,32 @@ pub struct TypeRegistry {
     types: Vec<RegisteredType>,
 }
 
+/// A final function type with no supertype, as one recursion group of its own.
+fn func_sub_type(ty: WasmFuncType) -> WasmSubType {
+    WasmSubType {
+        is_final: true,
+        supertype: None,
+        shared: false,
+        composite: WasmCompositeType::Func(ty),
+    }
+}
+
+/// The registry's key for recursion group `group`: module indices rewritten by `resolve`.
+fn canonical_group(
+    group: &[WasmSubType],
+    mut resolve: impl FnMut(u32) -> TypeIndex,
+) -> Box<[WasmSubType]> {
+    group
+        .iter()
+        .map(|t| {
+            t.map(&mut |i| match i {
+                TypeIndex::Module(m) => resolve(m),
+                other => other,
+            })
+        })
+        .collect()
+}
+
 impl TypeRegistry {
     /// Registers the types of a module's type section (`types`, module-indexed, grouped by
     /// `rec_groups` as `(start, len)`), returning the engine id of each module type.
@@ -53,30 +79,25 @@ impl TypeRegistry {
 
     /// Registers a function type used outside any module (a host function's); its engine id.
     pub fn register_func(&mut self, ty: WasmFuncType) -> u32 {
-        let sub = WasmSubType {
-            is_final: true,
-            supertype: None,
-            shared: false,
-            composite: WasmCompositeType::Func(ty),
-        };
+        let sub = func_sub_type(ty);
         self.register_group(std::slice::from_ref(&sub), |_| TypeIndex::Engine(u32::MAX))
+    }
+
+    /// The id of the final function type `ty` (no supertype, indices engine ids), if it is
+    /// registered: what [`TypeRegistry::register_func`] would return, without writing.
+    pub fn func_id(&self, ty: &WasmFuncType) -> Option<u32> {
+        let sub = func_sub_type(ty.clone());
+        let key = canonical_group(std::slice::from_ref(&sub), |_| TypeIndex::Engine(u32::MAX));
+        self.groups.get(&key).copied()
     }
 
     /// Registers one recursion group whose module indices `resolve` rewrites.
     fn register_group(
         &mut self,
         group: &[WasmSubType],
-        mut resolve: impl FnMut(u32) -> TypeIndex,
+        resolve: impl FnMut(u32) -> TypeIndex,
     ) -> u32 {
-        let key: Box<[WasmSubType]> = group
-            .iter()
-            .map(|t| {
-                t.map(&mut |i| match i {
-                    TypeIndex::Module(m) => resolve(m),
-                    other => other,
-                })
-            })
-            .collect();
+        let key = canonical_group(group, resolve);
         if let Some(first) = self.groups.get(&key) {
             return *first;
         }

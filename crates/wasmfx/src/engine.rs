@@ -27,6 +27,8 @@ pub(crate) struct EngineInner {
     /// The epoch counter (see [`Engine::increment_epoch`]); stores point to it, which the
     /// `Arc` around the engine keeps in place.
     pub(crate) epoch: AtomicU64,
+    /// The code generation settings precompiled modules record (see `precompiled::settings`).
+    pub(crate) code_settings: std::sync::OnceLock<Vec<(String, String)>>,
 }
 
 impl Default for Engine {
@@ -54,6 +56,7 @@ impl Engine {
                     }
                 },
                 epoch: AtomicU64::new(0),
+                code_settings: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -95,7 +98,13 @@ impl Engine {
 
     /// The engine-wide id of `ty` (registering it if new).
     pub(crate) fn type_id(&self, ty: &FuncType) -> u32 {
-        self.types_mut().register_func(ty.to_env())
+        let ty = ty.to_env();
+        // Host functions are made at every instantiation: most types are known already, and
+        // a read lock does not make other threads wait.
+        if let Some(id) = self.types().func_id(&ty) {
+            return id;
+        }
+        self.types_mut().register_func(ty)
     }
 
     /// The function type with engine-wide id `id`.

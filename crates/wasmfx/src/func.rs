@@ -283,7 +283,10 @@ pub(crate) fn trap_to_error(store: &StoreOpaque, reason: TrapReason) -> anyhow::
 
 /// Whether `err` is (or was caused by) a wasm trap.
 pub fn trap_of(err: &anyhow::Error) -> Option<Trap> {
-    err.downcast_ref::<Trap>().copied()
+    if let Some(trap) = err.downcast_ref::<Trap>() {
+        return Some(*trap);
+    }
+    err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
 }
 
 /// What a host function sees of the store while wasm calls it.

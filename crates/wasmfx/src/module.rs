@@ -6,11 +6,12 @@ use crate::{
     Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
 };
 use anyhow::{Context, Result};
+use std::borrow::Cow;
 use std::path::Path;
 use std::sync::Arc;
 use wasmfx_cranelift::CompiledText;
 use wasmfx_environ::{
-    wasmparser, EntityIndex, FunctionBodyData, ModuleInfo, ModuleType, VMOffsets,
+    wasmparser, EntityIndex, ExnCallSite, FunctionBodyData, ModuleInfo, ModuleType, Trap, VMOffsets,
 };
 use wasmfx_runtime::{CodeMemory, CompiledModule, FrameInfo};
 
@@ -37,10 +38,18 @@ pub(crate) struct ModuleInner {
 
 /// A module's machine code before it is mapped executable: what a compilation produces and
 /// what a precompiled file holds.
-pub(crate) struct CompiledArtifacts {
-    /// The defined functions' code, followed by the array-to-wasm trampolines.
-    pub(crate) text: CompiledText,
-    /// For each module type, the offset in `text` of its array-to-wasm trampoline, if a
+pub(crate) struct CompiledArtifacts<'a> {
+    /// The defined functions' code, followed by the array-to-wasm trampolines: owned when
+    /// just compiled, borrowed from the bytes of a precompiled module.
+    pub(crate) code: Cow<'a, [u8]>,
+    /// Start and length in `code` of each function: the defined functions, then the
+    /// trampolines.
+    pub(crate) funcs: Vec<(u32, u32)>,
+    /// Trap sites, sorted by offset.
+    pub(crate) traps: Vec<(u32, Trap)>,
+    /// Call sites with exception handlers, sorted by return address.
+    pub(crate) exn_sites: Vec<ExnCallSite>,
+    /// For each module type, the offset in `code` of its array-to-wasm trampoline, if a
     /// defined function has that type.
     pub(crate) array_trampolines: Vec<Option<u32>>,
 }
@@ -148,25 +157,27 @@ impl Module {
     fn from_parts(
         engine: &Engine,
         parsed: ParsedModule,
-        artifacts: CompiledArtifacts,
+        artifacts: CompiledArtifacts<'_>,
     ) -> Result<Module> {
         let ParsedModule {
             info,
             type_ids,
             func_types,
         } = parsed;
+        check_layout(&info, &artifacts)?;
         let CompiledArtifacts {
-            mut text,
+            code,
+            funcs,
+            traps,
+            exn_sites,
             array_trampolines,
         } = artifacts;
-        check_layout(&info, &text, &array_trampolines)?;
         let num_defined = info.num_defined_funcs() as usize;
-        let func_offsets: Vec<u32> = text.funcs[..num_defined].iter().map(|(s, _)| *s).collect();
-        let mut code = CodeMemory::new(&text.text)?;
+        let func_offsets: Vec<u32> = funcs[..num_defined].iter().map(|(s, _)| *s).collect();
+        let mut code = CodeMemory::new(&code)?;
         code.register(FrameInfo {
             module_name: info.name.clone(),
-            funcs: text
-                .funcs
+            funcs: funcs
                 .iter()
                 .enumerate()
                 .map(|(i, (start, len))| {
@@ -176,8 +187,8 @@ impl Module {
                     (*start, *len, name)
                 })
                 .collect(),
-            traps: std::mem::take(&mut text.traps),
-            exn_sites: std::mem::take(&mut text.exn_sites),
+            traps,
+            exn_sites,
         });
         let array_trampolines = array_trampolines
             .iter()
@@ -321,7 +332,7 @@ fn compile_code(
     engine: &Engine,
     info: &ModuleInfo,
     bodies: Vec<FunctionBodyData<'_>>,
-) -> Result<CompiledArtifacts> {
+) -> Result<CompiledArtifacts<'static>> {
     let compiler = &engine.inner.compiler;
     let mut text = compiler.compile_module(info, bodies)?;
     let mut array_trampolines = vec![None; info.types.len()];
@@ -332,8 +343,17 @@ fn compile_code(
             array_trampolines[ty] = Some(text.append(&tramp));
         }
     }
-    Ok(CompiledArtifacts {
+    let CompiledText {
         text,
+        funcs,
+        traps,
+        exn_sites,
+    } = text;
+    Ok(CompiledArtifacts {
+        code: Cow::Owned(text),
+        funcs,
+        traps,
+        exn_sites,
         array_trampolines,
     })
 }
@@ -341,26 +361,27 @@ fn compile_code(
 /// Checks that compiled code fits its module: one function per defined function and per
 /// trampoline, every offset inside the text, and trampolines only for function types. True of
 /// anything `compile_code` makes; a precompiled file that fails it is corrupt.
-fn check_layout(
-    info: &ModuleInfo,
-    text: &CompiledText,
-    array_trampolines: &[Option<u32>],
-) -> Result<()> {
-    let len = text.text.len() as u64;
+fn check_layout(info: &ModuleInfo, artifacts: &CompiledArtifacts<'_>) -> Result<()> {
+    let CompiledArtifacts {
+        code,
+        funcs,
+        traps,
+        exn_sites,
+        array_trampolines,
+    } = artifacts;
+    let len = code.len() as u64;
     let in_text = |offset: u32| u64::from(offset) < len;
     let trampolines = array_trampolines.iter().flatten().count();
-    let consistent = text.funcs.len() == info.num_defined_funcs() as usize + trampolines
-        && text
-            .funcs
+    let consistent = funcs.len() == info.num_defined_funcs() as usize + trampolines
+        && funcs
             .iter()
             .all(|&(start, size)| u64::from(start) + u64::from(size) <= len)
         && array_trampolines.len() == info.types.len()
         && array_trampolines.iter().enumerate().all(|(ty, offset)| {
             offset.is_none_or(|o| in_text(o) && matches!(info.types[ty], ModuleType::Func(_)))
         })
-        && text.traps.iter().all(|&(offset, _)| in_text(offset))
-        && text
-            .exn_sites
+        && traps.iter().all(|&(offset, _)| in_text(offset))
+        && exn_sites
             .iter()
             .all(|site| in_text(site.ret_addr) && site.handlers.iter().all(|h| in_text(h.target)));
     if !consistent {

@@ -15,7 +15,7 @@ use crate::Engine;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use wasmfx_cranelift::CompiledText;
+use std::borrow::Cow;
 use wasmfx_environ::{ExnCallSite, Trap};
 
 /// The first bytes of every precompiled module.
@@ -36,22 +36,18 @@ struct Header {
     settings: Vec<(String, String)>,
 }
 
-/// The module and its compiled code.
+/// The module and its compiled code (see `CompiledArtifacts`), borrowed when written and
+/// when read where the format allows.
 #[derive(Serialize, Deserialize)]
 struct Payload<'a> {
     /// The module's wasm binary.
     wasm: &'a [u8],
     /// The machine code.
     text: &'a [u8],
-    /// Start and length of each function in `text`: the defined functions, then the
-    /// trampolines.
-    funcs: Vec<(u32, u32)>,
-    /// Trap sites, sorted by offset.
-    traps: Vec<(u32, Trap)>,
-    /// Call sites with exception handlers, sorted by return address.
-    exn_sites: Vec<ExnCallSite>,
-    /// For each module type, the offset of its array-to-wasm trampoline, if it has one.
-    array_trampolines: Vec<Option<u32>>,
+    funcs: Cow<'a, [(u32, u32)]>,
+    traps: Cow<'a, [(u32, Trap)]>,
+    exn_sites: Cow<'a, [ExnCallSite]>,
+    array_trampolines: Cow<'a, [Option<u32>]>,
 }
 
 /// Whether `bytes` start like a precompiled module.
@@ -60,19 +56,21 @@ pub(crate) fn is_precompiled(bytes: &[u8]) -> bool {
 }
 
 /// The code generation settings of `engine`, as a precompiled module records them: the
-/// enabled WebAssembly features, then the compiler's settings.
-pub(crate) fn settings(engine: &Engine) -> Vec<(String, String)> {
-    let features = engine.config().features;
-    let all = wasmfx_environ::wasmparser::WasmFeatures::all();
-    all.iter_names()
-        .map(|(name, flag)| {
-            (
-                format!("wasm.{}", name.to_ascii_lowercase()),
-                features.contains(flag).to_string(),
-            )
-        })
-        .chain(engine.inner.compiler.settings())
-        .collect()
+/// enabled WebAssembly features, then the compiler's settings. Computed once per engine.
+pub(crate) fn settings(engine: &Engine) -> &[(String, String)] {
+    engine.inner.code_settings.get_or_init(|| {
+        let features = engine.config().features;
+        let all = wasmfx_environ::wasmparser::WasmFeatures::all();
+        all.iter_names()
+            .map(|(name, flag)| {
+                (
+                    format!("wasm.{}", name.to_ascii_lowercase()),
+                    features.contains(flag).to_string(),
+                )
+            })
+            .chain(engine.inner.compiler.settings())
+            .collect()
+    })
 }
 
 /// What makes compiled code usable by an engine: the wasmfx version and build, and the
@@ -86,28 +84,30 @@ pub(crate) fn identity(engine: &Engine) -> String {
 }
 
 /// A precompiled module of `wasm`, whose compiled code is `artifacts`, for `engine`.
-pub(crate) fn encode(engine: &Engine, wasm: &[u8], artifacts: &CompiledArtifacts) -> Vec<u8> {
+pub(crate) fn encode(engine: &Engine, wasm: &[u8], artifacts: &CompiledArtifacts<'_>) -> Vec<u8> {
     let header = Header {
         version: VERSION.to_string(),
         build: BUILD_ID.to_string(),
-        settings: settings(engine),
+        settings: settings(engine).to_vec(),
     };
-    let text = &artifacts.text;
     let payload = Payload {
         wasm,
-        text: &text.text,
-        funcs: text.funcs.clone(),
-        traps: text.traps.clone(),
-        exn_sites: text.exn_sites.clone(),
-        array_trampolines: artifacts.array_trampolines.clone(),
+        text: &artifacts.code,
+        funcs: Cow::Borrowed(&artifacts.funcs),
+        traps: Cow::Borrowed(&artifacts.traps),
+        exn_sites: Cow::Borrowed(&artifacts.exn_sites),
+        array_trampolines: Cow::Borrowed(&artifacts.array_trampolines),
     };
     let header = postcard::to_stdvec(&header).expect("encoding to a vector cannot fail");
-    let payload = postcard::to_stdvec(&payload).expect("encoding to a vector cannot fail");
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
-    out.extend_from_slice(&Sha256::digest(&payload));
-    out.extend_from_slice(&payload);
+    // The payload's checksum goes before it: reserve its place, then fill it in.
+    let digest_at = out.len();
+    out.extend_from_slice(&[0; 32]);
+    let mut out = postcard::to_extend(&payload, out).expect("encoding to a vector cannot fail");
+    let digest = Sha256::digest(&out[digest_at + 32..]);
+    out[digest_at..digest_at + 32].copy_from_slice(&digest);
     out
 }
 
@@ -116,7 +116,7 @@ pub(crate) fn encode(engine: &Engine, wasm: &[u8], artifacts: &CompiledArtifacts
 pub(crate) fn decode<'a>(
     engine: &Engine,
     bytes: &'a [u8],
-) -> Result<(&'a [u8], CompiledArtifacts)> {
+) -> Result<(&'a [u8], CompiledArtifacts<'a>)> {
     let Some(rest) = bytes.strip_prefix(MAGIC) else {
         bail!("not a precompiled wasmfx module (it does not start with the `.cwasm` header)");
     };
@@ -136,20 +136,18 @@ pub(crate) fn decode<'a>(
             header.build
         );
     }
-    check_settings(&header.settings, &settings(engine))?;
+    check_settings(&header.settings, settings(engine))?;
     let (digest, payload) = payload.split_first_chunk::<32>().context(corrupt)?;
     if Sha256::digest(payload).as_slice() != digest {
         bail!("{corrupt}: its contents do not match their checksum");
     }
     let payload: Payload<'a> = postcard::from_bytes(payload).context(corrupt)?;
     let artifacts = CompiledArtifacts {
-        text: CompiledText {
-            text: payload.text.to_vec(),
-            funcs: payload.funcs,
-            traps: payload.traps,
-            exn_sites: payload.exn_sites,
-        },
-        array_trampolines: payload.array_trampolines,
+        code: Cow::Borrowed(payload.text),
+        funcs: payload.funcs.into_owned(),
+        traps: payload.traps.into_owned(),
+        exn_sites: payload.exn_sites.into_owned(),
+        array_trampolines: payload.array_trampolines.into_owned(),
     };
     Ok((payload.wasm, artifacts))
 }

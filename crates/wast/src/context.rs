@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use wasmfx::{Config, Engine, Error, Instance, Linker, Module, Result, Store, Trap, Val};
+use wasmfx::{trap_of, Config, Engine, Error, Instance, Linker, Module, Result, Store, Val};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::token::{Id, Span};
@@ -447,7 +447,7 @@ impl WastContext {
                     .collect::<Vec<_>>()
                     .join(", ")
             )),
-            Ok(Err(err)) => match find_trap(&err) {
+            Ok(Err(err)) => match trap_of(&err) {
                 Some(trap) if trap_message_matches(trap.message(), expected) => Outcome::Passed,
                 Some(trap) => Outcome::Failed(format!(
                     "expected trap `{expected}`, got trap `{}`",
@@ -496,7 +496,7 @@ impl WastContext {
                 "module instantiated, expected link error `{expected}`"
             )),
             Err(err) => {
-                if let Some(trap) = find_trap(&err) {
+                if let Some(trap) = trap_of(&err) {
                     Outcome::Failed(format!(
                         "expected link error `{expected}`, got trap `{}`",
                         trap.message()
@@ -528,14 +528,6 @@ fn is_component(module: &QuoteWat<'_>) -> bool {
         module,
         QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..)
     )
-}
-
-/// The trap somewhere in an error's chain, if any.
-pub(crate) fn find_trap(err: &Error) -> Option<Trap> {
-    if let Some(trap) = err.downcast_ref::<Trap>() {
-        return Some(*trap);
-    }
-    err.chain().find_map(|e| e.downcast_ref::<Trap>().copied())
 }
 
 /// Whether a trap message satisfies the message a script expects. The spec
@@ -570,7 +562,7 @@ fn is_unsupported(err: &Error) -> bool {
 /// A one-line description of an error for failure reasons: the trap message
 /// for traps (without the backtrace), otherwise the error chain.
 fn summary(err: &Error) -> String {
-    if let Some(trap) = find_trap(err) {
+    if let Some(trap) = trap_of(err) {
         return format!("trap `{}`", trap.message());
     }
     let text = format!("{err:#}");
