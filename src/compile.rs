@@ -5,8 +5,9 @@
 
 use std::path::PathBuf;
 
-use crate::options::engine_for;
+use crate::options::configure;
 use anyhow::{Context, Result};
+use wasmfx::{Config, Engine};
 
 /// Options of `wasmfx compile`.
 #[derive(clap::Args)]
@@ -31,7 +32,9 @@ pub struct CompileCommand {
 impl CompileCommand {
     /// Compiles the module and writes the precompiled file.
     pub fn execute(self) -> Result<()> {
-        let engine = engine_for(&self.wasm, &self.optimize, &["cache=n".to_string()], None)?.0;
+        let mut config = Config::new();
+        configure(&mut config, &self.wasm, &self.optimize)?;
+        let engine = Engine::new(&config).context("failed to create the engine")?;
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to read `{}`", self.file.display()))?;
         let precompiled = engine

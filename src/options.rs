@@ -70,13 +70,8 @@ pub fn engine_for(
         Some(other) => bail!("unknown profiling strategy `{other}`; known: perfmap"),
     }
     let mut cache = true;
-    for item in codegen.iter().flat_map(|g| g.split(',')).map(str::trim) {
-        let (name, value) = match item.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(value.trim())),
-            None => (item, None),
-        };
+    for (name, value) in codegen.iter().flat_map(|group| items(group)) {
         match name {
-            "" => {}
             "cache" => cache = parse_bool(name, value)?,
             _ => bail!("unknown `-C` option `{name}`; known options: cache"),
         }
@@ -84,13 +79,33 @@ pub fn engine_for(
     if cache {
         config.cache_directory(Config::default_cache_directory());
     }
-    let mut limits = RunLimits::default();
-    for group in wasm {
-        apply_wasm_options(&mut config, &mut limits, group)?;
-    }
-    apply_optimize_options(&mut config, optimize)?;
+    let limits = configure(&mut config, wasm, optimize)?;
     let engine = Engine::new(&config).context("failed to create the engine")?;
     Ok((engine, limits))
+}
+
+/// Applies the `-W` and then the `-O` arguments to `config`, returning the run limits `-W`
+/// sets.
+pub fn configure(config: &mut Config, wasm: &[String], optimize: &[String]) -> Result<RunLimits> {
+    let mut limits = RunLimits::default();
+    for group in wasm {
+        apply_wasm_options(config, &mut limits, group)?;
+    }
+    apply_optimize_options(config, optimize)?;
+    Ok(limits)
+}
+
+/// The items of one option argument: comma-separated `NAME[=VALUE]`s, trimmed, empty ones
+/// skipped.
+fn items(group: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
+    group
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| match item.split_once('=') {
+            Some((name, value)) => (name.trim(), Some(value.trim())),
+            None => (item, None),
+        })
 }
 
 /// Applies the `-O` arguments to `config`.
@@ -99,11 +114,7 @@ pub fn apply_optimize_options(config: &mut Config, groups: &[String]) -> Result<
     let mut limits = PoolingConfig::new();
     let mut limit_given = None;
     for group in groups {
-        for item in group.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let (name, value) = match item.split_once('=') {
-                Some((name, value)) => (name.trim(), Some(value.trim())),
-                None => (item, None),
-            };
+        for (name, value) in items(group) {
             if name == "pooling-allocator" {
                 enabled = parse_bool(name, value)?;
                 continue;
@@ -147,11 +158,7 @@ pub struct RunLimits {
 /// Applies one `-W` argument (a comma-separated list of `NAME[=VALUE]`) to `config`, and its
 /// run limits to `limits`.
 pub fn apply_wasm_options(config: &mut Config, limits: &mut RunLimits, group: &str) -> Result<()> {
-    for item in group.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        let (name, value) = match item.split_once('=') {
-            Some((name, value)) => (name.trim(), Some(value.trim())),
-            None => (item, None),
-        };
+    for (name, value) in items(group) {
         match name {
             "fuel" => {
                 let fuel = parse_bytes(name, value)?;

@@ -98,27 +98,26 @@ impl RunCommand {
             .instantiate(&mut store, &module)
             .with_context(|| format!("failed to instantiate `{}`", self.file.display()))?;
 
-        let exported_funcs: Vec<String> = module
-            .exports()
-            .filter(|export| matches!(export.ty(), wasmfx::ExternType::Func(_)))
-            .map(|export| export.name().to_string())
-            .collect();
-        let name = match &self.invoke {
-            Some(name) => name.clone(),
-            None if exported_funcs.iter().any(|n| n == "_start") => "_start".to_string(),
-            None => bail!(
-                "`{}` does not export a `_start` function; pass `--invoke NAME` to call one of: {}",
-                self.file.display(),
-                describe_names(&exported_funcs)
-            ),
-        };
-        let func = instance.get_func(&mut store, &name).ok_or_else(|| {
-            anyhow!(
+        let name = self.invoke.as_deref().unwrap_or("_start");
+        let Some(func) = instance.get_func(&mut store, name) else {
+            let exported_funcs: Vec<String> = module
+                .exports()
+                .filter(|export| matches!(export.ty(), wasmfx::ExternType::Func(_)))
+                .map(|export| export.name().to_string())
+                .collect();
+            if self.invoke.is_none() {
+                bail!(
+                    "`{}` does not export a `_start` function; pass `--invoke NAME` to call one of: {}",
+                    self.file.display(),
+                    describe_names(&exported_funcs)
+                );
+            }
+            bail!(
                 "`{}` has no exported function `{name}`; exported functions: {}",
                 self.file.display(),
                 describe_names(&exported_funcs)
-            )
-        })?;
+            );
+        };
 
         let ty = func.ty(&store);
         // A command's trailing arguments are its argv; a function's are its parameters.

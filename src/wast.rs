@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::options::{apply_optimize_options, apply_wasm_options, RunLimits};
+use crate::options::{configure, RunLimits};
 use anyhow::{bail, Context, Result};
 use wasmfx_wast::Outcome;
 
@@ -53,14 +53,9 @@ impl WastCommand {
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
         for file in &self.files {
             let mut config = wasmfx_wast::config_for_script(file);
-            for group in &self.wasm {
-                let mut limits = RunLimits::default();
-                apply_wasm_options(&mut config, &mut limits, group)?;
-                if limits != RunLimits::default() {
-                    bail!("`-W fuel` and `-W timeout` apply to `wasmfx run` only");
-                }
+            if configure(&mut config, &self.wasm, &self.optimize)? != RunLimits::default() {
+                bail!("`-W fuel` and `-W timeout` apply to `wasmfx run` only");
             }
-            apply_optimize_options(&mut config, &self.optimize)?;
             let results = match wasmfx_wast::run_file_with(file, &config) {
                 Ok(results) => results,
                 Err(err) => {

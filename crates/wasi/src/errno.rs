@@ -77,47 +77,42 @@ impl From<rustix::io::Errno> for Errno {
 /// The WASI errno for a Linux errno.
 fn from_host_errno(code: i32) -> Errno {
     use rustix::io::Errno as E;
-    let e = E::from_raw_os_error(code);
-    let table = [
-        (E::TOOBIG, Errno::TOOBIG),
-        (E::ACCESS, Errno::ACCES),
-        (E::AGAIN, Errno::AGAIN),
-        (E::BADF, Errno::BADF),
-        (E::BUSY, Errno::BUSY),
-        (E::EXIST, Errno::EXIST),
-        (E::FAULT, Errno::FAULT),
-        (E::FBIG, Errno::FBIG),
-        (E::INTR, Errno::INTR),
-        (E::INVAL, Errno::INVAL),
-        (E::IO, Errno::IO),
-        (E::ISDIR, Errno::ISDIR),
-        (E::LOOP, Errno::LOOP),
-        (E::MFILE, Errno::MFILE),
-        (E::MLINK, Errno::MLINK),
-        (E::NAMETOOLONG, Errno::NAMETOOLONG),
-        (E::NOENT, Errno::NOENT),
-        (E::NOMEM, Errno::NOMEM),
-        (E::NOSPC, Errno::NOSPC),
-        (E::NOSYS, Errno::NOSYS),
-        (E::NOTDIR, Errno::NOTDIR),
-        (E::NOTEMPTY, Errno::NOTEMPTY),
-        (E::NOTSUP, Errno::NOTSUP),
-        (E::NOTTY, Errno::NOTTY),
-        (E::NXIO, Errno::NXIO),
-        (E::OVERFLOW, Errno::OVERFLOW),
-        (E::PERM, Errno::PERM),
-        (E::PIPE, Errno::PIPE),
-        (E::RANGE, Errno::RANGE),
-        (E::ROFS, Errno::ROFS),
-        (E::SPIPE, Errno::SPIPE),
-        (E::TXTBSY, Errno::TXTBSY),
-        (E::XDEV, Errno::XDEV),
-    ];
-    table
-        .iter()
-        .find(|(host, _)| *host == e)
-        .map(|(_, wasi)| *wasi)
-        .unwrap_or(Errno::IO)
+    match E::from_raw_os_error(code) {
+        E::TOOBIG => Errno::TOOBIG,
+        E::ACCESS => Errno::ACCES,
+        E::AGAIN => Errno::AGAIN,
+        E::BADF => Errno::BADF,
+        E::BUSY => Errno::BUSY,
+        E::EXIST => Errno::EXIST,
+        E::FAULT => Errno::FAULT,
+        E::FBIG => Errno::FBIG,
+        E::INTR => Errno::INTR,
+        E::INVAL => Errno::INVAL,
+        E::IO => Errno::IO,
+        E::ISDIR => Errno::ISDIR,
+        E::LOOP => Errno::LOOP,
+        E::MFILE => Errno::MFILE,
+        E::MLINK => Errno::MLINK,
+        E::NAMETOOLONG => Errno::NAMETOOLONG,
+        E::NOENT => Errno::NOENT,
+        E::NOMEM => Errno::NOMEM,
+        E::NOSPC => Errno::NOSPC,
+        E::NOSYS => Errno::NOSYS,
+        E::NOTDIR => Errno::NOTDIR,
+        E::NOTEMPTY => Errno::NOTEMPTY,
+        E::NOTSUP => Errno::NOTSUP,
+        E::NOTTY => Errno::NOTTY,
+        E::NXIO => Errno::NXIO,
+        E::OVERFLOW => Errno::OVERFLOW,
+        E::PERM => Errno::PERM,
+        E::PIPE => Errno::PIPE,
+        E::RANGE => Errno::RANGE,
+        E::ROFS => Errno::ROFS,
+        E::SPIPE => Errno::SPIPE,
+        E::TXTBSY => Errno::TXTBSY,
+        E::XDEV => Errno::XDEV,
+        _ => Errno::IO,
+    }
 }
 
 #[cfg(test)]

@@ -93,8 +93,16 @@ pub struct FileStat {
 }
 
 /// Nanoseconds since the epoch, clamped at zero.
-fn nanos(secs: i64, nsec: i64) -> u64 {
+pub(crate) fn nanos(secs: i64, nsec: i64) -> u64 {
     (secs as i128 * 1_000_000_000 + nsec as i128).clamp(0, u64::MAX as i128) as u64
+}
+
+/// `ns` nanoseconds as a host time (a point or a duration).
+pub(crate) fn timespec(ns: u64) -> rustix::time::Timespec {
+    rustix::time::Timespec {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_nsec: (ns % 1_000_000_000) as _,
+    }
 }
 
 impl FileStat {

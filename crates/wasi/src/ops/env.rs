@@ -87,14 +87,12 @@ pub(crate) fn clock(id: u32) -> Result<ClockId, Errno> {
 /// The current time of `clock` in nanoseconds.
 pub(crate) fn now(clock: ClockId) -> u64 {
     let t = rustix::time::clock_gettime(clock);
-    (t.tv_sec as u64)
-        .saturating_mul(1_000_000_000)
-        .saturating_add(t.tv_nsec as u64)
+    crate::types::nanos(t.tv_sec, t.tv_nsec as i64)
 }
 
 pub fn clock_res_get(_cx: &mut WasiCtx, mem: &mut GuestMemory, id: u32, res: u32) -> WasiResult {
     let t = rustix::time::clock_getres(clock(id)?);
-    let ns = (t.tv_sec as u64) * 1_000_000_000 + t.tv_nsec as u64;
+    let ns = crate::types::nanos(t.tv_sec, t.tv_nsec as i64);
     mem.write_u64(res, ns.max(1))?;
     Ok(())
 }

@@ -273,12 +273,12 @@ pub fn fd_filestat_set_size(
 
 /// The host timestamp for a time change.
 fn timespec(change: TimeChange) -> rustix::fs::Timespec {
-    let (tv_sec, tv_nsec) = match change {
-        TimeChange::Keep => (0, rustix::fs::UTIME_OMIT),
-        TimeChange::Now => (0, rustix::fs::UTIME_NOW),
-        TimeChange::At(ns) => ((ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as _),
-    };
-    rustix::fs::Timespec { tv_sec, tv_nsec }
+    let special = |tv_nsec| rustix::fs::Timespec { tv_sec: 0, tv_nsec };
+    match change {
+        TimeChange::Keep => special(rustix::fs::UTIME_OMIT),
+        TimeChange::Now => special(rustix::fs::UTIME_NOW),
+        TimeChange::At(ns) => crate::types::timespec(ns),
+    }
 }
 
 pub fn fd_filestat_set_times(
@@ -410,7 +410,6 @@ pub fn fd_readdir(
 }
 
 pub fn fd_renumber(cx: &mut WasiCtx, _mem: &mut GuestMemory, from: u32, to: u32) -> WasiResult {
-    cx.get(from)?;
     cx.get(to)?;
     let desc = cx.fds.remove(&from).ok_or(Errno::BADF)?;
     cx.fds.insert(to, desc);

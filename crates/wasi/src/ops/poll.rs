@@ -150,13 +150,7 @@ pub fn poll_oneoff(
                 PollFd::new(fd, flags)
             })
             .collect();
-        let wait = timeout.map(|ns| {
-            let d = Duration::from_nanos(ns);
-            rustix::event::Timespec {
-                tv_sec: d.as_secs() as i64,
-                tv_nsec: d.subsec_nanos() as _,
-            }
-        });
+        let wait = timeout.map(crate::types::timespec);
         rustix::event::poll(&mut poll, wait.as_ref())?;
         for (p, (sub, _)) in poll.iter().zip(&host) {
             if !p.revents().is_empty() {
