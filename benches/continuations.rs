@@ -9,6 +9,9 @@
 //! operations, timed by criterion for a growing `n`; the slope of time over `n` is the time
 //! per operation, without the call's fixed cost.
 
+mod common;
+
+use common::resident_bytes;
 use criterion::Criterion;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -59,21 +62,6 @@ fn time_fiber(ops: u64) -> Duration {
     // The fiber never finishes, and dropping an unfinished fiber is not allowed.
     std::mem::forget(fiber);
     elapsed
-}
-
-/// Resident set size of this process, in bytes.
-fn resident_bytes() -> usize {
-    let status = std::fs::read_to_string("/proc/self/status").expect("procfs");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .expect("VmRSS");
-    let kib: usize = line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .expect("a number");
-    kib * 1024
 }
 
 /// Criterion's estimate of the time per operation of benchmark `name`, in ns: the slope

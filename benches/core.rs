@@ -2,15 +2,13 @@
 //! fib, a matrix multiply, a heapsort) on wasmfx, each checked against a native Rust baseline
 //! computed in the same run. Prints medians of several runs and the ratio to native.
 
-use std::time::{Duration, Instant};
+mod common;
+
+use common::median;
+use std::time::Instant;
 use wasmfx::{Engine, Instance, Module, Store};
 
 const RUNS: usize = 5;
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn native_fib(n: i32) -> i32 {
     if n < 2 {

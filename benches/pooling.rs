@@ -5,7 +5,8 @@
 //! (fresh stacks for every store); and `cont.new` + `resume` to completion in one store, where
 //! both strategies recycle the same stack.
 
-use std::time::{Duration, Instant};
+mod common;
+
 use wasmfx::{Config, Engine, Instance, InstanceAllocationStrategy, Module, PoolingConfig, Store};
 
 const RUNS: usize = 7;
@@ -58,16 +59,8 @@ const MODULE: &str = r#"(module
     (global.get $count)))"#;
 
 /// Median time per operation of `RUNS` timings of `ops` operations each, in ns.
-fn per_op(ops: u32, mut f: impl FnMut()) -> f64 {
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[RUNS / 2].as_secs_f64() * 1e9 / f64::from(ops)
+fn per_op(ops: u32, f: impl FnMut()) -> f64 {
+    common::per_op(RUNS, ops, f)
 }
 
 /// The three measurements, in ns per operation, with `engine`.

@@ -140,10 +140,10 @@ def check_run(cmd):
     return f"exit {proc.returncode}: {cause[:70]}", usage.ru_maxrss
 
 
-def measure(cmd, name, runs, warmup):
+def measure(hyperfine, cmd, name, runs, warmup):
     """Median, min and max seconds of `cmd` over `runs` hyperfine runs."""
     out = RESULTS / f"{name}.json"
-    run(["hyperfine", "--shell=none", "--warmup", str(warmup), "--runs", str(runs),
+    run([hyperfine, "--shell=none", "--warmup", str(warmup), "--runs", str(runs),
          "--style", "none", "--export-json", out, "--", " ".join(cmd)])
     result = json.loads(out.read_text())["results"][0]
     return result["median"], result["min"], result["max"]
@@ -188,7 +188,8 @@ def main():
                 error, rss = check_run(cmd)
                 entry = {"error": error, "rss_kib": rss}
                 if error is None:
-                    median, lo, hi = measure(cmd, f"{workload}.{variant}.{engine}",
+                    median, lo, hi = measure(tools["HYPERFINE"], cmd,
+                                             f"{workload}.{variant}.{engine}",
                                              args.runs, args.warmup)
                     entry.update(median=median, min=lo, max=hi)
                     log(f"{workload:7} {variant:15} {engine:9} {fmt_time(median)}")

@@ -2,21 +2,18 @@
 //! compute the right result: each exits 0 only when its result checks out. (The C variants
 //! need Zig and Binaryen and are checked by `ci/bench`.)
 
-use std::process::Command;
+mod common;
 
 #[test]
 fn benchmark_programs_compute_their_results() {
     for workload in ["c10m", "sieve", "skynet", "state"] {
         let path = format!("benches/programs/{workload}.wat");
-        let output = Command::new(env!("CARGO_BIN_EXE_wasmfx"))
-            .args(["run", "-C", "cache=n", &path])
-            .output()
-            .expect("runs wasmfx");
+        let output = common::wasmfx_with_input(&["run", "-C", "cache=n", &path], b"");
         assert!(
             output.status.success(),
             "{workload}: {:?}\n{}",
             output.status,
-            String::from_utf8_lossy(&output.stderr)
+            common::text(&output.stderr)
         );
     }
 }

@@ -1,40 +1,37 @@
 //! End-to-end tests of the `wasmfx` binary: running the examples, traps,
 //! bad input (missing files, bad arguments and options) and `--help`.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Runs the built `wasmfx` binary with `args` from the package root, with its compilation
 /// cache in the test's scratch directory.
 fn wasmfx(args: &[&str]) -> Output {
-    wasmfx_with_cache(args, &Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"))
+    common::wasmfx_with_input(args, b"")
 }
 
 /// Runs the built `wasmfx` binary with `args`, with `$XDG_CACHE_HOME` set to `cache_home`.
 fn wasmfx_with_cache(args: &[&str], cache_home: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_wasmfx"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("XDG_CACHE_HOME", cache_home)
-        .output()
-        .expect("failed to start the wasmfx binary")
+    common::wasmfx_in(args, b"", cache_home)
 }
 
 /// Writes `contents` to a scratch file named `name` and returns its path.
 fn scratch_file(name: &str, contents: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let path = common::scratch_path(name);
     std::fs::write(&path, contents).expect("failed to write a scratch file");
     path
 }
 
 /// Standard output as text.
 fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    common::text(&output.stdout)
 }
 
 /// Standard error as text.
 fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    common::text(&output.stderr)
 }
 
 #[test]
@@ -277,7 +274,7 @@ fn compile_then_run_precompiled() {
     let output = wasmfx(&["compile", fib]);
     assert!(output.status.success(), "{}", stderr(&output));
     // The default output is the input with the extension `.cwasm`.
-    let cwasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-fib.cwasm");
+    let cwasm = common::scratch_path("cli-fib.cwasm");
     let cwasm = cwasm.to_str().unwrap();
     let direct = wasmfx(&["run", "--invoke", "fib", fib, "30"]);
     let precompiled = wasmfx(&["run", "--allow-precompiled", "--invoke", "fib", cwasm, "30"]);
@@ -330,7 +327,7 @@ fn precompiled_with_fuel_stops_an_infinite_loop() {
         "cli-spin-fuel.wat",
         r#"(module (func (export "_start") (loop $l (br $l))))"#,
     );
-    let cwasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-spin-fuel-out.cwasm");
+    let cwasm = common::scratch_path("cli-spin-fuel-out.cwasm");
     let cwasm = cwasm.to_str().unwrap();
     let output = wasmfx(&[
         "compile",
@@ -352,7 +349,7 @@ fn precompiled_with_fuel_stops_an_infinite_loop() {
 
 #[test]
 fn compilation_cache() {
-    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache-test");
+    let home = common::scratch_path("cache-test");
     let _ = std::fs::remove_dir_all(&home);
     let cached_files = || -> Vec<PathBuf> {
         std::fs::read_dir(home.join("wasmfx"))

@@ -5,9 +5,11 @@
 //! Zig comes from PyPI through `ci/install-zig` (which `.ci/run` also calls). When it cannot
 //! be installed, the tests that need it say so and pass without running.
 
-use std::io::Write;
+mod common;
+
+use common::text;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 /// The `zig cc` wrapper, installing it on first use; `None` (with a message) if that fails.
@@ -42,7 +44,7 @@ fn zig_cc() -> Option<&'static Path> {
 fn compile(name: &str) -> Option<PathBuf> {
     let cc = zig_cc()?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wasi");
+    let out_dir = common::scratch_path("wasi");
     std::fs::create_dir_all(&out_dir).expect("creating the output folder");
     let wasm = out_dir.join(format!("{name}.wasm"));
     let status = Command::new(cc)
@@ -55,35 +57,14 @@ fn compile(name: &str) -> Option<PathBuf> {
     Some(wasm)
 }
 
-/// Runs `wasmfx run ARGS...` with `stdin` as standard input.
+/// Runs `wasmfx ARGS...` with `stdin` as standard input.
 fn wasmfx(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmfx"))
-        .args(args)
-        .env(
-            "XDG_CACHE_HOME",
-            Path::new(env!("CARGO_TARGET_TMPDIR")).join("cache"),
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting wasmfx");
-    child
-        .stdin
-        .take()
-        .expect("piped stdin")
-        .write_all(stdin)
-        .expect("writing stdin");
-    child.wait_with_output().expect("waiting for wasmfx")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::wasmfx_with_input(args, stdin)
 }
 
 /// A fresh, empty scratch directory named `name`.
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let dir = common::scratch_path(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("creating a scratch directory");
     dir
@@ -204,7 +185,7 @@ fn clocks_sleep_and_randomness() {
 #[test]
 fn a_generator_prints_from_inside_its_continuation() {
     let wat = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi/generator.wat");
-    let cwasm = Path::new(env!("CARGO_TARGET_TMPDIR")).join("generator.cwasm");
+    let cwasm = common::scratch_path("generator.cwasm");
     let out = wasmfx(
         &[
             "compile",

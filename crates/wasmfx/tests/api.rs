@@ -1,15 +1,10 @@
 //! Embedding API tests: calls, host functions, traps with backtraces, reuse after a trap,
 //! imports and exports across instances.
 
-use wasmfx::*;
+mod common;
 
-fn instantiate(wat: &str) -> (Store<()>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, wat).unwrap();
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).unwrap();
-    (store, instance)
-}
+use common::instantiate;
+use wasmfx::*;
 
 #[test]
 fn fib() {

@@ -2,7 +2,9 @@
 //! memories, continuation stacks and instance counts, their limits, and slots coming back
 //! (reset) when stores are dropped.
 
-use wasmfx::{Config, Engine, Instance, InstanceAllocationStrategy, Module, PoolingConfig, Store};
+mod common;
+
+use wasmfx::{Engine, Instance, Module, Store};
 
 const TWO_TABLES: &str = r#"(module
   (type $f (func))
@@ -15,20 +17,11 @@ const TWO_TABLES: &str = r#"(module
     (table.grow $conts (ref.null $c) (local.get 0))))"#;
 
 fn pooled_engine(total_tables: usize, table_elements: usize) -> Engine {
-    engine_with(|pooling| {
+    common::pooled_engine(|pooling| {
         pooling
             .total_tables(total_tables)
             .table_elements(table_elements);
     })
-}
-
-/// An engine with the pooling allocator, its limits set by `limits`.
-fn engine_with(limits: impl FnOnce(&mut PoolingConfig)) -> Engine {
-    let mut pooling = PoolingConfig::new();
-    limits(&mut pooling);
-    let mut config = Config::new();
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    Engine::new(&config).unwrap()
 }
 
 #[test]
@@ -90,7 +83,7 @@ const MEMORY: &str = r#"(module
 
 #[test]
 fn a_freed_memory_slot_is_reset_before_reuse() {
-    let engine = engine_with(|p| {
+    let engine = common::pooled_engine(|p| {
         p.total_memories(1).memory_keep_resident(4096);
     });
     for round in 0..3 {
@@ -110,7 +103,7 @@ fn a_freed_memory_slot_is_reset_before_reuse() {
 
 #[test]
 fn a_smaller_memory_in_a_reused_slot_traps_past_its_end() {
-    let engine = engine_with(|p| {
+    let engine = common::pooled_engine(|p| {
         p.total_memories(1);
     });
     let (mut store, instance) = instantiate(&engine, MEMORY).unwrap();
@@ -138,7 +131,7 @@ fn a_smaller_memory_in_a_reused_slot_traps_past_its_end() {
 
 #[test]
 fn memory_limits_of_the_pool_are_errors() {
-    let engine = engine_with(|p| {
+    let engine = common::pooled_engine(|p| {
         p.total_memories(1).max_memory_size(2 * 65536);
     });
     let (mut store, instance) = instantiate(&engine, MEMORY).unwrap();
@@ -163,7 +156,7 @@ fn memory_limits_of_the_pool_are_errors() {
 
 #[test]
 fn instances_are_counted_across_stores() {
-    let engine = engine_with(|p| {
+    let engine = common::pooled_engine(|p| {
         p.total_instances(2);
     });
     let module = Module::new(&engine, "(module)").unwrap();
@@ -212,7 +205,7 @@ const SPAWNER: &str = r#"(module
 
 #[test]
 fn exhausting_the_stack_pool_traps_cleanly_and_dropping_a_store_returns_its_stacks() {
-    let engine = engine_with(|p| {
+    let engine = common::pooled_engine(|p| {
         p.total_stacks(3);
     });
     let (mut store, instance) = instantiate(&engine, SPAWNER).unwrap();
@@ -271,7 +264,7 @@ fn the_pool_stack_size_applies_to_pooled_continuations() {
         format!("{err:#}").contains("call stack exhausted"),
         "{err:#}"
     );
-    let engine = engine_with(|p| {
+    let engine = common::pooled_engine(|p| {
         p.continuation_stack_size(4 << 20);
     });
     let (mut store, instance) = instantiate(&engine, DEEP).unwrap();

@@ -3,7 +3,10 @@
 //! calls), and files from another version, another configuration or cut short are refused
 //! with an error, never loaded.
 
-use wasmfx::{Config, Engine, Instance, Module, Store, Trap};
+mod common;
+
+use common::instantiate_in;
+use wasmfx::{Config, Engine, Module, Trap};
 
 /// A generator (continuations), an exception caught across a call, an indirect call and a
 /// trap two calls deep.
@@ -55,12 +58,6 @@ const WAT: &str = r#"
   (func (export "trap") (call $middle)))
 "#;
 
-fn instantiate(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
-    let mut store = Store::new(engine, ());
-    let instance = Instance::new(&mut store, module, &[]).expect("instantiates");
-    (store, instance)
-}
-
 /// Loads `bytes` as a precompiled module into `engine`.
 fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmfx::Result<Module> {
     // SAFETY: every test passes bytes made by `precompile_module` (possibly cut short or
@@ -87,7 +84,7 @@ fn precompiled_module_behaves_like_a_compiled_one() {
             .collect::<Vec<_>>()
     );
 
-    let (mut store, instance) = instantiate(&engine, &module);
+    let (mut store, instance) = instantiate_in(&engine, &module);
     let sum = instance
         .get_typed_func::<(), i32>(&mut store, "sum")
         .unwrap();
@@ -120,7 +117,7 @@ fn precompiled_module_behaves_like_a_compiled_one() {
 
     // The store is still usable, and a second instance of the same module works.
     assert_eq!(sum.call(&mut store, ()).unwrap(), 45);
-    let (mut store2, instance2) = instantiate(&engine, &module);
+    let (mut store2, instance2) = instantiate_in(&engine, &module);
     let sum2 = instance2
         .get_typed_func::<(), i32>(&mut store2, "sum")
         .unwrap();
@@ -137,7 +134,7 @@ fn another_engine_with_the_same_settings_loads_it() {
         .continuation_stack_size(128 * 1024);
     let engine = Engine::new(&config).unwrap();
     let module = deserialize(&engine, &precompiled).unwrap();
-    let (mut store, instance) = instantiate(&engine, &module);
+    let (mut store, instance) = instantiate_in(&engine, &module);
     let sum = instance
         .get_typed_func::<(), i32>(&mut store, "sum")
         .unwrap();
@@ -253,7 +250,7 @@ fn the_compilation_cache_serves_modules_compiled_before() {
     let second = Module::new(&engine2, WAT).unwrap();
     assert_eq!(files(), 1);
     for (engine, module) in [(&engine, &first), (&engine2, &second)] {
-        let (mut store, instance) = instantiate(engine, module);
+        let (mut store, instance) = instantiate_in(engine, module);
         let sum = instance
             .get_typed_func::<(), i32>(&mut store, "sum")
             .unwrap();

@@ -19,25 +19,40 @@ pub fn pooled() -> bool {
 /// alive at once, and fewer tables and memories than by default, to reserve less address
 /// space.
 pub fn engine() -> Engine {
-    let mut config = Config::new();
-    if pooled() {
-        let mut pooling = PoolingConfig::new();
+    if !pooled() {
+        return Engine::new(&Config::new()).expect("valid configuration");
+    }
+    pooled_engine(|pooling| {
         pooling
             .total_stacks(110_000)
             .table_elements(110_000)
             .total_tables(100)
             .total_memories(100);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    }
+    })
+}
+
+/// An engine with the pooling allocator, its limits set by `limits`.
+pub fn pooled_engine(limits: impl FnOnce(&mut PoolingConfig)) -> Engine {
+    let mut pooling = PoolingConfig::new();
+    limits(&mut pooling);
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     Engine::new(&config).expect("valid configuration")
 }
 
 /// Compiles `wat` and instantiates it with no imports in a fresh store.
+#[allow(dead_code)] // Not every test binary uses it.
 pub fn instantiate(wat: &str) -> (Store<()>, Instance) {
     let engine = engine();
     let module = Module::new(&engine, wat).expect("valid module");
-    let mut store = Store::new(&engine, ());
-    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    instantiate_in(&engine, &module)
+}
+
+/// Instantiates `module` of `engine`, with no imports, in a fresh store.
+#[allow(dead_code)] // Not every test binary uses it.
+pub fn instantiate_in(engine: &Engine, module: &Module) -> (Store<()>, Instance) {
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, module, &[]).expect("instantiates");
     (store, instance)
 }
 

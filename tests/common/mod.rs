@@ -1,0 +1,42 @@
+//! Helpers shared by the command-line test files: running the `wasmfx` binary and reading
+//! its output.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The scratch directory of the test binaries (`CARGO_TARGET_TMPDIR`) joined with `name`.
+pub fn scratch_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
+}
+
+/// Runs the built `wasmfx` binary with `args` from the package root, `stdin` as its standard
+/// input, and its compilation cache under `cache_home` (`$XDG_CACHE_HOME`).
+pub fn wasmfx_in(args: &[&str], stdin: &[u8], cache_home: &Path) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wasmfx"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("XDG_CACHE_HOME", cache_home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("failed to start the wasmfx binary");
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(stdin)
+        .expect("writing stdin");
+    child.wait_with_output().expect("waiting for wasmfx")
+}
+
+/// Runs `wasmfx` with `args` and `stdin`, its cache in the tests' scratch directory.
+pub fn wasmfx_with_input(args: &[&str], stdin: &[u8]) -> Output {
+    wasmfx_in(args, stdin, &scratch_path("cache"))
+}
+
+/// Output bytes as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
