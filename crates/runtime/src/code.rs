@@ -116,14 +116,32 @@ pub(crate) fn trap_at(pc: usize) -> (bool, Option<Trap>) {
     (true, trap)
 }
 
-/// Calls `f` with the start of the code containing `pc` and the exception call site whose
-/// return address is `pc`, if there is one.
-pub(crate) fn with_exn_site<R>(pc: usize, f: impl FnOnce(usize, &ExnCallSite) -> R) -> Option<R> {
+/// Calls `f` with a view of the registered code that answers any number of lookups under one
+/// read of the registry (`None` if this thread is writing it).
+pub(crate) fn with_code<R>(f: impl FnOnce(&CodeView<'_>) -> R) -> Option<R> {
     let map = read_registry()?;
-    let (entry, offset) = entry_at(&map, pc)?;
-    let sites = &entry.info.exn_sites;
-    let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
-    Some(f(entry.start, &sites[i]))
+    Some(f(&CodeView { map: &map }))
+}
+
+/// Registered code, read once (see [`with_code`]).
+pub(crate) struct CodeView<'a> {
+    map: &'a BTreeMap<usize, Entry>,
+}
+
+impl CodeView<'_> {
+    /// Whether `pc` is in registered code.
+    pub(crate) fn contains(&self, pc: usize) -> bool {
+        entry_at(self.map, pc).is_some()
+    }
+
+    /// The start of the code containing `pc` and the exception call site whose return
+    /// address is `pc`, if there is one.
+    pub(crate) fn exn_site(&self, pc: usize) -> Option<(usize, &ExnCallSite)> {
+        let (entry, offset) = entry_at(self.map, pc)?;
+        let sites = &entry.info.exn_sites;
+        let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
+        Some((entry.start, &sites[i]))
+    }
 }
 
 /// Whether `pc` is in registered code (see [`lookup_code`]).

@@ -6,7 +6,7 @@
 //! is `wasmfx_environ::exn`: a header slot (tag identity, payload length) and one 16-byte slot
 //! per payload value.
 
-use crate::code::{is_wasm_code, with_exn_site};
+use crate::code::with_code;
 use crate::traps::{set_host_error, TrapReason};
 use crate::vm::{VMStoreContext, VMVal};
 use std::fmt;
@@ -117,8 +117,9 @@ struct Handler {
 unsafe fn find_handler(exn: *const u8, mut pc: usize, mut fp: usize) -> Option<Handler> {
     // SAFETY: the caller guarantees `exn` is live.
     let tag = unsafe { exn_tag(exn) };
-    loop {
-        let found = with_exn_site(pc, |start, site| {
+    // One read of the code registry serves every frame of the walk.
+    with_code(|code| loop {
+        let found = code.exn_site(pc).and_then(|(start, site)| {
             let sp = fp - site.frame_offset as usize;
             // SAFETY: the call site saved its vmctx at this offset from the stack pointer.
             let vmctx = unsafe { *((sp + site.vmctx_sp_offset as usize) as *const usize) };
@@ -135,18 +136,19 @@ unsafe fn find_handler(exn: *const u8, mut pc: usize, mut fp: usize) -> Option<H
                 })
             })
         });
-        if let Some(Some(handler)) = found {
-            return Some(handler);
+        if found.is_some() {
+            return found;
         }
         // SAFETY: `fp` is a generated-code frame: [fp] is the caller's fp, [fp + 8] the
         // return address.
         let (next_fp, ra) = unsafe { (*(fp as *const usize), *((fp + 8) as *const usize)) };
-        if !is_wasm_code(ra) {
+        if !code.contains(ra) {
             return None;
         }
         pc = ra;
         fp = next_fp;
-    }
+    })
+    .flatten()
 }
 
 /// The Rust half of `throw_ref`: resumes at the handler, or records the escaped exception and
