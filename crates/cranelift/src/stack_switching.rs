@@ -14,8 +14,8 @@ use anyhow::{bail, Result};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, Type, Value};
 use wasmfx_environ::wasmparser::{Handle, ResumeTable};
 use wasmfx_environ::{
-    concrete_index, cont, cont_signal, handler_record, resume_signal, store_context, Builtin,
-    ModuleType, Trap, PTR_SIZE, VAL_SLOT_SIZE,
+    concrete_index, cont, cont_reset, cont_signal, handler_record, resume_signal, stack_context,
+    store_context, Builtin, ModuleType, Trap, PTR_SIZE, VAL_SLOT_SIZE,
 };
 
 impl FuncTranslator<'_, '_> {
@@ -141,20 +141,21 @@ impl FuncTranslator<'_, '_> {
         self.b.append_block_param(done, types::I64);
         self.b.ins().brif(free, reuse, &[], make, &[]);
 
-        // What `VMContRef::reset` does.
+        // Pop the free list and reset the object as `cont_reset` lists (the runtime's
+        // `VMContRef::reset` is tested against the same list).
         self.b.switch_to_block(reuse);
         self.b.seal_block(reuse);
-        let next = self.load_field(types::I64, free, cont::PARENT);
+        let next = self.load_field(types::I64, free, cont::FREE_LINK);
         self.store_field(next, sc, store_context::CONT_FREE);
-        let zero = self.b.ins().iconst(types::I64, 0);
-        self.store_field(zero, free, cont::PARENT);
-        self.store_field(free, free, cont::LAST_ANCESTOR);
-        let zero32 = self.b.ins().iconst(types::I32, 0);
-        self.store_field(zero32, free, cont::BOUND);
-        self.store_field(f, free, cont::FUNC_REF);
-        for word in 0..3 {
-            let v = self.load_field(types::I64, free, cont::FRESH_CTX + word * PTR_SIZE);
-            self.store_field(v, free, cont::CTX + word * PTR_SIZE);
+        for (offset, init) in cont_reset::FIELDS {
+            let v = match init {
+                cont_reset::Init::Null => self.b.ins().iconst(types::I64, 0),
+                cont_reset::Init::Zero32 => self.b.ins().iconst(types::I32, 0),
+                cont_reset::Init::Itself => free,
+                cont_reset::Init::FuncRef => f,
+                cont_reset::Init::CopyOf(from) => self.load_field(types::I64, free, from),
+            };
+            self.store_field(v, free, offset);
         }
         self.b.ins().jump(done, &[free.into()]);
 
@@ -369,12 +370,12 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
-    /// Puts continuation object `c`, which finished, on the store's free list (what
-    /// `continuations::recycle` does).
+    /// Puts continuation object `c`, which finished, on the store's free list (what the
+    /// runtime's `recycle` does).
     fn recycle(&mut self, c: Value) {
         let sc = self.store_context();
         let free = self.load_field(types::I64, sc, store_context::CONT_FREE);
-        self.store_field(free, c, cont::PARENT);
+        self.store_field(free, c, cont::FREE_LINK);
         self.store_field(c, sc, store_context::CONT_FREE);
     }
 
@@ -548,9 +549,9 @@ impl FuncTranslator<'_, '_> {
         self.store_field(n, target, cont::NUM_HANDLERS);
         let from_ctx = self.load_field(types::I64, h, cont::PARENT_CTX);
         let to_ctx = self.load_field(types::I64, target, cont::PARENT_CTX);
-        for word in 0..3 {
-            let v = self.load_field(types::I64, from_ctx, word * PTR_SIZE);
-            self.store_field(v, to_ctx, word * PTR_SIZE);
+        for word in stack_context::WORDS {
+            let v = self.load_field(types::I64, from_ctx, word);
+            self.store_field(v, to_ctx, word);
         }
         self.store_field(target, record, handler_record::HEAD);
 

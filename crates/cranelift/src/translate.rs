@@ -12,7 +12,10 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 use wasmfx_environ::wasmparser::{
     self, BlockType, FuncValidator, FunctionBody, MemArg, Operator, ValidatorResources,
 };
-use wasmfx_environ::{Builtin, Trap, VMOffsets};
+use wasmfx_environ::{Builtin, Trap, VMOffsets, MEMORY_RESERVATION};
+
+// The widest access (16 bytes) at the largest index and offset stays inside the reservation.
+const _: () = assert!(MEMORY_RESERVATION >= 2 * u32::MAX as u64 + 16);
 
 /// A control frame (`block`, `loop`, `if`, or the function body).
 struct Frame {
@@ -354,7 +357,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     }
 
     /// Effective address of a memory access: base + zero-extended index, plus the part of the
-    /// static offset that does not fit the instruction's immediate.
+    /// static offset that does not fit the instruction's immediate. There is no bounds check:
+    /// every 32-bit memory sits in a reservation of [`MEMORY_RESERVATION`] bytes that faults
+    /// past the memory's length, and no index, offset and access size can leave it.
     fn mem_addr(&mut self, memarg: &MemArg, index: Value) -> Result<(Value, i32)> {
         let memory = match memarg.target {
             wasmfx_environ::wasmparser::MemArgTarget::Memory(m) => m,

@@ -24,7 +24,7 @@ pub mod store_context {
     /// The epoch at which generated code traps "interrupt" (`u64`).
     pub const EPOCH_DEADLINE: u32 = 32;
     /// The first free continuation object (`*mut VMContRef`), linked through their
-    /// [`cont::PARENT`](super::cont::PARENT) fields; `cont.new` pops and a return pushes in
+    /// [`cont::FREE_LINK`](super::cont::FREE_LINK) fields; `cont.new` pops and a return pushes in
     /// generated code.
     pub const CONT_FREE: u32 = 40;
 }
@@ -44,9 +44,12 @@ pub mod cont {
     pub const REVISION: u32 = 0;
     /// The continuation that resumed this one (null when resumed from a host-entered stack).
     pub const PARENT: u32 = 8;
+    /// The field linking a free object to the next one on the store's free list: `PARENT`,
+    /// which a free object does not use.
+    pub const FREE_LINK: u32 = PARENT;
     /// The innermost continuation of the suspended segment this continuation heads.
     pub const LAST_ANCESTOR: u32 = 16;
-    /// The saved context (stack pointer, frame pointer, resume address) of this stack.
+    /// The saved context ([`stack_context`](super::stack_context)) of this stack.
     pub const CTX: u32 = 24;
     /// The stack limit of this continuation's stack.
     pub const STACK_LIMIT: u32 = 48;
@@ -63,7 +66,8 @@ pub mod cont {
     pub const PAYLOAD: u32 = 80;
     /// The buffer's capacity in slots (`u32`).
     pub const PAYLOAD_CAPACITY: u32 = 88;
-    /// Where the resumer's context is saved: a 24-byte area at the top of this stack.
+    /// Where the resumer's context is saved (`*mut VMStackContext`): in the
+    /// [`launch_area`](super::launch_area) at the top of this stack.
     pub const PARENT_CTX: u32 = 96;
     /// The function the continuation runs (`*const VMFuncRef`).
     pub const FUNC_REF: u32 = 104;
@@ -78,6 +82,110 @@ pub mod cont {
     /// in use even if `PAYLOAD` moves to a larger buffer meanwhile.
     pub const RESULTS: u32 = 392;
 }
+
+/// What `cont.new` does to a continuation object it takes from the store's free list, field by
+/// field. The compiler emits exactly these stores; the runtime's `VMContRef::reset` (used when
+/// the runtime makes a new object) is tested against them, so one cannot change without the
+/// other. (`resume` sets the parent, the handlers and the stack limits later.)
+pub mod cont_reset {
+    use super::{cont, stack_context};
+
+    /// The value one field of a reset object gets.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Init {
+        /// A null pointer (64 bits).
+        Null,
+        /// Zero (32 bits).
+        Zero32,
+        /// The object's own address.
+        Itself,
+        /// The function reference `cont.new` was given.
+        FuncRef,
+        /// The 64-bit word at this offset in the same object.
+        CopyOf(u32),
+    }
+
+    /// Each field's offset in `VMContRef` and what it is set to, in the order they are written.
+    pub const FIELDS: [(u32, Init); 7] = [
+        (cont::PARENT, Init::Null),
+        (cont::LAST_ANCESTOR, Init::Itself),
+        (cont::BOUND, Init::Zero32),
+        (cont::FUNC_REF, Init::FuncRef),
+        (
+            cont::CTX + stack_context::SP,
+            Init::CopyOf(cont::FRESH_CTX + stack_context::SP),
+        ),
+        (
+            cont::CTX + stack_context::FP,
+            Init::CopyOf(cont::FRESH_CTX + stack_context::FP),
+        ),
+        (
+            cont::CTX + stack_context::IP,
+            Init::CopyOf(cont::FRESH_CTX + stack_context::IP),
+        ),
+    ];
+}
+
+/// Layout of `VMStackContext`, the saved execution context that Cranelift's `stack_switch`
+/// reads and writes (model `basic` on x86_64).
+pub mod stack_context {
+    /// Stack pointer.
+    pub const SP: u32 = 0;
+    /// Frame pointer.
+    pub const FP: u32 = 8;
+    /// Resume address.
+    pub const IP: u32 = 16;
+    /// Size of the structure.
+    pub const SIZE: u32 = 24;
+    /// Every word of the structure: copying these copies a context.
+    pub const WORDS: [u32; 3] = [SP, FP, IP];
+}
+
+/// Layout of the launch area of a continuation stack, just below its continuation object at
+/// the top of the stack. Offsets are bytes *below* the object's address.
+///
+/// ```text
+///   object address -> +---------------------------+
+///                     | resumer's IP   (ctx + 16) |  } the resumer's saved context; its FP and
+///                     | resumer's FP   (ctx + 8)  |  } IP words are the frame record that the
+///                     | resumer's SP   (ctx + 0)  |    stack's first frame links to
+///                     | object address            |
+///                     | (alignment)               |
+///   fresh SP       -> +---------------------------+
+/// ```
+pub mod launch_area {
+    use super::stack_context;
+
+    /// The resumer's saved context (`VMStackContext`), where `resume` switches from.
+    pub const PARENT_CTX: u32 = 0x18;
+    /// The frame record (saved frame pointer, then return address) the first frame of the
+    /// stack links to: the parent context's FP and IP words.
+    pub const FRAME_RECORD: u32 = PARENT_CTX - stack_context::FP;
+    /// A slot holding the object's address, read by the continuation-start code.
+    pub const OBJECT: u32 = 0x20;
+    /// The stack pointer a fresh continuation starts with (16-byte aligned).
+    pub const FRESH_SP: u32 = 0x40;
+}
+
+// A frame record is a saved frame pointer followed by a return address.
+const _: () = assert!(stack_context::IP == stack_context::FP + 8);
+// The resumer's context ends at the object; the object slot is below it, the fresh SP lower.
+const _: () = assert!(launch_area::PARENT_CTX == stack_context::SIZE);
+const _: () = assert!(launch_area::OBJECT >= launch_area::PARENT_CTX + 8);
+const _: () = assert!(launch_area::FRESH_SP >= launch_area::OBJECT + 8);
+const _: () = assert!(launch_area::FRESH_SP.is_multiple_of(16));
+
+/// Size of a wasm page.
+pub const WASM_PAGE_SIZE: u64 = 65536;
+
+/// Address space reserved for every 32-bit linear memory: 4 GiB of addresses, 4 GiB of static
+/// offsets, and a page for the widest access past both. Only the memory's current size is
+/// accessible; every address inside the reservation beyond it faults. Generated code relies on
+/// this to omit bounds checks: base + any `u32` index + any `u32` offset + access size stays
+/// inside.
+pub const MEMORY_RESERVATION: u64 = (8 << 30) + WASM_PAGE_SIZE;
+
+const _: () = assert!(MEMORY_RESERVATION >= 2 * (u32::MAX as u64) + 16);
 
 /// What a continuation stack tells its resumer when control comes back (the `stack_switch`
 /// payload's low 32 bits; a suspension's handler index is in the high 32 bits).

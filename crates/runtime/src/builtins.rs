@@ -3,11 +3,10 @@
 //! Each returns a status or a result; none unwinds: a failure is reported to generated code,
 //! which traps itself.
 
-use crate::continuations::VMContRef;
 use crate::instance::{range, Instance};
 use crate::table::{Table, TableElem};
 use crate::traps::{set_host_error, TrapReason};
-use crate::vm::VMFuncRef;
+use crate::vm::{VMContRef, VMFuncRef};
 use wasmfx_environ::Builtin;
 
 /// Function pointers shared read-only with generated code.
@@ -173,13 +172,13 @@ extern "C" fn check_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
 }
 
 extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
-    let store = instance(vmctx).store_context();
+    let store = instance(vmctx).store_state();
     crate::exceptions::alloc_exception(store, tag as usize, len as usize)
 }
 
 extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMContRef {
-    let store = instance(vmctx).store_context();
-    // SAFETY: the store context is only used by the thread running its store.
+    let store = instance(vmctx).store_state();
+    // SAFETY: the store state is only used by the thread running its store.
     let pool = unsafe { &mut *store.cont_pool.get() };
     match pool.allocate(func_ref.cast()) {
         Ok(c) => c,

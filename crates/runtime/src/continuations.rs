@@ -11,40 +11,41 @@
 //! dropped.
 
 use crate::pooling::StackPool;
-use crate::stacks::{StackAllocator, StackMemory};
-use crate::vm::{VMStoreContext, VMVal};
+use crate::stacks::StackAllocator;
+use crate::vm::{recycle, VMContRef, VMStackContext, VMStoreContext, VMVal};
 use anyhow::Result;
 use std::sync::Arc;
-use wasmfx_environ::cont_signal;
+use wasmfx_environ::{cont, cont_signal, func_ref, launch_area, resume_signal, stack_context};
 
 std::arch::global_asm!(
     ".text",
     ".p2align 4",
     ".type wasmfx_cont_start,@function",
     // First instruction run on a fresh continuation stack, entered by the resumer's
-    // `stack_switch` with rbp = the frame record of the resumer's context (top - 0x10) and the
-    // continuation object at top - 0x20, and rdi = the resume signal (its kind in the low
-    // bits, see `resume_signal`). Calls the function through its array-call trampoline with
-    // the payload buffer as argument/result area, then returns to the resumer. Resumed by `resume_throw`, it returns at once with the
-    // exception (already in slot 0 of the payload buffer) as escaped.
+    // `stack_switch` with rbp = the launch area's frame record and rdi = the resume signal
+    // (its kind in the low bits, see `resume_signal`). Calls the function through its
+    // array-call trampoline with the payload buffer as argument/result area, then returns to
+    // the resumer. Resumed by `resume_throw`, it returns at once with the exception (already
+    // in slot 0 of the payload buffer) as escaped.
     "wasmfx_cont_start:",
     "test dil, {throw}",
     "jnz 2f",
-    "mov rax, [rbp - 0x10]",
-    "mov rcx, [rax + {func_ref}]",
-    "mov rdi, [rcx]",
-    "mov rsi, [rcx + 16]",
+    "mov rax, [rbp - {object_below_frame}]",
+    "mov rcx, [rax + {cont_func_ref}]",
+    "mov rdi, [rcx + {wasm_call}]",
+    "mov rsi, [rcx + {callee_vmctx}]",
     "mov rdx, rsi",
-    "mov r11, [rcx + 8]",
+    "mov r11, [rcx + {array_call}]",
     "mov rcx, [rax + {payload}]",
     "mov [rax + {results}], rcx",
     "call r11",
     ".globl wasmfx_cont_start_return",
     "wasmfx_cont_start_return:",
     "mov edi, {returned}",
+    // Back to the resumer, whose context is the launch area's; rbp is its FP word.
     "1:",
-    "mov rsp, [rbp - 8]",
-    "mov rcx, [rbp + 8]",
+    "mov rsp, [rbp - {fp_to_sp}]",
+    "mov rcx, [rbp + {fp_to_ip}]",
     "mov rbp, [rbp]",
     "jmp rcx",
     "2:",
@@ -58,17 +59,26 @@ std::arch::global_asm!(
     "wasmfx_cont_abandon:",
     "mov rax, [rdi + {parent_ctx}]",
     "mov rdi, rsi",
-    "mov rsp, [rax]",
-    "mov rbp, [rax + 8]",
-    "jmp [rax + 16]",
+    "mov rsp, [rax + {sp}]",
+    "mov rbp, [rax + {fp}]",
+    "jmp [rax + {ip}]",
     ".size wasmfx_cont_abandon, . - wasmfx_cont_abandon",
-    func_ref = const wasmfx_environ::cont::FUNC_REF,
-    payload = const wasmfx_environ::cont::PAYLOAD,
-    results = const wasmfx_environ::cont::RESULTS,
-    parent_ctx = const wasmfx_environ::cont::PARENT_CTX,
+    object_below_frame = const launch_area::OBJECT - launch_area::FRAME_RECORD,
+    cont_func_ref = const cont::FUNC_REF,
+    wasm_call = const func_ref::WASM_CALL,
+    callee_vmctx = const func_ref::VMCTX,
+    array_call = const func_ref::ARRAY_CALL,
+    payload = const cont::PAYLOAD,
+    results = const cont::RESULTS,
+    fp_to_sp = const stack_context::FP - stack_context::SP,
+    fp_to_ip = const stack_context::IP - stack_context::FP,
+    parent_ctx = const cont::PARENT_CTX,
+    sp = const stack_context::SP,
+    fp = const stack_context::FP,
+    ip = const stack_context::IP,
     returned = const cont_signal::RETURNED,
     threw = const cont_signal::THREW,
-    throw = const wasmfx_environ::resume_signal::THROW,
+    throw = const resume_signal::THROW,
 );
 
 extern "C" {
@@ -81,70 +91,6 @@ extern "C" {
 pub(crate) fn cont_start_return_address() -> usize {
     wasmfx_cont_start_return as *const () as usize
 }
-
-/// A saved execution context, as Cranelift's `stack_switch` reads and writes it.
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-pub struct VMStackContext {
-    /// Stack pointer.
-    pub sp: usize,
-    /// Frame pointer.
-    pub fp: usize,
-    /// Resume address.
-    pub ip: usize,
-}
-
-/// A continuation object, shared with generated code (see `wasmfx_environ::cont`).
-#[repr(C)]
-#[derive(Debug)]
-pub struct VMContRef {
-    /// Revision: references carry the revision they are valid for.
-    pub revision: u64,
-    /// The continuation that resumed this one, or null.
-    pub parent: *mut VMContRef,
-    /// The innermost continuation of the suspended segment this one heads.
-    pub last_ancestor: *mut VMContRef,
-    /// This stack's saved context while it is not running.
-    pub ctx: VMStackContext,
-    /// This stack's limit.
-    pub stack_limit: usize,
-    /// The resumer's stack limit.
-    pub parent_stack_limit: usize,
-    /// Tag identities handled by the resume that resumed this continuation.
-    pub handlers: *const usize,
-    /// Number of handlers.
-    pub num_handlers: u32,
-    /// Arguments bound by `cont.bind` so far.
-    pub bound: u32,
-    /// Argument/result/payload slots.
-    pub payload: *mut VMVal,
-    /// Capacity of `payload` in slots.
-    pub payload_capacity: u32,
-    /// Padding.
-    pub _pad: u32,
-    /// The resumer's saved context, at the top of this stack.
-    pub parent_ctx: *mut VMStackContext,
-    /// The function to run.
-    pub func_ref: *const u8,
-    /// The payload buffer while it fits: in the object, so that a suspended continuation's
-    /// payload shares its cache lines and page.
-    pub(crate) payload_inline: [VMVal; INLINE_PAYLOAD_SLOTS],
-    /// The context a new continuation starts from: `wasmfx_cont_start` on an empty stack.
-    pub fresh_ctx: VMStackContext,
-    /// Where the function's results go: the payload buffer when it started (set by
-    /// `wasmfx_cont_start`).
-    pub results: *mut VMVal,
-    /// Runtime-only: one past the highest address of the stack (below the object).
-    stack_top: usize,
-    /// Runtime-only: the payload buffer once it outgrew `payload_inline` (empty before).
-    payload_buf: Vec<VMVal>,
-    /// Runtime-only: payload buffers replaced by larger ones, kept because a running
-    /// function's results still go to the buffer it started with. Freed with the object.
-    retired_payloads: Vec<Vec<VMVal>>,
-}
-
-/// Payload slots in the continuation object itself.
-const INLINE_PAYLOAD_SLOTS: usize = wasmfx_environ::cont::INLINE_PAYLOAD_SLOTS as usize;
 
 /// Configuration of continuation stacks.
 #[derive(Debug, Clone, Copy)]
@@ -211,15 +157,21 @@ impl ContPool {
             }
         };
         let object = (stack.top() - OBJECT_AREA) as *mut VMContRef;
+        let start = wasmfx_cont_start as *const () as usize;
+        let launch_slot = (object as usize - launch_area::OBJECT as usize) as *mut usize;
         // SAFETY: the object area at the top of a stack nothing else uses, aligned to 64 bytes
-        // (the stack's top is page-aligned). The object never moves, so its payload pointer
-        // may point into it, and the launch area below it may point to it.
+        // (the stack's top is page-aligned), and the launch area below it. The object never
+        // moves, so its payload pointer may point into it, and the launch area to it.
         unsafe {
-            object.write(VMContRef::new(stack, self.config.red_zone, object));
-            (*object).payload = std::ptr::addr_of_mut!((*object).payload_inline).cast();
-            let top = (*object).stack_top;
-            *((top - 0x20) as *mut usize) = object as usize;
-            *(*object).parent_ctx = VMStackContext::default();
+            object.write(VMContRef::new(
+                object,
+                stack.bottom(),
+                self.config.red_zone,
+                start,
+            ));
+            (*object).init_payload();
+            launch_slot.write(object as usize);
+            (*object).parent_ctx.write(VMStackContext::default());
         }
         self.all.push(object);
         Ok(object)
@@ -245,86 +197,6 @@ impl Drop for ContPool {
             }
         }
     }
-}
-
-impl VMContRef {
-    /// An object for `stack`, to be written at `object`, the object area at its top.
-    fn new(stack: StackMemory, red_zone: usize, object: *mut VMContRef) -> VMContRef {
-        let top = object as usize;
-        let usable = top - stack.bottom();
-        VMContRef {
-            revision: 0,
-            parent: std::ptr::null_mut(),
-            last_ancestor: std::ptr::null_mut(),
-            ctx: VMStackContext::default(),
-            stack_limit: stack.bottom() + red_zone.min(usable / 2),
-            parent_stack_limit: 0,
-            handlers: std::ptr::null(),
-            num_handlers: 0,
-            bound: 0,
-            // Set to `payload_inline` once the object is in place.
-            payload: std::ptr::null_mut(),
-            payload_capacity: INLINE_PAYLOAD_SLOTS as u32,
-            _pad: 0,
-            parent_ctx: (top - 0x18) as *mut VMStackContext,
-            func_ref: std::ptr::null(),
-            payload_inline: [VMVal::default(); INLINE_PAYLOAD_SLOTS],
-            fresh_ctx: VMStackContext {
-                sp: top - 0x40,
-                fp: top - 0x10,
-                ip: wasmfx_cont_start as *const () as usize,
-            },
-            results: std::ptr::null_mut(),
-            stack_top: top,
-            payload_buf: Vec::new(),
-            retired_payloads: Vec::new(),
-        }
-    }
-
-    /// Prepares the object to start `func_ref` from the beginning: what generated code's
-    /// `cont.new` does for an object it takes from the free list. (`resume` sets the parent,
-    /// the handlers and the stack limits.)
-    fn reset(&mut self, func_ref: *const u8) {
-        self.func_ref = func_ref;
-        self.parent = std::ptr::null_mut();
-        self.last_ancestor = self;
-        self.bound = 0;
-        self.ctx = self.fresh_ctx;
-    }
-
-    /// Makes the payload buffer at least `slots` long. A larger buffer replaces the current
-    /// one, which is kept (not freed) for the rest of the object's life: the function running
-    /// on this stack writes its results to the buffer it started with (`results`).
-    pub fn reserve_payload(&mut self, slots: usize) {
-        let capacity = self.payload_capacity as usize;
-        if slots <= capacity {
-            return;
-        }
-        // Doubling bounds how many buffers an object ever retires.
-        let mut grown = vec![VMVal::default(); slots.max(capacity * 2)];
-        // SAFETY: `payload` points to `capacity` initialised slots (the inline array or the
-        // current heap buffer), which do not overlap the new buffer.
-        unsafe { std::ptr::copy_nonoverlapping(self.payload, grown.as_mut_ptr(), capacity) };
-        self.payload = grown.as_mut_ptr();
-        self.payload_capacity = grown.len() as u32;
-        let old = std::mem::replace(&mut self.payload_buf, grown);
-        if !old.is_empty() {
-            self.retired_payloads.push(old);
-        }
-    }
-}
-
-/// Puts `cont`, which finished, on the free list `free` (what generated code does when a
-/// continuation returns).
-///
-/// # Safety
-///
-/// `cont` must be an object of the store whose free list `free` is, no longer running or
-/// suspended, and not on the list already.
-pub(crate) unsafe fn recycle(free: &mut *mut VMContRef, cont: *mut VMContRef) {
-    // SAFETY: per the contract, `cont` is a live object nothing else uses.
-    unsafe { (*cont).parent = *free };
-    *free = cont;
 }
 
 /// Finishes every running continuation of the store, from the innermost outwards: after a

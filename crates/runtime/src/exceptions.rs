@@ -7,8 +7,9 @@
 //! per payload value.
 
 use crate::code::with_code;
+use crate::store_state::StoreState;
 use crate::traps::{set_host_error, TrapReason};
-use crate::vm::{VMStoreContext, VMVal};
+use crate::vm::VMVal;
 use std::fmt;
 
 std::arch::global_asm!(
@@ -92,11 +93,11 @@ pub unsafe fn exn_payload<'a>(exn: *const u8) -> &'a [VMVal] {
 
 /// Allocates an exception with tag identity `tag` and room for `len` payload values, owned by
 /// `store` until it is dropped.
-pub fn alloc_exception(store: &VMStoreContext, tag: usize, len: usize) -> *mut u8 {
+pub fn alloc_exception(store: &StoreState, tag: usize, len: usize) -> *mut u8 {
     let mut slots = vec![VMVal::default(); len + 1].into_boxed_slice();
     slots[0] = VMVal::u128(((len as u128) << 64) | tag as u128);
     let ptr = slots.as_mut_ptr() as *mut u8;
-    // SAFETY: the store context is only used by the thread running its store.
+    // SAFETY: the store state is only used by the thread running its store.
     unsafe { (*store.exceptions.get()).push(slots) };
     ptr
 }

@@ -4,6 +4,7 @@
 use crate::code::CodeMemory;
 use crate::const_eval::eval;
 use crate::memory::Memory;
+use crate::store_state::StoreState;
 use crate::table::{Table, TableElem};
 use crate::vm::*;
 use std::alloc::Layout;
@@ -75,12 +76,12 @@ impl Instance {
     ///
     /// # Safety
     ///
-    /// Every pointer in `imports` and `store_ctx`/`store` must stay valid for the instance's
+    /// Every pointer in `imports` and `store_state`/`store` must stay valid for the instance's
     /// lifetime, and `imports` must match the module's index spaces and types.
     pub unsafe fn new(
         module: Arc<CompiledModule>,
         imports: &Imports,
-        store_ctx: *mut VMStoreContext,
+        store_state: *mut StoreState,
         store: *mut u8,
         builtins: *const usize,
     ) -> Box<Instance> {
@@ -105,7 +106,10 @@ impl Instance {
         unsafe {
             let put = |off: u32, v: usize| *(vmctx.add(off as usize) as *mut usize) = v;
             *(vmctx as *mut u32) = VMCTX_MAGIC;
-            put(VMOffsets::STORE_CONTEXT, store_ctx as usize);
+            put(
+                VMOffsets::STORE_CONTEXT,
+                std::ptr::addr_of_mut!((*store_state).vm) as usize,
+            );
             put(VMOffsets::BUILTINS, builtins as usize);
             put(VMOffsets::TYPE_IDS, module.type_ids.as_ptr() as usize);
             put(VMOffsets::STORE, store as usize);
@@ -171,6 +175,13 @@ impl Instance {
     pub fn store_context(&self) -> &VMStoreContext {
         // SAFETY: the store context outlives every instance of its store.
         unsafe { &*(self.read(VMOffsets::STORE_CONTEXT) as *const VMStoreContext) }
+    }
+
+    /// The state of the store given at creation.
+    pub fn store_state(&self) -> &StoreState {
+        // SAFETY: the store context an instance points to is the `vm` field of its store's
+        // state (see `Instance::new`), which outlives every instance of its store.
+        unsafe { StoreState::from_vm(self.store_context()) }
     }
 
     /// The store pointer given at creation.

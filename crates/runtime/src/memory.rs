@@ -9,12 +9,11 @@ use anyhow::{bail, Result};
 use std::sync::Arc;
 
 /// Size of a wasm page.
-pub const WASM_PAGE_SIZE: usize = 65536;
+pub const WASM_PAGE_SIZE: usize = wasmfx_environ::WASM_PAGE_SIZE as usize;
 /// Largest number of pages of a 32-bit memory.
 const MAX_PAGES_32: u64 = 65536;
-/// Reserved address space per memory: 4 GiB of addresses, 4 GiB of static offsets, and a page
-/// for the widest access past both.
-pub(crate) const RESERVATION: usize = (8 << 30) + WASM_PAGE_SIZE;
+/// Reserved address space per memory, which generated code relies on to omit bounds checks.
+const RESERVATION: usize = wasmfx_environ::MEMORY_RESERVATION as usize;
 
 /// A linear memory. The definition generated code reads is the first field, so a pointer to
 /// it is a pointer to the memory.

@@ -175,7 +175,7 @@ impl Instance {
             RtInstance::new(
                 module.inner.compiled.clone(),
                 &rt_imports,
-                &mut *s.vm,
+                &mut *s.state,
                 store_ptr,
                 builtins_table(),
             )

@@ -7,7 +7,7 @@ use crate::Engine;
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use wasmfx_runtime::{Memory as RtMemory, Table as RtTable, VMGlobalDefinition, VMStoreContext};
+use wasmfx_runtime::{Memory as RtMemory, StoreState, Table as RtTable, VMGlobalDefinition};
 
 static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -33,7 +33,7 @@ pub(crate) struct GlobalData {
 pub struct StoreOpaque {
     pub(crate) id: u64,
     pub(crate) engine: Engine,
-    pub(crate) vm: Box<VMStoreContext>,
+    pub(crate) state: Box<StoreState>,
     pub(crate) instances: Vec<InstanceData>,
     pub(crate) instance_by_vmctx: HashMap<usize, usize>,
     pub(crate) funcs: Vec<FuncData>,
@@ -99,7 +99,7 @@ impl<T> Store<T> {
                 opaque: StoreOpaque {
                     id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
                     engine: engine.clone(),
-                    vm: Box::new(VMStoreContext::new(
+                    state: Box::new(StoreState::new(
                         engine.config().stack_config(),
                         engine.inner.pools.as_ref().map(|p| p.stacks.clone()),
                         &engine.inner.epoch,
@@ -142,7 +142,7 @@ impl<T> Store<T> {
         self.check_fuel_enabled()?;
         let fuel = i64::try_from(fuel).unwrap_or(i64::MAX);
         // SAFETY: the store context is only used by the thread running this store.
-        unsafe { *self.inner.opaque.vm.fuel.get() = fuel };
+        unsafe { *self.inner.opaque.state.vm.fuel.get() = fuel };
         Ok(())
     }
 
@@ -150,7 +150,7 @@ impl<T> Store<T> {
     pub fn get_fuel(&self) -> anyhow::Result<u64> {
         self.check_fuel_enabled()?;
         // SAFETY: as above.
-        let fuel = unsafe { *self.inner.opaque.vm.fuel.get() };
+        let fuel = unsafe { *self.inner.opaque.state.vm.fuel.get() };
         Ok(fuel.max(0) as u64)
     }
 
@@ -166,7 +166,7 @@ impl<T> Store<T> {
     pub fn set_epoch_deadline(&mut self, ticks: u64) {
         let deadline = self.engine().current_epoch().saturating_add(ticks);
         // SAFETY: the store context is only used by the thread running this store.
-        unsafe { *self.inner.opaque.vm.epoch_deadline.get() = deadline };
+        unsafe { *self.inner.opaque.state.vm.epoch_deadline.get() = deadline };
     }
 
     /// Consumes the store, returning the host data.

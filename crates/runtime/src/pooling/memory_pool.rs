@@ -10,7 +10,6 @@
 //! module instantiated again and again costs no `mprotect`.
 
 use super::slots::SlotList;
-use crate::memory::RESERVATION;
 use crate::region::{round_to_pages, Region};
 use anyhow::{bail, Result};
 use std::sync::Arc;
@@ -34,7 +33,7 @@ impl MemoryPool {
         max_memory_size: usize,
         keep_resident: usize,
     ) -> Result<MemoryPool> {
-        let stride = round_to_pages(RESERVATION);
+        let stride = round_to_pages(wasmfx_environ::MEMORY_RESERVATION as usize);
         let Some(len) = stride.checked_mul(max_memories) else {
             bail!("pooling allocator: {max_memories} memories is too many");
         };
