@@ -4,6 +4,19 @@
 //! the way) and lays the machine code out in one text section with calls between the module's
 //! functions already linked. [`Compiler::array_to_wasm`] and [`Compiler::wasm_to_host`] build
 //! the per-signature trampolines between the host's calling convention and wasm's.
+//! [`Compiler::optimized_clif`] stops before code generation and returns each function's
+//! optimised Cranelift IR as text.
+//!
+//! # Snapshot tests
+//!
+//! Each `tests/disas/*.wat` file holds a small module followed, in comment lines, by the
+//! optimised IR of its functions; `cargo test -p wasmfx-cranelift --test disas` compares them
+//! with what the compiler produces now. After an intended change to the generated code,
+//! regenerate the expectations and review the diff:
+//!
+//! ```sh
+//! WASMFX_BLESS=1 cargo test -p wasmfx-cranelift --test disas
+//! ```
 
 #![deny(missing_docs)]
 
@@ -152,6 +165,13 @@ impl CompiledText {
     }
 }
 
+/// Runs `f`, turning a panic (a compiler bug) into an error so the embedder does not lose the
+/// process.
+fn catching_panics<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(anyhow!("internal compiler error (a bug in wasmfx)")))
+}
+
 /// `site` moved by `base` bytes.
 fn relocate_site(site: &ExnCallSite, base: u32) -> ExnCallSite {
     ExnCallSite {
@@ -244,21 +264,62 @@ impl Compiler {
         module: &ModuleInfo,
         bodies: Vec<FunctionBodyData<'_>>,
     ) -> Result<CompiledText> {
-        // A panic here is a compiler bug; the embedder gets an error rather than losing the
-        // process.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.compile_module_unguarded(module, bodies)
-        }))
-        .unwrap_or_else(|_| Err(anyhow!("internal compiler error (a bug in wasmfx)")))
+        catching_panics(|| {
+            let mut out = CompiledText::default();
+            let mut calls = Vec::new();
+            self.translate_each(module, bodies, |ctx| {
+                self.compile_into(ctx, &mut out, &mut calls)
+            })?;
+            let starts: BTreeMap<u32, u32> = out
+                .funcs
+                .iter()
+                .enumerate()
+                .map(|(i, (start, _))| (module.num_imported_funcs + i as u32, *start))
+                .collect();
+            for (at, target, addend) in calls {
+                let target = starts[&target];
+                let value = i64::from(target) - i64::from(at) + addend;
+                let value = i32::try_from(value).context("call displacement out of range")?;
+                out.text[at as usize..at as usize + 4].copy_from_slice(&value.to_le_bytes());
+            }
+            out.traps.sort_by_key(|t| t.0);
+            Ok(out)
+        })
     }
 
-    fn compile_module_unguarded(
+    /// The Cranelift IR of each function defined by `module` (validating their bodies) as it
+    /// stands after Cranelift's mid-end optimisations, just before lowering to machine code,
+    /// in Cranelift's text format. `result[i]` is defined function `i`.
+    ///
+    /// This is what [`Compiler::compile_module`] hands to the code generator; it exists for
+    /// snapshot tests and for reading what the compiler makes of a module.
+    pub fn optimized_clif(
         &self,
         module: &ModuleInfo,
         bodies: Vec<FunctionBodyData<'_>>,
-    ) -> Result<CompiledText> {
-        let mut out = CompiledText::default();
-        let mut calls = Vec::new();
+    ) -> Result<Vec<String>> {
+        catching_panics(|| {
+            let mut clif = Vec::new();
+            self.translate_each(module, bodies, |ctx| {
+                ctx.optimize(&*self.isa, &mut Default::default())
+                    .map_err(|e| {
+                        anyhow!("Cranelift failed to optimise {}: {e:?}", ctx.func.name)
+                    })?;
+                clif.push(ctx.func.display().to_string());
+                Ok(())
+            })?;
+            Ok(clif)
+        })
+    }
+
+    /// Translates (and validates) each function body of `module` in order into a Cranelift
+    /// function, handing the context holding it to `each`.
+    fn translate_each(
+        &self,
+        module: &ModuleInfo,
+        bodies: Vec<FunctionBodyData<'_>>,
+        mut each: impl FnMut(&mut Context) -> Result<()>,
+    ) -> Result<()> {
         let mut fb_ctx = FunctionBuilderContext::new();
         let mut ctx = Context::new();
         let mut allocs = wasmfx_environ::wasmparser::FuncValidatorAllocations::default();
@@ -288,22 +349,9 @@ impl Compiler {
             );
             translated?;
             allocs = validator.into_allocations();
-            self.compile_into(&mut ctx, &mut out, &mut calls)?;
+            each(&mut ctx)?;
         }
-        let starts: BTreeMap<u32, u32> = out
-            .funcs
-            .iter()
-            .enumerate()
-            .map(|(i, (start, _))| (module.num_imported_funcs + i as u32, *start))
-            .collect();
-        for (at, target, addend) in calls {
-            let target = starts[&target];
-            let value = i64::from(target) - i64::from(at) + addend;
-            let value = i32::try_from(value).context("call displacement out of range")?;
-            out.text[at as usize..at as usize + 4].copy_from_slice(&value.to_le_bytes());
-        }
-        out.traps.sort_by_key(|t| t.0);
-        Ok(out)
+        Ok(())
     }
 
     fn compile_single(&self, func: ir::Function) -> Result<CompiledText> {

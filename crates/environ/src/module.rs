@@ -271,6 +271,19 @@ pub struct FunctionBodyData<'a> {
     pub validator: FuncToValidate<ValidatorResources>,
 }
 
+/// The proposals wasmfx enables unless configured otherwise: WebAssembly 2.0 without SIMD,
+/// plus extended constant expressions, typed function references, tail calls, exception
+/// handling, the GC type system and stack switching (typed continuations).
+pub fn default_features() -> WasmFeatures {
+    (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
+        | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::TAIL_CALL
+        | WasmFeatures::EXCEPTIONS
+        | WasmFeatures::GC
+        | WasmFeatures::STACK_SWITCHING
+}
+
 /// Parses and validates `wasm`, returning the module description and the function bodies
 /// (validated later, while they are compiled).
 pub fn translate_module<'a>(

@@ -48,17 +48,11 @@ macro_rules! feature_setters {
 impl Config {
     /// The default configuration: WebAssembly 2.0 without SIMD, plus extended constant
     /// expressions, typed function references, tail calls, exception handling, the GC type
-    /// system and stack switching (typed continuations).
+    /// system and stack switching (typed continuations); see
+    /// [`wasmfx_environ::default_features`].
     pub fn new() -> Config {
-        let features = (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
-            | WasmFeatures::EXTENDED_CONST
-            | WasmFeatures::FUNCTION_REFERENCES
-            | WasmFeatures::TAIL_CALL
-            | WasmFeatures::EXCEPTIONS
-            | WasmFeatures::GC
-            | WasmFeatures::STACK_SWITCHING;
         Config {
-            features,
+            features: wasmfx_environ::default_features(),
             max_wasm_stack: 512 * 1024,
             max_memory_size: 4 << 30,
             max_table_elements: 10_000_000,
