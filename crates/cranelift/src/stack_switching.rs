@@ -185,11 +185,13 @@ impl FuncTranslator<'_, '_> {
         let n = self.cont_func_types(from)?.0.len() - self.cont_func_types(to)?.0.len();
         let r = self.pop();
         let (c, revision) = self.consume(r);
-        let values = self.pop_n(n);
-        let bound = self.load_field(types::I32, c, cont::BOUND);
-        self.write_payload(c, bound, &values);
-        let bound = self.b.ins().iadd_imm_u(bound, n as i64);
-        self.store_field(bound, c, cont::BOUND);
+        if n > 0 {
+            let values = self.pop_n(n);
+            let bound = self.load_field(types::I32, c, cont::BOUND);
+            self.write_payload(c, bound, &values);
+            let bound = self.b.ins().iadd_imm_u(bound, n as i64);
+            self.store_field(bound, c, cont::BOUND);
+        }
         let fat = self.make_fat(c, revision);
         self.push(fat);
         Ok(())

@@ -17,6 +17,12 @@ use wasmfx_environ::{Builtin, Trap, VMOffsets, MEMORY_RESERVATION};
 // The widest access (16 bytes) at the largest index and offset stays inside the reservation.
 const _: () = assert!(MEMORY_RESERVATION >= 2 * u32::MAX as u64 + 16);
 
+/// `e`, a translation error, with the byte offset in the module where it arose, written as
+/// wasmparser writes the offsets of its own errors.
+fn at_offset(e: anyhow::Error, offset: u64) -> anyhow::Error {
+    anyhow::anyhow!("{e:#} (at offset {offset:#x})")
+}
+
 /// A control frame (`block`, `loop`, `if`, or the function body).
 struct Frame {
     kind: FrameKind,
@@ -197,8 +203,13 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         });
         self.b.func.stack_limit = Some(limit);
 
+        let body_offset = body.range().start;
         for (i, p) in ty.params().iter().enumerate() {
-            let var = self.b.declare_var(self.env.value_type(*p)?);
+            let cty = self
+                .env
+                .value_type(*p)
+                .map_err(|e| at_offset(e, body_offset))?;
+            let var = self.b.declare_var(cty);
             self.b.def_var(var, params[i + 2]);
             self.locals.push(var);
         }
@@ -207,7 +218,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             let offset = locals_reader.original_position();
             let (count, ty) = locals_reader.read()?;
             validator.define_locals(offset, count, ty)?;
-            let cty = self.env.value_type(ty)?;
+            let cty = self.env.value_type(ty).map_err(|e| at_offset(e, offset))?;
             for _ in 0..count {
                 let var = self.b.declare_var(cty);
                 let zero = self.zero(cty);
@@ -218,7 +229,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
 
         let exit = self.b.create_block();
         for r in ty.results() {
-            self.b.append_block_param(exit, self.env.value_type(*r)?);
+            let cty = self
+                .env
+                .value_type(*r)
+                .map_err(|e| at_offset(e, body_offset))?;
+            self.b.append_block_param(exit, cty);
         }
         self.frames.push(Frame {
             kind: FrameKind::Block,
@@ -238,7 +253,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             let offset = reader.original_position();
             let op = reader.read()?;
             validator.op(offset, &op)?;
-            self.operator(&op, offset)?;
+            self.operator(&op).map_err(|e| at_offset(e, offset))?;
         }
         reader.finish()?;
 
@@ -560,7 +575,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         }
     }
 
-    fn operator(&mut self, op: &Operator, offset: u64) -> Result<()> {
+    fn operator(&mut self, op: &Operator) -> Result<()> {
         if !self.reachable {
             return self.unreachable_operator(op);
         }
@@ -571,15 +586,15 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             }
         }
         if let Operator::Loop { .. } = op {
-            self.operator_unchecked(op, offset)?;
+            self.operator_unchecked(op)?;
             // Now in the loop header: every iteration passes the checks.
             self.check_interruption();
             return Ok(());
         }
-        self.operator_unchecked(op, offset)
+        self.operator_unchecked(op)
     }
 
-    fn operator_unchecked(&mut self, op: &Operator, offset: u64) -> Result<()> {
+    fn operator_unchecked(&mut self, op: &Operator) -> Result<()> {
         let b = &mut self.b;
         match *op {
             Operator::Unreachable => {
@@ -1114,7 +1129,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             Operator::I64Extend32S => self.sign_extend(types::I64, types::I32),
 
             ref other => bail!(
-                "instruction `{}` (at offset {offset:#x}) is not supported yet",
+                "instruction `{}` is not supported yet",
                 operator_name(other)
             ),
         }

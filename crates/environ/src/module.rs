@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use wasmparser::{
     CompositeInnerType, ElementItems, ElementKind, ExternalKind, FuncToValidate, FuncType,
     FunctionBody, GlobalType, MemoryType, Operator, Parser, Payload, RefType, TableType, TypeRef,
-    ValType, ValidatorResources, WasmFeatures,
+    ValidatorResources, WasmFeatures,
 };
 
 /// One operation of a constant expression (initialisers of globals, tables, segments).
@@ -487,9 +487,4 @@ fn parse_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) 
         }
     }
     Ok(())
-}
-
-/// The value types of a function type's parameters followed by its results.
-pub fn func_type_values(ty: &FuncType) -> (&[ValType], &[ValType]) {
-    (ty.params(), ty.results())
 }

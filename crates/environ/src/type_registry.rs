@@ -148,11 +148,6 @@ impl TypeRegistry {
         a.chain.get(depth) == Some(&sup)
     }
 
-    /// The chain of supertypes of `id`, root first, ending with `id`.
-    pub fn supertype_chain(&self, id: u32) -> &[u32] {
-        &self.types[id as usize].chain
-    }
-
     /// Whether heap type `a` matches `b` (both with engine indices).
     pub fn is_heap_subtype(&self, a: WasmHeapType, b: WasmHeapType) -> bool {
         use AbstractHeapType as A;

@@ -319,15 +319,23 @@ unsafe extern "C" fn signal_handler(
     match prev {
         Some(prev) if prev.sa_sigaction != libc::SIG_DFL && prev.sa_sigaction != libc::SIG_IGN => {
             if prev.sa_flags & libc::SA_SIGINFO != 0 {
-                // SAFETY: the previous handler was installed with this signature.
-                let f: unsafe extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-                    unsafe { std::mem::transmute(prev.sa_sigaction) };
-                unsafe { f(sig, info, ctx) };
+                // SAFETY: the previous handler was installed with this signature, and is
+                // called with the arguments this handler received.
+                unsafe {
+                    let f: unsafe extern "C" fn(
+                        libc::c_int,
+                        *mut libc::siginfo_t,
+                        *mut libc::c_void,
+                    ) = std::mem::transmute(prev.sa_sigaction);
+                    f(sig, info, ctx)
+                };
             } else {
                 // SAFETY: the previous handler was installed with this signature.
-                let f: unsafe extern "C" fn(libc::c_int) =
-                    unsafe { std::mem::transmute(prev.sa_sigaction) };
-                unsafe { f(sig) };
+                unsafe {
+                    let f: unsafe extern "C" fn(libc::c_int) =
+                        std::mem::transmute(prev.sa_sigaction);
+                    f(sig)
+                };
             }
         }
         _ => {

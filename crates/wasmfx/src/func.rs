@@ -86,12 +86,13 @@ unsafe extern "C" fn host_callback(
 }
 
 impl Func {
-    /// A host function of type `ty` calling `f` with dynamically typed values.
+    /// A host function of type `ty` calling `f` with dynamically typed values. Fails when the
+    /// engine cannot call functions of that type (a type with `v128`, before SIMD lands).
     pub fn new<T: 'static>(
         mut store: impl AsContextMut<Data = T>,
         ty: FuncType,
         f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
-    ) -> Func {
+    ) -> Result<Func> {
         let ty2 = ty.clone();
         let raw = move |store: *mut StoreOpaque, caller: *mut u8, vals: &mut [VMVal]| {
             // SAFETY: the store pointer is the opaque part of a live `StoreInner<T>`.
@@ -116,17 +117,16 @@ impl Func {
             Ok(())
         };
         Func::from_raw_host(&mut store.as_context_mut().0.opaque, ty, Arc::new(raw))
-            .expect("compiling a host trampoline")
     }
 
-    /// A host function from a Rust closure with typed parameters and results.
+    /// A host function from a Rust closure with typed parameters and results. Fails when the
+    /// engine cannot call functions of its type.
     pub fn wrap<T: 'static, Params, Results>(
         mut store: impl AsContextMut<Data = T>,
         f: impl crate::IntoFunc<T, Params, Results>,
-    ) -> Func {
+    ) -> Result<Func> {
         let (ty, raw) = f.into_raw();
         Func::from_raw_host(&mut store.as_context_mut().0.opaque, ty, raw)
-            .expect("compiling a host trampoline")
     }
 
     pub(crate) fn from_raw_host(

@@ -182,9 +182,8 @@ macro_rules! into_func {
                     let inner = unsafe { &mut *(store as *mut StoreInner<T>) };
                     let mut i = 0;
                     $( let $a = { let v = $a::from_raw(&mut inner.opaque, vals[i]); i += 1; v }; )*
-                    // SAFETY: as above; the caller view is the only access while it lives.
-                    let r = self(Caller::new(unsafe { &mut *(store as *mut StoreInner<T>) }, caller), $($a),*)
-                        .into_result()?;
+                    // The caller view reborrows `inner`: the only access while it lives.
+                    let r = self(Caller::new(&mut *inner, caller), $($a),*).into_result()?;
                     r.store(&mut inner.opaque, vals);
                     Ok(())
                 };

@@ -169,3 +169,40 @@ fn bad_input_is_an_error() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown import"), "{err}");
 }
+
+#[test]
+fn host_function_of_unsupported_type_is_an_error() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let ty = FuncType::new(vec![ValType::V128], vec![]);
+    let err = Func::new(&mut store, ty, |_, _, _| Ok(())).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("v128"),
+        "unexpected error: {err:#}"
+    );
+    // The store is still usable.
+    let ok = Func::wrap(&mut store, |x: i32| x + 1);
+    assert!(ok.is_ok());
+}
+
+#[test]
+fn unsupported_instruction_error_names_its_offset() {
+    let engine = Engine::default();
+    let wasm = wat::parse_str(
+        r#"(module (type $s (struct (field i32)))
+             (func (result (ref $s)) (struct.new $s (i32.const 1))))"#,
+    )
+    .unwrap();
+    // The offset of `struct.new` in the binary: just after `i32.const 1` (0x41 0x01).
+    let at = wasm
+        .windows(3)
+        .position(|w| w == [0x41, 0x01, 0xfb])
+        .unwrap()
+        + 2;
+    let err = Module::new(&engine, &wasm).unwrap_err();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("struct") && message.contains(&format!("(at offset {at:#x})")),
+        "unexpected error: {message}"
+    );
+}

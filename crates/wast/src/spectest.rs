@@ -11,13 +11,13 @@ use wasmfx::{
 pub(crate) fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) -> Result<()> {
     // The spec interpreter prints the arguments; a test runner only needs
     // the functions to exist with the right types.
-    let print = Func::wrap(&mut *store, || {});
-    let print_i32 = Func::wrap(&mut *store, |_: i32| {});
-    let print_i64 = Func::wrap(&mut *store, |_: i64| {});
-    let print_f32 = Func::wrap(&mut *store, |_: f32| {});
-    let print_f64 = Func::wrap(&mut *store, |_: f64| {});
-    let print_i32_f32 = Func::wrap(&mut *store, |_: i32, _: f32| {});
-    let print_f64_f64 = Func::wrap(&mut *store, |_: f64, _: f64| {});
+    let print = Func::wrap(&mut *store, || {})?;
+    let print_i32 = Func::wrap(&mut *store, |_: i32| {})?;
+    let print_i64 = Func::wrap(&mut *store, |_: i64| {})?;
+    let print_f32 = Func::wrap(&mut *store, |_: f32| {})?;
+    let print_f64 = Func::wrap(&mut *store, |_: f64| {})?;
+    let print_i32_f32 = Func::wrap(&mut *store, |_: i32, _: f32| {})?;
+    let print_f64_f64 = Func::wrap(&mut *store, |_: f64, _: f64| {})?;
     for (name, func) in [
         ("print", print),
         ("print_i32", print_i32),

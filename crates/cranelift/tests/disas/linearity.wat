@@ -23,11 +23,10 @@
 ;;     v8 = iconst.i64 1
 ;;     v9 = iadd v5, v8  ; v8 = 1
 ;;     store notrap aligned v9, v4
-;;     v10 = load.i32 notrap aligned v4+76
 ;;     jump block1
 ;;
 ;; block1:
-;;     v14 = iadd.i64 v5, v8  ; v8 = 1
-;;     v15 = iconcat.i64 v4, v14
-;;     return v15
+;;     v11 = iadd.i64 v5, v8  ; v8 = 1
+;;     v12 = iconcat.i64 v4, v11
+;;     return v12
 ;; }
