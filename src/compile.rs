@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use crate::options::configure;
+use crate::options::EngineOptions;
 use anyhow::{Context, Result};
 use wasmfx::{Config, Engine};
 
@@ -16,13 +16,10 @@ pub struct CompileCommand {
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     output: Option<PathBuf>,
 
-    /// WebAssembly options, as for `wasmfx run`; those that change the generated code
-    /// (features, `fuel`, `timeout`) must be given to `run` too.
-    #[arg(short = 'W', value_name = "OPT[=VAL],...")]
-    wasm: Vec<String>,
-
-    #[arg(short = 'O', value_name = "OPT[=VAL],...", help = crate::options::OPTIMIZE_OPTIONS_HELP)]
-    optimize: Vec<String>,
+    // The `-W` and `-O` options, as for `wasmfx run` (the subcommand's long help says which
+    // must be given to `run` too).
+    #[command(flatten)]
+    engine: EngineOptions,
 
     /// The module to compile: a `.wasm` binary or a `.wat` text file.
     #[arg(value_name = "FILE")]
@@ -33,7 +30,7 @@ impl CompileCommand {
     /// Compiles the module and writes the precompiled file.
     pub fn execute(self) -> Result<()> {
         let mut config = Config::new();
-        configure(&mut config, &self.wasm, &self.optimize)?;
+        self.engine.configure(&mut config)?;
         let engine = Engine::new(&config).context("failed to create the engine")?;
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to read `{}`", self.file.display()))?;

@@ -26,8 +26,16 @@ enum Command {
     /// Run a WebAssembly module (`.wasm` binary or `.wat` text).
     Run(run::RunCommand),
     /// Compile a module ahead of time to a `.cwasm` file for `run --allow-precompiled`.
+    ///
+    /// The `-W` options that change the generated code (proposals, `fuel`, `timeout`) must be
+    /// given to `run` too.
     Compile(compile::CompileCommand),
     /// Run `.wast` spec scripts and report passed, failed and skipped directives.
+    ///
+    /// Every script runs with every proposal wasmfx validates, stack switching included,
+    /// whatever folder it is in; the `-W` and `-O` options apply on top (e.g. `-W
+    /// stack-switching=n` for a suite that stack switching changes), except `fuel` and
+    /// `timeout`, which do not apply to scripts.
     Wast(wast::WastCommand),
 }
 

@@ -1,98 +1,493 @@
-//! The `-W` (WebAssembly) and `-O` (optimisation) options shared by the subcommands that
-//! create an engine.
+//! The `-W` (WebAssembly), `-O` (optimisation) and `-C` (code generation) options. One table,
+//! [`OPTIONS`], defines every option once: its flag, name, help text and what its value is.
+//! Parsing, the list of known names in error messages and the `--help` texts all come from
+//! it. `run`, `compile` and `wast` share `-W` and `-O` through [`EngineOptions`]; `-C` only
+//! means something to `run`, which declares it with [`group_summary`] and [`group_details`].
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
 use wasmfx::{Config, Engine, InstanceAllocationStrategy, PoolingConfig, ProfilingStrategy};
 
-/// A setter of one pooling allocator limit.
-type PoolingSetter = fn(&mut PoolingConfig, usize) -> &mut PoolingConfig;
-
-/// The `-O` limits of the pooling allocator, by name (as wasmtime names them where it has
-/// them).
-const POOLING_LIMITS: &[(&str, PoolingSetter)] = &[
-    (
-        "pooling-total-core-instances",
-        PoolingConfig::total_instances,
-    ),
-    ("pooling-total-memories", PoolingConfig::total_memories),
-    ("pooling-total-tables", PoolingConfig::total_tables),
-    ("pooling-total-stacks", PoolingConfig::total_stacks),
-    ("pooling-max-memory-size", PoolingConfig::max_memory_size),
-    ("pooling-table-elements", PoolingConfig::table_elements),
-    (
-        "pooling-continuation-stack-size",
-        PoolingConfig::continuation_stack_size,
-    ),
-    (
-        "pooling-memory-keep-resident",
-        PoolingConfig::memory_keep_resident,
-    ),
-    (
-        "pooling-table-keep-resident",
-        PoolingConfig::table_keep_resident,
-    ),
-    (
-        "pooling-stack-keep-resident",
-        PoolingConfig::stack_keep_resident,
-    ),
-];
-
-/// Help text of `-O`.
-pub const OPTIMIZE_OPTIONS_HELP: &str = "Optimisation options, comma-separated or repeated: \
-    `pooling-allocator` (take instances' memories and tables, and continuation stacks, from \
-    regions reserved up front) and its limits `pooling-total-core-instances=N`, \
-    `pooling-total-memories=N`, `pooling-total-tables=N`, `pooling-total-stacks=N`, \
-    `pooling-max-memory-size=BYTES`, `pooling-table-elements=N`, \
-    `pooling-continuation-stack-size=BYTES`, `pooling-memory-keep-resident=BYTES`, \
-    `pooling-table-keep-resident=BYTES` and `pooling-stack-keep-resident=BYTES` (sizes may \
-    end in k, M or G)";
-
-/// Help text of `-C`.
-pub const CODEGEN_OPTIONS_HELP: &str = "Code generation options, comma-separated or repeated: \
-    `cache[=y|n]` (keep compiled code in $XDG_CACHE_HOME/wasmfx, by default ~/.cache/wasmfx, \
-    and load modules compiled before from there; on by default)";
-
-/// The engine the `-W`, `-O` and `-C` options and `--profile` describe, with the run limits
-/// `-W` sets. The compilation cache is on unless `-C cache=n`.
-pub fn engine_for(
-    wasm: &[String],
-    optimize: &[String],
-    codegen: &[String],
-    profile: Option<&str>,
-) -> Result<(Engine, RunLimits)> {
-    let mut config = Config::new();
-    match profile {
-        None => {}
-        Some("perfmap") => {
-            config.profiler(ProfilingStrategy::PerfMap);
-        }
-        Some(other) => bail!("unknown profiling strategy `{other}`; known: perfmap"),
-    }
-    let mut cache = true;
-    for (name, value) in codegen.iter().flat_map(|group| items(group)) {
-        match name {
-            "cache" => cache = parse_bool(name, value)?,
-            _ => bail!("unknown `-C` option `{name}`; known options: cache"),
-        }
-    }
-    if cache {
-        config.cache_directory(Config::default_cache_directory());
-    }
-    let limits = configure(&mut config, wasm, optimize)?;
-    let engine = Engine::new(&config).context("failed to create the engine")?;
-    Ok((engine, limits))
+/// The flag an option is given with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OptionGroup {
+    /// `-W`: WebAssembly proposals, engine limits and run limits.
+    Wasm,
+    /// `-O`: the pooling allocator and its limits.
+    Optimize,
+    /// `-C`: code generation (the compilation cache).
+    Codegen,
 }
 
-/// Applies the `-W` and then the `-O` arguments to `config`, returning the run limits `-W`
-/// sets.
-pub fn configure(config: &mut Config, wasm: &[String], optimize: &[String]) -> Result<RunLimits> {
-    let mut limits = RunLimits::default();
-    for group in wasm {
-        apply_wasm_options(config, &mut limits, group)?;
+impl OptionGroup {
+    /// The flag's letter.
+    fn flag(self) -> char {
+        match self {
+            OptionGroup::Wasm => 'W',
+            OptionGroup::Optimize => 'O',
+            OptionGroup::Codegen => 'C',
+        }
     }
-    apply_optimize_options(config, optimize)?;
-    Ok(limits)
+
+    /// What the flag's options are about, for help texts.
+    fn title(self) -> &'static str {
+        match self {
+            OptionGroup::Wasm => "WebAssembly options",
+            OptionGroup::Optimize => "Optimisation options",
+            OptionGroup::Codegen => "Code generation options",
+        }
+    }
+}
+
+/// A `Config` method switching a proposal on or off.
+type FeatureSetter = fn(&mut Config, bool) -> &mut Config;
+/// A `Config` method setting a size in bytes.
+type ConfigSizeSetter = fn(&mut Config, usize) -> &mut Config;
+/// A `PoolingConfig` method setting one limit of the pooling allocator.
+type PoolingSetter = fn(&mut PoolingConfig, usize) -> &mut PoolingConfig;
+
+/// Whether a number counts things or bytes (both may end in k, M or G).
+#[derive(Clone, Copy, Debug)]
+enum Amount {
+    /// A count, written `=N`.
+    Count,
+    /// A size, written `=BYTES`.
+    Bytes,
+}
+
+/// What an option's value is and what it changes.
+#[derive(Clone, Copy, Debug)]
+enum Setting {
+    /// A proposal the engine supports, switched on (`NAME`, `NAME=y`) or off (`NAME=n`).
+    Feature(FeatureSetter),
+    /// A proposal the engine cannot compile yet: only switching it off is accepted.
+    UnsupportedFeature(FeatureSetter),
+    /// A size in bytes in the engine configuration.
+    ConfigBytes(ConfigSizeSetter),
+    /// The fuel a run starts with (`fuel=N`); turns fuel checks on in the code.
+    Fuel,
+    /// The wall-clock budget of a run (`timeout=DURATION`); turns epoch checks on in the code.
+    Timeout,
+    /// Whether the pooling allocator is used.
+    PoolingAllocator,
+    /// A limit of the pooling allocator (which it needs to be on).
+    PoolingLimit(PoolingSetter, Amount),
+    /// Whether compiled code is cached.
+    Cache,
+}
+
+impl Setting {
+    /// How the value is written after the name, for help texts.
+    fn syntax(self) -> &'static str {
+        match self {
+            Setting::Feature(_)
+            | Setting::UnsupportedFeature(_)
+            | Setting::PoolingAllocator
+            | Setting::Cache => "[=y|n]",
+            Setting::ConfigBytes(_) | Setting::PoolingLimit(_, Amount::Bytes) => "=BYTES",
+            Setting::Fuel | Setting::PoolingLimit(_, Amount::Count) => "=N",
+            Setting::Timeout => "=DURATION",
+        }
+    }
+}
+
+/// One option: the flag it goes after, its name, its value and what it does.
+#[derive(Debug)]
+struct OptionDef {
+    /// The flag.
+    group: OptionGroup,
+    /// The name, as in `-W NAME=VALUE`.
+    name: &'static str,
+    /// What the value is and what it changes.
+    setting: Setting,
+    /// One line for `--help`; for an unsupported feature, what it is (the error says "...
+    /// is not supported yet").
+    help: &'static str,
+}
+
+/// Shorthand for an entry of [`OPTIONS`].
+const fn option(
+    group: OptionGroup,
+    name: &'static str,
+    setting: Setting,
+    help: &'static str,
+) -> OptionDef {
+    OptionDef {
+        group,
+        name,
+        setting,
+        help,
+    }
+}
+
+/// Every `-W`, `-O` and `-C` option, in the order `--help` lists them. Names follow
+/// wasmtime's where it has the option.
+const OPTIONS: &[OptionDef] = {
+    use Amount::{Bytes, Count};
+    use OptionGroup::{Codegen, Optimize, Wasm};
+    use Setting::*;
+    &[
+        option(
+            Wasm,
+            "stack-switching",
+            Feature(Config::wasm_stack_switching),
+            "typed continuations (cont.new, suspend, resume, switch); on by default",
+        ),
+        option(
+            Wasm,
+            "exceptions",
+            Feature(Config::wasm_exceptions),
+            "exception handling (tags, throw, try_table); on by default",
+        ),
+        option(
+            Wasm,
+            "function-references",
+            Feature(Config::wasm_function_references),
+            "typed function references (call_ref, non-nullable references); on by default",
+        ),
+        option(
+            Wasm,
+            "gc",
+            Feature(Config::wasm_gc),
+            "the GC type system (recursive types, subtyping); on by default; struct, array \
+             and i31 instructions are not compiled yet",
+        ),
+        option(
+            Wasm,
+            "tail-call",
+            Feature(Config::wasm_tail_call),
+            "tail calls (return_call*); on by default",
+        ),
+        option(
+            Wasm,
+            "extended-const",
+            Feature(Config::wasm_extended_const),
+            "extended constant expressions; on by default",
+        ),
+        option(
+            Wasm,
+            "multi-memory",
+            Feature(Config::wasm_multi_memory),
+            "several memories per module; off by default",
+        ),
+        option(
+            Wasm,
+            "simd",
+            UnsupportedFeature(Config::wasm_simd),
+            "SIMD, the v128 type",
+        ),
+        option(
+            Wasm,
+            "relaxed-simd",
+            UnsupportedFeature(Config::wasm_relaxed_simd),
+            "relaxed SIMD",
+        ),
+        option(
+            Wasm,
+            "memory64",
+            UnsupportedFeature(Config::wasm_memory64),
+            "64-bit memories and tables",
+        ),
+        option(
+            Wasm,
+            "threads",
+            UnsupportedFeature(Config::wasm_threads),
+            "atomics and shared memories",
+        ),
+        option(
+            Wasm,
+            "max-wasm-stack",
+            ConfigBytes(Config::max_wasm_stack),
+            "the most stack wasm code may use on the main stack",
+        ),
+        option(
+            Wasm,
+            "continuation-stack-size",
+            ConfigBytes(Config::continuation_stack_size),
+            "the usable size of each continuation's stack (64k by default)",
+        ),
+        option(
+            Wasm,
+            "continuation-red-zone",
+            ConfigBytes(Config::continuation_red_zone),
+            "the part of a continuation's stack kept for runtime calls",
+        ),
+        option(
+            Wasm,
+            "fuel",
+            Fuel,
+            "stop a run after about N instructions (run and compile only)",
+        ),
+        option(
+            Wasm,
+            "timeout",
+            Timeout,
+            "stop a run after a wall-clock time such as 500ms, 2s or 1m (run and compile only)",
+        ),
+        option(
+            Optimize,
+            "pooling-allocator",
+            PoolingAllocator,
+            "take instances' memories and tables, and continuation stacks, from regions \
+             reserved up front; the limits below need it",
+        ),
+        option(
+            Optimize,
+            "pooling-total-core-instances",
+            PoolingLimit(PoolingConfig::total_instances, Count),
+            "how many instances may exist at once",
+        ),
+        option(
+            Optimize,
+            "pooling-total-memories",
+            PoolingLimit(PoolingConfig::total_memories, Count),
+            "how many memories may exist at once",
+        ),
+        option(
+            Optimize,
+            "pooling-total-tables",
+            PoolingLimit(PoolingConfig::total_tables, Count),
+            "how many tables may exist at once",
+        ),
+        option(
+            Optimize,
+            "pooling-total-stacks",
+            PoolingLimit(PoolingConfig::total_stacks, Count),
+            "how many continuation stacks may be in use at once",
+        ),
+        option(
+            Optimize,
+            "pooling-max-memory-size",
+            PoolingLimit(PoolingConfig::max_memory_size, Bytes),
+            "the largest a pooled memory may be",
+        ),
+        option(
+            Optimize,
+            "pooling-table-elements",
+            PoolingLimit(PoolingConfig::table_elements, Count),
+            "the most elements a pooled table may have",
+        ),
+        option(
+            Optimize,
+            "pooling-continuation-stack-size",
+            PoolingLimit(PoolingConfig::continuation_stack_size, Bytes),
+            "the usable size of each pooled continuation stack",
+        ),
+        option(
+            Optimize,
+            "pooling-memory-keep-resident",
+            PoolingLimit(PoolingConfig::memory_keep_resident, Bytes),
+            "how much of a freed memory's slot stays resident",
+        ),
+        option(
+            Optimize,
+            "pooling-table-keep-resident",
+            PoolingLimit(PoolingConfig::table_keep_resident, Bytes),
+            "how much of a freed table's slot stays resident",
+        ),
+        option(
+            Optimize,
+            "pooling-stack-keep-resident",
+            PoolingLimit(PoolingConfig::stack_keep_resident, Bytes),
+            "how much of a freed continuation stack stays resident",
+        ),
+        option(
+            Codegen,
+            "cache",
+            Cache,
+            "keep compiled code in $XDG_CACHE_HOME/wasmfx (by default ~/.cache/wasmfx) and \
+             load modules compiled before from there; on by default",
+        ),
+    ]
+};
+
+/// The options of `group`, in table order.
+fn options_of(group: OptionGroup) -> impl Iterator<Item = &'static OptionDef> {
+    OPTIONS.iter().filter(move |option| option.group == group)
+}
+
+/// The short help of a flag (`-h`): the names of its options.
+pub fn group_summary(group: OptionGroup) -> String {
+    let names: Vec<&str> = options_of(group).map(|option| option.name).collect();
+    format!(
+        "{}, NAME[=VALUE], comma-separated or repeated (details with --help): {}",
+        group.title(),
+        names.join(", ")
+    )
+}
+
+/// The long help of a flag (`--help`): one line per option with its value and description.
+pub fn group_details(group: OptionGroup) -> String {
+    let usage: Vec<String> = options_of(group)
+        .map(|option| format!("{}{}", option.name, option.setting.syntax()))
+        .collect();
+    let width = usage.iter().map(String::len).max().unwrap_or(0);
+    let mut text = format!(
+        "{}, NAME[=VALUE], comma-separated or repeated (e.g. `-{} a,b=n -{} c=1`). Switches \
+         take y or n (no value means y); sizes and counts may end in k, M or G.",
+        group.title(),
+        group.flag(),
+        group.flag()
+    );
+    for (option, usage) in options_of(group).zip(&usage) {
+        let help = match option.setting {
+            Setting::UnsupportedFeature(_) => {
+                format!(
+                    "{}: not supported yet (only `{}=n` is accepted)",
+                    option.help, option.name
+                )
+            }
+            _ => option.help.to_string(),
+        };
+        text.push_str(&format!("\n  {usage:width$}  {help}"));
+    }
+    text
+}
+
+/// The `-W` and `-O` flags, shared by the subcommands that create an engine.
+#[derive(clap::Args, Debug)]
+pub struct EngineOptions {
+    #[arg(
+        short = 'W',
+        value_name = "OPT[=VAL],...",
+        help = group_summary(OptionGroup::Wasm),
+        long_help = group_details(OptionGroup::Wasm)
+    )]
+    wasm: Vec<String>,
+
+    #[arg(
+        short = 'O',
+        value_name = "OPT[=VAL],...",
+        help = group_summary(OptionGroup::Optimize),
+        long_help = group_details(OptionGroup::Optimize)
+    )]
+    optimize: Vec<String>,
+}
+
+impl EngineOptions {
+    /// Applies the `-W` and `-O` options to `config`, returning the run limits they set.
+    pub fn configure(&self, config: &mut Config) -> Result<RunLimits> {
+        let settings = apply(
+            config,
+            &[
+                (OptionGroup::Wasm, &self.wasm),
+                (OptionGroup::Optimize, &self.optimize),
+            ],
+        )?;
+        Ok(settings.limits)
+    }
+
+    /// The engine these options, the `-C` arguments `codegen` and `--profile` describe, with
+    /// the run limits `-W` sets. The compilation cache is on unless `-C cache=n`.
+    pub fn engine(&self, codegen: &[String], profile: Option<&str>) -> Result<(Engine, RunLimits)> {
+        let mut config = Config::new();
+        match profile {
+            None => {}
+            Some("perfmap") => {
+                config.profiler(ProfilingStrategy::PerfMap);
+            }
+            Some(other) => bail!("unknown profiling strategy `{other}`; known: perfmap"),
+        }
+        let settings = apply(
+            &mut config,
+            &[
+                (OptionGroup::Wasm, &self.wasm),
+                (OptionGroup::Optimize, &self.optimize),
+                (OptionGroup::Codegen, codegen),
+            ],
+        )?;
+        if settings.cache {
+            config.cache_directory(Config::default_cache_directory());
+        }
+        let engine = Engine::new(&config).context("failed to create the engine")?;
+        Ok((engine, settings.limits))
+    }
+}
+
+/// Limits on a run that `-W` sets beside the engine configuration.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Fuel for the store (`-W fuel=N`).
+    pub fuel: Option<u64>,
+    /// Wall-clock budget (`-W timeout=DURATION`).
+    pub timeout: Option<Duration>,
+}
+
+/// What the options describe beyond the engine configuration they change directly.
+#[derive(Debug)]
+struct Settings {
+    /// The run limits.
+    limits: RunLimits,
+    /// Whether compiled code is cached (`-C cache`).
+    cache: bool,
+}
+
+/// Applies the arguments of each flag to `config`, option by option, in order.
+fn apply(config: &mut Config, arguments: &[(OptionGroup, &[String])]) -> Result<Settings> {
+    let mut settings = Settings {
+        limits: RunLimits::default(),
+        cache: true,
+    };
+    let mut pooling = PoolingConfig::new();
+    let mut pooling_enabled = false;
+    let mut pooling_limit_given = None;
+    for (group, arguments) in arguments {
+        for (name, value) in arguments.iter().flat_map(|argument| items(argument)) {
+            let option = find_option(*group, name)?;
+            match option.setting {
+                Setting::Feature(setter) => {
+                    setter(config, parse_bool(name, value)?);
+                }
+                Setting::UnsupportedFeature(setter) => {
+                    if parse_bool(name, value)? {
+                        bail!(
+                            "`-{} {name}` ({}) is not supported yet",
+                            group.flag(),
+                            option.help
+                        );
+                    }
+                    setter(config, false);
+                }
+                Setting::ConfigBytes(setter) => {
+                    setter(config, parse_amount(name, value)?);
+                }
+                Setting::Fuel => {
+                    config.consume_fuel(true);
+                    settings.limits.fuel = Some(parse_amount(name, value)? as u64);
+                }
+                Setting::Timeout => {
+                    config.epoch_interruption(true);
+                    settings.limits.timeout = Some(parse_duration(name, value)?);
+                }
+                Setting::PoolingAllocator => pooling_enabled = parse_bool(name, value)?,
+                Setting::PoolingLimit(setter, _) => {
+                    setter(&mut pooling, parse_amount(name, value)?);
+                    pooling_limit_given = Some(option.name);
+                }
+                Setting::Cache => settings.cache = parse_bool(name, value)?,
+            }
+        }
+    }
+    if pooling_enabled {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    } else if let Some(name) = pooling_limit_given {
+        bail!("`-O {name}` needs `-O pooling-allocator`");
+    }
+    Ok(settings)
+}
+
+/// The option of `group` named `name`, or an error listing the known ones.
+fn find_option(group: OptionGroup, name: &str) -> Result<&'static OptionDef> {
+    options_of(group)
+        .find(|option| option.name == name)
+        .ok_or_else(|| {
+            let known: Vec<&str> = options_of(group).map(|option| option.name).collect();
+            anyhow!(
+                "unknown `-{}` option `{name}`; known options: {}",
+                group.flag(),
+                known.join(", ")
+            )
+        })
 }
 
 /// The items of one option argument: comma-separated `NAME[=VALUE]`s, trimmed, empty ones
@@ -108,107 +503,8 @@ fn items(group: &str) -> impl Iterator<Item = (&str, Option<&str>)> {
         })
 }
 
-/// Applies the `-O` arguments to `config`.
-pub fn apply_optimize_options(config: &mut Config, groups: &[String]) -> Result<()> {
-    let mut enabled = false;
-    let mut limits = PoolingConfig::new();
-    let mut limit_given = None;
-    for group in groups {
-        for (name, value) in items(group) {
-            if name == "pooling-allocator" {
-                enabled = parse_bool(name, value)?;
-                continue;
-            }
-            let Some((_, setter)) = POOLING_LIMITS.iter().find(|(n, _)| *n == name) else {
-                let known: Vec<&str> = POOLING_LIMITS.iter().map(|(n, _)| *n).collect();
-                bail!(
-                    "unknown `-O` option `{name}`; known options: pooling-allocator, {}",
-                    known.join(", ")
-                );
-            };
-            setter(&mut limits, parse_bytes(name, value)?);
-            limit_given = Some(name.to_string());
-        }
-    }
-    if enabled {
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(limits));
-    } else if let Some(name) = limit_given {
-        bail!("`-O {name}` needs `-O pooling-allocator`");
-    }
-    Ok(())
-}
-
-/// Help text of `-W`.
-pub const WASM_OPTIONS_HELP: &str = "WebAssembly options, comma-separated or repeated: \
-    `simd`, `multi-memory`, `memory64`, `function-references`, `exceptions`, `gc`, \
-    `tail-call`, `stack-switching`, `relaxed-simd`, `threads`, `extended-const` (each `NAME`, \
-    `NAME=y` or `NAME=n`), `max-wasm-stack=BYTES`, `continuation-stack-size=BYTES`, \
-    `continuation-red-zone=BYTES`, and for `run`: `fuel=N` (stop after about N \
-    instructions) and `timeout=DURATION` (stop after a wall-clock time such as 500ms, 2s, 1m)";
-
-/// Limits on a run that `-W` sets beside the engine configuration.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RunLimits {
-    /// Fuel for the store (`-W fuel=N`).
-    pub fuel: Option<u64>,
-    /// Wall-clock budget (`-W timeout=DURATION`).
-    pub timeout: Option<Duration>,
-}
-
-/// Applies one `-W` argument (a comma-separated list of `NAME[=VALUE]`) to `config`, and its
-/// run limits to `limits`.
-pub fn apply_wasm_options(config: &mut Config, limits: &mut RunLimits, group: &str) -> Result<()> {
-    for (name, value) in items(group) {
-        match name {
-            "fuel" => {
-                let fuel = parse_bytes(name, value)?;
-                config.consume_fuel(true);
-                limits.fuel = Some(fuel as u64);
-                continue;
-            }
-            "timeout" => {
-                config.epoch_interruption(true);
-                limits.timeout = Some(parse_duration(name, value)?);
-                continue;
-            }
-            _ => {}
-        }
-        let size: Option<fn(&mut Config, usize) -> &mut Config> = match name {
-            "max-wasm-stack" => Some(Config::max_wasm_stack),
-            "continuation-stack-size" => Some(Config::continuation_stack_size),
-            "continuation-red-zone" => Some(Config::continuation_red_zone),
-            _ => None,
-        };
-        if let Some(setter) = size {
-            setter(config, parse_bytes(name, value)?);
-            continue;
-        }
-        let setter: fn(&mut Config, bool) -> &mut Config = match name {
-            "simd" => Config::wasm_simd,
-            "multi-memory" => Config::wasm_multi_memory,
-            "memory64" => Config::wasm_memory64,
-            "function-references" => Config::wasm_function_references,
-            "exceptions" => Config::wasm_exceptions,
-            "gc" => Config::wasm_gc,
-            "tail-call" => Config::wasm_tail_call,
-            "stack-switching" => Config::wasm_stack_switching,
-            "relaxed-simd" => Config::wasm_relaxed_simd,
-            "threads" => Config::wasm_threads,
-            "extended-const" => Config::wasm_extended_const,
-            _ => bail!(
-                "unknown `-W` option `{name}`; known options: simd, multi-memory, memory64, \
-                 function-references, exceptions, gc, tail-call, stack-switching, relaxed-simd, \
-                 threads, extended-const, max-wasm-stack, continuation-stack-size, \
-                 continuation-red-zone"
-            ),
-        };
-        setter(config, parse_bool(name, value)?);
-    }
-    Ok(())
-}
-
-/// The value of a numeric option (a count or a byte size).
-fn parse_bytes(name: &str, value: Option<&str>) -> Result<usize> {
+/// The value of a numeric option (a count or a byte size), which may end in k, M or G.
+fn parse_amount(name: &str, value: Option<&str>) -> Result<usize> {
     let value = value.ok_or_else(|| anyhow!("`{name}` needs a number"))?;
     let lower = value.to_ascii_lowercase();
     let digits_end = lower
@@ -254,7 +550,7 @@ fn parse_duration(name: &str, value: Option<&str>) -> Result<Duration> {
         .map_err(|_| anyhow!("invalid `{name}` value `{value}`: out of range"))
 }
 
-/// The value of a boolean `-W` option: absent means true.
+/// The value of a switch: absent means true.
 fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
     match value {
         None | Some("y") | Some("yes") | Some("true") => Ok(true),
@@ -269,14 +565,35 @@ fn parse_bool(name: &str, value: Option<&str>) -> Result<bool> {
 mod tests {
     use super::*;
 
+    /// Options with these `-W` and `-O` arguments.
+    fn engine_options(wasm: &[&str], optimize: &[&str]) -> EngineOptions {
+        EngineOptions {
+            wasm: wasm.iter().map(|s| s.to_string()).collect(),
+            optimize: optimize.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// The configuration and run limits from these `-W` and `-O` arguments.
+    fn configured(wasm: &[&str], optimize: &[&str]) -> Result<(String, RunLimits)> {
+        let mut config = Config::new();
+        let limits = engine_options(wasm, optimize).configure(&mut config)?;
+        Ok((format!("{config:?}"), limits))
+    }
+
+    #[test]
+    fn names_are_unique_per_flag() {
+        for (i, a) in OPTIONS.iter().enumerate() {
+            for b in &OPTIONS[i + 1..] {
+                assert!(a.group != b.group || a.name != b.name, "{a:?}");
+            }
+        }
+    }
+
     #[test]
     fn run_limits() {
-        let mut config = Config::new();
-        let mut limits = RunLimits::default();
-        apply_wasm_options(&mut config, &mut limits, "fuel=1000,timeout=250ms").unwrap();
+        let (debug, limits) = configured(&["fuel=1000,timeout=250ms"], &[]).unwrap();
         assert_eq!(limits.fuel, Some(1000));
         assert_eq!(limits.timeout, Some(Duration::from_millis(250)));
-        let debug = format!("{config:?}");
         assert!(debug.contains("consume_fuel: true"), "{debug}");
         assert!(debug.contains("epoch_interruption: true"), "{debug}");
     }
@@ -304,79 +621,91 @@ mod tests {
     }
 
     #[test]
-    fn byte_sizes() {
-        assert_eq!(parse_bytes("x", Some("4096")).unwrap(), 4096);
-        assert_eq!(parse_bytes("x", Some("64k")).unwrap(), 65536);
-        assert_eq!(parse_bytes("x", Some("2MiB")).unwrap(), 2 << 20);
-        assert_eq!(parse_bytes("x", Some("1G")).unwrap(), 1 << 30);
-        assert!(parse_bytes("x", Some("12q")).is_err());
-        assert!(parse_bytes("x", Some("k")).is_err());
-        assert!(parse_bytes("x", None).is_err());
+    fn amounts() {
+        assert_eq!(parse_amount("x", Some("4096")).unwrap(), 4096);
+        assert_eq!(parse_amount("x", Some("64k")).unwrap(), 65536);
+        assert_eq!(parse_amount("x", Some("2MiB")).unwrap(), 2 << 20);
+        assert_eq!(parse_amount("x", Some("1G")).unwrap(), 1 << 30);
+        assert!(parse_amount("x", Some("12q")).is_err());
+        assert!(parse_amount("x", Some("k")).is_err());
+        assert!(parse_amount("x", None).is_err());
     }
 
     #[test]
     fn bool_values() {
-        assert!(parse_bool("simd", None).unwrap());
-        assert!(parse_bool("simd", Some("y")).unwrap());
-        assert!(!parse_bool("simd", Some("false")).unwrap());
-        assert!(parse_bool("simd", Some("maybe")).is_err());
+        assert!(parse_bool("gc", None).unwrap());
+        assert!(parse_bool("gc", Some("y")).unwrap());
+        assert!(!parse_bool("gc", Some("false")).unwrap());
+        assert!(parse_bool("gc", Some("maybe")).is_err());
     }
 
     #[test]
     fn wasm_options() {
-        let mut config = Config::new();
-        apply_wasm_options(
-            &mut config,
-            &mut RunLimits::default(),
-            "simd,gc=n, tail-call=true",
+        let (debug, _) = configured(
+            &[
+                "gc=n, tail-call=true",
+                "max-wasm-stack=1048576",
+                "continuation-stack-size=8192",
+            ],
+            &[],
         )
         .unwrap();
-        apply_wasm_options(
-            &mut config,
-            &mut RunLimits::default(),
-            "max-wasm-stack=1048576",
-        )
-        .unwrap();
-        apply_wasm_options(
-            &mut config,
-            &mut RunLimits::default(),
-            "continuation-stack-size=8192",
-        )
-        .unwrap();
-        let debug = format!("{config:?}");
         assert!(debug.contains("continuation_stack_size: 8192"), "{debug}");
-        assert!(apply_wasm_options(&mut config, &mut RunLimits::default(), "bogus").is_err());
-        assert!(
-            apply_wasm_options(&mut config, &mut RunLimits::default(), "max-wasm-stack").is_err()
-        );
-        assert!(apply_wasm_options(
-            &mut config,
-            &mut RunLimits::default(),
-            "max-wasm-stack=lots"
-        )
-        .is_err());
-        assert!(apply_wasm_options(
-            &mut config,
-            &mut RunLimits::default(),
-            "continuation-stack-size=-1"
-        )
-        .is_err());
+        assert!(configured(&["bogus"], &[]).is_err());
+        assert!(configured(&["max-wasm-stack"], &[]).is_err());
+        assert!(configured(&["max-wasm-stack=lots"], &[]).is_err());
+        assert!(configured(&["continuation-stack-size=-1"], &[]).is_err());
+    }
+
+    #[test]
+    fn unsupported_features_can_only_be_switched_off() {
+        for name in ["simd", "relaxed-simd", "memory64", "threads"] {
+            let err = configured(&[name], &[]).unwrap_err().to_string();
+            assert!(err.contains("not supported yet"), "{err}");
+            assert!(configured(&[&format!("{name}=y")], &[]).is_err());
+            configured(&[&format!("{name}=n")], &[]).unwrap();
+        }
+    }
+
+    #[test]
+    fn unknown_options_list_the_known_ones() {
+        let err = configured(&["bogus"], &[]).unwrap_err().to_string();
+        assert!(err.starts_with("unknown `-W` option `bogus`"), "{err}");
+        for option in options_of(OptionGroup::Wasm) {
+            assert!(err.contains(option.name), "{err}");
+        }
+        assert!(!err.contains("pooling"), "{err}");
+    }
+
+    #[test]
+    fn help_lists_every_option() {
+        for group in [
+            OptionGroup::Wasm,
+            OptionGroup::Optimize,
+            OptionGroup::Codegen,
+        ] {
+            let (summary, details) = (group_summary(group), group_details(group));
+            for option in options_of(group) {
+                assert!(summary.contains(option.name), "{summary}");
+                assert!(details.contains(option.help), "{details}");
+            }
+        }
     }
 
     #[test]
     fn optimize_options() {
-        let mut config = Config::new();
-        let groups = [
-            "pooling-allocator,pooling-total-tables=7".to_string(),
-            "pooling-total-stacks=9,pooling-continuation-stack-size=128k".to_string(),
-        ];
-        apply_optimize_options(&mut config, &groups).unwrap();
-        let debug = format!("{config:?}");
+        let (debug, _) = configured(
+            &[],
+            &[
+                "pooling-allocator,pooling-total-tables=7",
+                "pooling-total-stacks=9,pooling-continuation-stack-size=128k",
+            ],
+        )
+        .unwrap();
         assert!(debug.contains("total_tables: 7"), "{debug}");
         assert!(debug.contains("total_stacks: 9"), "{debug}");
         assert!(debug.contains("stack_size: Some(131072)"), "{debug}");
-        let lone_limit = ["pooling-table-elements=10".to_string()];
-        assert!(apply_optimize_options(&mut Config::new(), &lone_limit).is_err());
-        assert!(apply_optimize_options(&mut Config::new(), &["bogus".to_string()]).is_err());
+        assert!(configured(&[], &["pooling-table-elements=10"]).is_err());
+        assert!(configured(&[], &["bogus"]).is_err());
     }
 }

@@ -1,14 +1,15 @@
 //! `wasmfx run`: compiles a `.wasm` or `.wat` module (or loads a precompiled `.cwasm` one,
 //! with `--allow-precompiled`), links WASI preview1 (with the
 //! preopened directories and environment given on the command line), and runs it: a command
-//! module's `_start` with the trailing arguments as its argv, or the function named by
-//! `--invoke` with the trailing arguments parsed by its parameter types (its results are
-//! printed, one per line).
+//! module's `_start` with the arguments after the module path as its argv, or the function
+//! named by `--invoke` with those arguments parsed by its parameter types (its results are
+//! printed, one per line). As in wasmtime, `argv[0]` is the module path's last component
+//! unless `--argv0` says otherwise, and options of `run` go before the module path.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
-use crate::options::engine_for;
+use crate::options::{group_details, group_summary, EngineOptions, OptionGroup};
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx::{Engine, Linker, Module, Store, Val, ValType};
 use wasmfx_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
@@ -30,39 +31,45 @@ pub struct RunCommand {
     #[arg(long = "env", value_name = "NAME[=VALUE]")]
     envs: Vec<String>,
 
+    /// The program's `argv[0]` [default: the last component of FILE's path, as wasmtime
+    /// passes it].
+    #[arg(long, value_name = "NAME")]
+    argv0: Option<String>,
+
     /// Make compiled code visible to a profiler: `perfmap` writes `/tmp/perf-PID.map`
     /// for `perf report`.
     #[arg(long, value_name = "STRATEGY")]
     profile: Option<String>,
 
-    #[arg(short = 'C', value_name = "OPT[=VAL],...", help = crate::options::CODEGEN_OPTIONS_HELP)]
+    #[arg(
+        short = 'C',
+        value_name = "OPT[=VAL],...",
+        help = group_summary(OptionGroup::Codegen),
+        long_help = group_details(OptionGroup::Codegen)
+    )]
     codegen: Vec<String>,
 
-    #[arg(short = 'W', value_name = "OPT[=VAL],...", help = crate::options::WASM_OPTIONS_HELP)]
-    wasm: Vec<String>,
-
-    #[arg(short = 'O', value_name = "OPT[=VAL],...", help = crate::options::OPTIMIZE_OPTIONS_HELP)]
-    optimize: Vec<String>,
+    #[command(flatten)]
+    engine: EngineOptions,
 
     /// Allow FILE to be a precompiled module (`wasmfx compile`'s output). Its machine code
     /// runs as it is, so only pass this for files you trust.
     #[arg(long)]
     allow_precompiled: bool,
 
-    /// The module to run: a `.wasm` binary or a `.wat` text file (or, with
-    /// `--allow-precompiled`, a `.cwasm` file).
-    #[arg(value_name = "FILE")]
-    file: PathBuf,
-
-    /// Arguments: the program's argv after its name, or, with `--invoke`, the
-    /// function's arguments (parsed according to its parameter types: i32,
-    /// i64, f32, f64).
+    /// The module to run (a `.wasm` binary or a `.wat` text file, or with
+    /// `--allow-precompiled` a `.cwasm` file), then its arguments.
+    ///
+    /// Everything after FILE belongs to the program, even words starting with `-`: its
+    /// argv after `argv[0]`, or, with `--invoke`, the function's arguments (parsed according
+    /// to its parameter types: i32, i64, f32, f64; they are its argv too, as in wasmtime).
+    /// Options of `wasmfx run` go before FILE.
     #[arg(
-        value_name = "ARGS",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
+        value_names = ["FILE", "ARGS"],
+        required = true,
+        trailing_var_arg = true
     )]
-    args: Vec<String>,
+    module_and_args: Vec<String>,
 }
 
 impl RunCommand {
@@ -70,12 +77,7 @@ impl RunCommand {
     /// `proc_exit` code, or 0 when it returns. Errors, traps included, are
     /// returned for `main` to report.
     pub fn execute(self) -> Result<ExitCode> {
-        let (engine, limits) = engine_for(
-            &self.wasm,
-            &self.optimize,
-            &self.codegen,
-            self.profile.as_deref(),
-        )?;
+        let (engine, limits) = self.engine.engine(&self.codegen, self.profile.as_deref())?;
         let module = self.load_module(&engine)?;
 
         let mut store = Store::new(&engine, self.wasi_ctx()?);
@@ -96,7 +98,7 @@ impl RunCommand {
         wasmfx_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
         let instance = linker
             .instantiate(&mut store, &module)
-            .with_context(|| format!("failed to instantiate `{}`", self.file.display()))?;
+            .with_context(|| format!("failed to instantiate `{}`", self.file().display()))?;
 
         let name = self.invoke.as_deref().unwrap_or("_start");
         let Some(func) = instance.get_func(&mut store, name) else {
@@ -108,21 +110,21 @@ impl RunCommand {
             if self.invoke.is_none() {
                 bail!(
                     "`{}` does not export a `_start` function; pass `--invoke NAME` to call one of: {}",
-                    self.file.display(),
+                    self.file().display(),
                     describe_names(&exported_funcs)
                 );
             }
             bail!(
                 "`{}` has no exported function `{name}`; exported functions: {}",
-                self.file.display(),
+                self.file().display(),
                 describe_names(&exported_funcs)
             );
         };
 
         let ty = func.ty(&store);
-        // A command's trailing arguments are its argv; a function's are its parameters.
+        // A function's arguments are its parameters; a command's are only its argv.
         let params: &[String] = if self.invoke.is_some() {
-            &self.args
+            self.args()
         } else {
             &[]
         };
@@ -163,24 +165,48 @@ impl RunCommand {
         Ok(ExitCode::SUCCESS)
     }
 
+    /// The path of the module to run.
+    fn file(&self) -> &Path {
+        // Clap requires FILE, so the list is never empty.
+        Path::new(&self.module_and_args[0])
+    }
+
+    /// The arguments after FILE.
+    fn args(&self) -> &[String] {
+        &self.module_and_args[1..]
+    }
+
+    /// The program's `argv[0]`: `--argv0`, or else the last component of FILE's path, as
+    /// wasmtime passes it (the program does not learn the host's directories).
+    fn program_name(&self) -> String {
+        if let Some(name) = &self.argv0 {
+            return name.clone();
+        }
+        let file = self.file();
+        match file.components().next_back() {
+            Some(last) => last.as_os_str().to_string_lossy().into_owned(),
+            None => file.display().to_string(),
+        }
+    }
+
     /// The module in FILE: compiled, or loaded if precompiled and allowed.
     fn load_module(&self, engine: &Engine) -> Result<Module> {
-        let bytes = std::fs::read(&self.file)
-            .with_context(|| format!("failed to read `{}`", self.file.display()))?;
+        let bytes = std::fs::read(self.file())
+            .with_context(|| format!("failed to read `{}`", self.file().display()))?;
         if !Engine::is_precompiled(&bytes) {
             return Module::new(engine, &bytes)
-                .with_context(|| format!("failed to compile `{}`", self.file.display()));
+                .with_context(|| format!("failed to compile `{}`", self.file().display()));
         }
         if !self.allow_precompiled {
             bail!(
                 "`{}` is a precompiled module; running it requires `--allow-precompiled`",
-                self.file.display()
+                self.file().display()
             );
         }
         // SAFETY: the user allowed precompiled code, vouching for the file; the header checks
         // reject files from other builds and configurations.
         unsafe { Module::deserialize(engine, &bytes) }
-            .with_context(|| format!("failed to load `{}`", self.file.display()))
+            .with_context(|| format!("failed to load `{}`", self.file().display()))
     }
 
     /// The program's WASI context: argv, environment, preopened directories and
@@ -188,10 +214,8 @@ impl RunCommand {
     fn wasi_ctx(&self) -> Result<WasiCtx> {
         let mut builder = WasiCtxBuilder::new();
         builder.inherit_stdio();
-        builder.arg(self.file.display().to_string());
-        if self.invoke.is_none() {
-            builder.args(self.args.iter().cloned());
-        }
+        builder.arg(self.program_name());
+        builder.args(self.args().iter().cloned());
         for env in &self.envs {
             match env.split_once('=') {
                 Some((name, value)) => builder.env(name, value),

@@ -1,9 +1,11 @@
 //! `wasmfx wast`: runs `.wast` spec scripts and prints, per file, how many
-//! directives passed, failed and were skipped, followed by every failure.
+//! directives passed, failed and were skipped, followed by every failure. Every script runs
+//! with every proposal wasmfx validates (stack switching included, whatever folder the script
+//! is in), then the `-W` and `-O` options.
 
 use std::path::PathBuf;
 
-use crate::options::{configure, RunLimits};
+use crate::options::{EngineOptions, RunLimits};
 use anyhow::{bail, Context, Result};
 use wasmfx_wast::Outcome;
 
@@ -18,13 +20,9 @@ pub struct WastCommand {
     #[arg(long)]
     show_skipped: bool,
 
-    /// Options applied after the per-script defaults (WebAssembly 3.0, plus stack switching
-    /// for scripts in a `stack-switching` folder); see `wasmfx run --help`.
-    #[arg(short = 'W', value_name = "OPT[=VAL],...")]
-    wasm: Vec<String>,
-
-    #[arg(short = 'O', value_name = "OPT[=VAL],...", help = crate::options::OPTIMIZE_OPTIONS_HELP)]
-    optimize: Vec<String>,
+    // The `-W` and `-O` options, applied on top of `wasmfx_wast::default_config`.
+    #[command(flatten)]
+    engine: EngineOptions,
 
     /// The scripts to run.
     #[arg(value_name = "FILE", required = true)]
@@ -52,9 +50,11 @@ impl WastCommand {
         let mut all_passed = true;
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
         for file in &self.files {
-            let mut config = wasmfx_wast::config_for_script(file);
-            if configure(&mut config, &self.wasm, &self.optimize)? != RunLimits::default() {
-                bail!("`-W fuel` and `-W timeout` apply to `wasmfx run` only");
+            let mut config = wasmfx_wast::default_config();
+            if self.engine.configure(&mut config)? != RunLimits::default() {
+                bail!(
+                    "`-W fuel` and `-W timeout` are for `wasmfx run` (and `wasmfx compile`) only"
+                );
             }
             let results = match wasmfx_wast::run_file_with(file, &config) {
                 Ok(results) => results,

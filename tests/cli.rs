@@ -1,5 +1,7 @@
-//! End-to-end tests of the `wasmfx` binary: running the examples, traps,
-//! bad input (missing files, bad arguments and options) and `--help`.
+//! End-to-end tests of the `wasmfx` binary: running the examples, the program's arguments
+//! (everything after the module path, `argv[0]` as wasmtime passes it), traps, bad input
+//! (missing files, bad arguments, unknown and unsupported options), `.wast` scripts wherever
+//! they are, and `--help`.
 
 mod common;
 
@@ -159,7 +161,7 @@ fn wasm_options() {
     let output = wasmfx(&[
         "run",
         "-W",
-        "simd=y,tail-call",
+        "multi-memory=y,tail-call,simd=n",
         "-W",
         "max-wasm-stack=1048576",
         "--invoke",
@@ -170,13 +172,124 @@ fn wasm_options() {
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     assert_eq!(stdout(&output), "55\n");
 
+    // An unknown option is an error listing the known ones.
     let output = wasmfx(&["run", "-W", "no-such-thing", "examples/fib.wat"]);
     assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
     assert!(
-        stderr(&output).contains("unknown `-W` option"),
-        "stderr: {}",
-        stderr(&output)
+        err.contains("unknown `-W` option `no-such-thing`; known options: "),
+        "stderr: {err}"
     );
+    for name in [
+        "stack-switching",
+        "tail-call",
+        "max-wasm-stack",
+        "fuel",
+        "threads",
+    ] {
+        assert!(err.contains(name), "stderr: {err}");
+    }
+    let output = wasmfx(&["compile", "-O", "pooling-everything", "examples/fib.wat"]);
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "unknown `-O` option `pooling-everything`; known options: pooling-allocator, "
+        ),
+        "stderr: {err}"
+    );
+}
+
+#[test]
+fn unsupported_proposals_are_refused() {
+    for (option, name) in [
+        ("threads", "threads"),
+        ("threads=y", "threads"),
+        ("simd", "simd"),
+        ("relaxed-simd=y", "relaxed-simd"),
+        ("memory64", "memory64"),
+    ] {
+        for command in ["run", "compile", "wast"] {
+            let output = wasmfx(&[command, "-W", option, "examples/fib.wat"]);
+            assert_eq!(output.status.code(), Some(1), "{command} -W {option}");
+            let err = stderr(&output);
+            assert!(
+                err.contains(&format!("`-W {name}` (")) && err.contains("is not supported yet"),
+                "{command} -W {option}: {err}"
+            );
+        }
+    }
+    // Switching them off is accepted.
+    let output = wasmfx(&[
+        "run",
+        "-W",
+        "threads=n,simd=n,relaxed-simd=n,memory64=n",
+        "--invoke",
+        "fib",
+        "examples/fib.wat",
+        "10",
+    ]);
+    assert_eq!(stdout(&output), "55\n", "{}", stderr(&output));
+}
+
+/// A WASI command that prints each of its arguments, `argv[0]` included, on its own line.
+const PRINT_ARGS: &str = r#"(module
+  (import "wasi_snapshot_preview1" "args_sizes_get"
+    (func $args_sizes_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "args_get" (func $args_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  ;; 0: argc; 4: the arguments' size; 16: one iovec; 1024: argv; 4096: the arguments.
+  (func (export "_start")
+    (local $i i32) (local $arg i32) (local $len i32)
+    (drop (call $args_sizes_get (i32.const 0) (i32.const 4)))
+    (drop (call $args_get (i32.const 1024) (i32.const 4096)))
+    (block $done
+      (loop $next_arg
+        (br_if $done (i32.ge_u (local.get $i) (i32.load (i32.const 0))))
+        (local.set $arg
+          (i32.load (i32.add (i32.const 1024) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $len (i32.const 0))
+        (block $end
+          (loop $next_byte
+            (br_if $end (i32.eqz (i32.load8_u (i32.add (local.get $arg) (local.get $len)))))
+            (local.set $len (i32.add (local.get $len) (i32.const 1)))
+            (br $next_byte)))
+        ;; The terminating NUL becomes the newline.
+        (i32.store8 (i32.add (local.get $arg) (local.get $len)) (i32.const 10))
+        (i32.store (i32.const 16) (local.get $arg))
+        (i32.store (i32.const 20) (i32.add (local.get $len) (i32.const 1)))
+        (drop (call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next_arg)))))"#;
+
+#[test]
+fn everything_after_the_module_belongs_to_the_program() {
+    let dir = common::scratch_dir("cli-argv");
+    let program = dir.join("print-args.wat");
+    std::fs::write(&program, PRINT_ARGS).unwrap();
+    let program = program.to_str().unwrap();
+    // wasmfx's own flags after the module path are the program's; argv[0] is the module
+    // path's last component, as in wasmtime.
+    let output = wasmfx(&["run", program, "-V", "--help", "x"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "print-args.wat\n-V\n--help\nx\n");
+    // Options of `run` go before the module path.
+    let output = wasmfx(&[
+        "run", "--argv0", "python", "--env", "A=1", program, "--argv0", "-",
+    ]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "python\n--argv0\n-\n");
+    // A relative path, from the program's folder.
+    let output = common::wasmfx_at(
+        &dir,
+        &["run", "./print-args.wat", "a b"],
+        b"",
+        &common::scratch_path("cache"),
+    );
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "print-args.wat\na b\n");
 }
 
 #[test]
@@ -418,6 +531,50 @@ fn wast_reports_results() {
     assert!(output.status.success(), "stdout: {}", stdout(&output));
 }
 
+/// A script that needs stack switching: its tag has a result, and its continuation
+/// suspends and is resumed.
+const CONTINUATION_SCRIPT: &str = r#"(module
+  (type $f (func (result i32)))
+  (type $c (cont $f))
+  (type $g (func (param i32) (result i32)))
+  (type $k (cont $g))
+  (tag $yield (param i32) (result i32))
+  (func $body (result i32)
+    (i32.add (suspend $yield (i32.const 20)) (i32.const 1)))
+  (elem declare func $body)
+  ;; Resumes the body with twice what it yields: 41.
+  (func (export "run") (result i32)
+    (local $next (ref null $k))
+    (block $yielded (result i32 (ref $k))
+      (return (resume $c (on $yield $yielded) (cont.new $c (ref.func $body)))))
+    (local.set $next)
+    (resume $k (i32.mul (i32.const 2)) (local.get $next)))
+  (func (export "unhandled") (result i32) (suspend $yield (i32.const 1))))
+(assert_return (invoke "run") (i32.const 41))
+(assert_suspension (invoke "unhandled") "unhandled")
+"#;
+
+#[test]
+fn wast_enables_stack_switching_wherever_the_script_is() {
+    let dir = common::scratch_dir("cli-scripts");
+    let script = dir.join("continuations.wast");
+    std::fs::write(&script, CONTINUATION_SCRIPT).unwrap();
+    let cache = common::scratch_path("cache");
+    let from_inside = common::wasmfx_at(&dir, &["wast", "continuations.wast"], b"", &cache);
+    let absolute = wasmfx(&["wast", script.to_str().unwrap()]);
+    for output in [from_inside, absolute] {
+        assert!(output.status.success(), "stdout: {}", stdout(&output));
+        assert!(
+            stdout(&output).contains("3 passed, 0 failed, 0 skipped"),
+            "stdout: {}",
+            stdout(&output)
+        );
+    }
+    // Stack switching can still be switched off.
+    let output = wasmfx(&["wast", "-W", "stack-switching=n", script.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "stdout: {}", stdout(&output));
+}
+
 #[test]
 fn help() {
     let output = wasmfx(&["--help"]);
@@ -432,4 +589,21 @@ fn help() {
     let output = wasmfx(&["wast", "--help"]);
     assert!(output.status.success());
     assert!(stdout(&output).contains("FILE"));
+
+    // The option lists come from the one table of options.
+    let output = wasmfx(&["run", "--help"]);
+    let out = stdout(&output);
+    for line in [
+        "tail-call[=y|n]",
+        "threads[=y|n]",
+        "not supported yet (only `threads=n` is accepted)",
+        "fuel=N",
+        "timeout=DURATION",
+        "pooling-total-stacks=N",
+        "cache[=y|n]",
+    ] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    let output = wasmfx(&["compile", "-h"]);
+    assert!(stdout(&output).contains("pooling-allocator"));
 }

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::text;
+use common::{scratch_dir, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -60,14 +60,6 @@ fn compile(name: &str) -> Option<PathBuf> {
 /// Runs `wasmfx ARGS...` with `stdin` as standard input.
 fn wasmfx(args: &[&str], stdin: &[u8]) -> Output {
     common::wasmfx_with_input(args, stdin)
-}
-
-/// A fresh, empty scratch directory named `name`.
-fn scratch_dir(name: &str) -> PathBuf {
-    let dir = common::scratch_path(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("creating a scratch directory");
-    dir
 }
 
 /// Asserts a run exited with `code`, showing its output otherwise.

@@ -1,5 +1,6 @@
 //! Helpers shared by the command-line test files: running the `wasmfx` binary and reading
 //! its output.
+#![allow(dead_code)] // Each test file uses some of them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -10,12 +11,20 @@ pub fn scratch_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
-/// Runs the built `wasmfx` binary with `args` from the package root, `stdin` as its standard
+/// A fresh, empty scratch directory named `name`.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = scratch_path(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a scratch directory");
+    dir
+}
+
+/// Runs the built `wasmfx` binary with `args` in the directory `dir`, `stdin` as its standard
 /// input, and its compilation cache under `cache_home` (`$XDG_CACHE_HOME`).
-pub fn wasmfx_in(args: &[&str], stdin: &[u8], cache_home: &Path) -> Output {
+pub fn wasmfx_at(dir: &Path, args: &[&str], stdin: &[u8], cache_home: &Path) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_wasmfx"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(dir)
         .env("XDG_CACHE_HOME", cache_home)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -29,6 +38,17 @@ pub fn wasmfx_in(args: &[&str], stdin: &[u8], cache_home: &Path) -> Output {
         .write_all(stdin)
         .expect("writing stdin");
     child.wait_with_output().expect("waiting for wasmfx")
+}
+
+/// Runs the built `wasmfx` binary with `args` from the package root, `stdin` as its standard
+/// input, and its compilation cache under `cache_home` (`$XDG_CACHE_HOME`).
+pub fn wasmfx_in(args: &[&str], stdin: &[u8], cache_home: &Path) -> Output {
+    wasmfx_at(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        args,
+        stdin,
+        cache_home,
+    )
 }
 
 /// Runs `wasmfx` with `args` and `stdin`, its cache in the tests' scratch directory.

@@ -83,11 +83,9 @@ where
 
 impl WastContext {
     /// A context whose engine validates WebAssembly 3.0 and stack switching
-    /// (`Config::all_proposals`), as the spec scripts require.
+    /// ([`default_config`](crate::default_config)), as the spec scripts require.
     pub fn new() -> Result<WastContext> {
-        let mut config = Config::new();
-        config.all_proposals(true);
-        WastContext::with_config(&config)
+        WastContext::with_config(&crate::default_config())
     }
 
     /// A context using an engine built from `config`, with the `spectest`

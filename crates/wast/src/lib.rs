@@ -96,10 +96,10 @@ impl ScriptResults {
 }
 
 /// Runs the script at `path` in a fresh [`WastContext`] (one engine and one
-/// store per script). Errors only if the context cannot be created or the
-/// file cannot be read.
+/// store per script) configured by [`default_config`]. Errors only if the context cannot be
+/// created or the file cannot be read.
 pub fn run_file(path: &Path) -> wasmfx::Result<ScriptResults> {
-    run_file_with(path, &config_for_script(path))
+    run_file_with(path, &default_config())
 }
 
 /// Runs the script at `path` like [`run_file`], with an engine configured by `config`.
@@ -107,16 +107,14 @@ pub fn run_file_with(path: &Path, config: &wasmfx::Config) -> wasmfx::Result<Scr
     WastContext::with_config(config)?.run_file(path)
 }
 
-/// The configuration a script expects, judged from its path: WebAssembly 3.0 everywhere,
-/// plus stack switching for scripts in a `stack-switching` folder. (Stack switching relaxes
-/// some rules the other suites test, e.g. it allows tags with results.)
-pub fn config_for_script(path: &Path) -> wasmfx::Config {
+/// The configuration scripts run with unless told otherwise, wherever they are: validation
+/// of every WebAssembly 3.0 proposal plus stack switching (`Config::all_proposals`).
+/// Stack switching relaxes a few rules other suites test (it allows tags with results, which
+/// `spec/exceptions/tag.wast` asserts are invalid); a caller running such a suite switches it
+/// off with `Config::wasm_stack_switching(false)`.
+pub fn default_config() -> wasmfx::Config {
     let mut config = wasmfx::Config::new();
     config.all_proposals(true);
-    let in_stack_switching = path
-        .components()
-        .any(|c| c.as_os_str() == "stack-switching");
-    config.wasm_stack_switching(in_stack_switching);
     config
 }
 
