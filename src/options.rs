@@ -6,7 +6,10 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use std::time::Duration;
-use wasmfx::{Config, Engine, InstanceAllocationStrategy, PoolingConfig, ProfilingStrategy};
+use wasmfx::{
+    Config, Engine, InstanceAllocationStrategy, PoolingConfig, ProfilingStrategy,
+    StoreLimitsBuilder,
+};
 
 /// The flag an option is given with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +48,8 @@ type FeatureSetter = fn(&mut Config, bool) -> &mut Config;
 type ConfigSizeSetter = fn(&mut Config, usize) -> &mut Config;
 /// A `PoolingConfig` method setting one limit of the pooling allocator.
 type PoolingSetter = fn(&mut PoolingConfig, usize) -> &mut PoolingConfig;
+/// A `StoreLimitsBuilder` method setting one limit of the store a run uses.
+type StoreLimitSetter = fn(StoreLimitsBuilder, usize) -> StoreLimitsBuilder;
 
 /// Whether a number counts things or bytes (both may end in k, M or G).
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +79,10 @@ enum Setting {
     PoolingLimit(PoolingSetter, Amount),
     /// Whether compiled code is cached.
     Cache,
+    /// A limit of the store a run uses (its resource limiter).
+    StoreLimit(StoreLimitSetter, Amount),
+    /// Whether growth the store's limits refuse traps instead of returning -1.
+    TrapOnGrowFailure,
 }
 
 impl Setting {
@@ -83,9 +92,14 @@ impl Setting {
             Setting::Feature(_)
             | Setting::UnsupportedFeature(_)
             | Setting::PoolingAllocator
-            | Setting::Cache => "[=y|n]",
-            Setting::ConfigBytes(_) | Setting::PoolingLimit(_, Amount::Bytes) => "=BYTES",
-            Setting::Fuel | Setting::PoolingLimit(_, Amount::Count) => "=N",
+            | Setting::Cache
+            | Setting::TrapOnGrowFailure => "[=y|n]",
+            Setting::ConfigBytes(_)
+            | Setting::PoolingLimit(_, Amount::Bytes)
+            | Setting::StoreLimit(_, Amount::Bytes) => "=BYTES",
+            Setting::Fuel
+            | Setting::PoolingLimit(_, Amount::Count)
+            | Setting::StoreLimit(_, Amount::Count) => "=N",
             Setting::Timeout => "=DURATION",
         }
     }
@@ -223,6 +237,56 @@ const OPTIONS: &[OptionDef] = {
             "timeout",
             Timeout,
             "stop a run after a wall-clock time such as 500ms, 2s or 1m (run and compile only)",
+        ),
+        option(
+            Wasm,
+            "max-memory-size",
+            StoreLimit(StoreLimitsBuilder::memory_size, Bytes),
+            "the largest a linear memory may grow; memory.grow past it returns -1 (run only)",
+        ),
+        option(
+            Wasm,
+            "max-table-elements",
+            StoreLimit(StoreLimitsBuilder::table_elements, Count),
+            "the most elements a table may have; table.grow past it returns -1 (run only)",
+        ),
+        option(
+            Wasm,
+            "max-instances",
+            StoreLimit(StoreLimitsBuilder::instances, Count),
+            "how many instances the store may hold (run only)",
+        ),
+        option(
+            Wasm,
+            "max-memories",
+            StoreLimit(StoreLimitsBuilder::memories, Count),
+            "how many memories the store may hold (run only)",
+        ),
+        option(
+            Wasm,
+            "max-tables",
+            StoreLimit(StoreLimitsBuilder::tables, Count),
+            "how many tables the store may hold (run only)",
+        ),
+        option(
+            Wasm,
+            "max-continuations",
+            StoreLimit(StoreLimitsBuilder::continuations, Count),
+            "how many continuations may hold a stack at once; cont.new past it traps (run only)",
+        ),
+        option(
+            Wasm,
+            "max-continuation-memory",
+            StoreLimit(StoreLimitsBuilder::continuation_memory, Bytes),
+            "how much memory continuation stacks may take together; cont.new past it traps \
+             (run only)",
+        ),
+        option(
+            Wasm,
+            "trap-on-grow-failure",
+            TrapOnGrowFailure,
+            "make memory.grow and table.grow trap when they fail instead of returning -1 \
+             (run only)",
         ),
         option(
             Optimize,
@@ -411,6 +475,8 @@ pub struct RunLimits {
     pub fuel: Option<u64>,
     /// Wall-clock budget (`-W timeout=DURATION`).
     pub timeout: Option<Duration>,
+    /// Limits of the store (`-W max-…`, `-W trap-on-grow-failure`), if any was given.
+    pub store: Option<StoreLimitsBuilder>,
 }
 
 /// What the options describe beyond the engine configuration they change directly.
@@ -465,6 +531,15 @@ fn apply(config: &mut Config, arguments: &[(OptionGroup, &[String])]) -> Result<
                     pooling_limit_given = Some(option.name);
                 }
                 Setting::Cache => settings.cache = parse_bool(name, value)?,
+                Setting::StoreLimit(setter, _) => {
+                    let limits = settings.limits.store.unwrap_or_default();
+                    settings.limits.store = Some(setter(limits, parse_amount(name, value)?));
+                }
+                Setting::TrapOnGrowFailure => {
+                    let limits = settings.limits.store.unwrap_or_default();
+                    let trap = parse_bool(name, value)?;
+                    settings.limits.store = Some(limits.trap_on_grow_failure(trap));
+                }
             }
         }
     }

@@ -11,8 +11,14 @@ use std::process::ExitCode;
 
 use crate::options::{group_details, group_summary, EngineOptions, OptionGroup};
 use anyhow::{anyhow, bail, Context, Result};
-use wasmfx::{Engine, Linker, Module, Store, Val, ValType};
+use wasmfx::{Engine, Linker, Module, Store, StoreLimits, Val, ValType};
 use wasmfx_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
+
+/// The host data of a run's store: the program's WASI context and the store's limits.
+struct Host {
+    wasi: WasiCtx,
+    limits: StoreLimits,
+}
 
 /// Options of `wasmfx run`.
 #[derive(clap::Args)]
@@ -80,7 +86,14 @@ impl RunCommand {
         let (engine, limits) = self.engine.engine(&self.codegen, self.profile.as_deref())?;
         let module = self.load_module(&engine)?;
 
-        let mut store = Store::new(&engine, self.wasi_ctx()?);
+        let host = Host {
+            wasi: self.wasi_ctx()?,
+            limits: limits.store.unwrap_or_default().build(),
+        };
+        let mut store = Store::new(&engine, host);
+        if limits.store.is_some() {
+            store.limiter(|host| &mut host.limits);
+        }
         if let Some(fuel) = limits.fuel {
             store.set_fuel(fuel)?;
         }
@@ -95,7 +108,7 @@ impl RunCommand {
             });
         }
         let mut linker = Linker::new(&engine);
-        wasmfx_wasi::add_to_linker(&mut linker, |cx: &mut WasiCtx| cx)?;
+        wasmfx_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
         let instance = linker
             .instantiate(&mut store, &module)
             .with_context(|| format!("failed to instantiate `{}`", self.file().display()))?;

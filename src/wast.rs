@@ -53,7 +53,8 @@ impl WastCommand {
             let mut config = wasmfx_wast::default_config();
             if self.engine.configure(&mut config)? != RunLimits::default() {
                 bail!(
-                    "`-W fuel` and `-W timeout` are for `wasmfx run` (and `wasmfx compile`) only"
+                    "`-W fuel`, `-W timeout`, the store limits (`-W max-…`) and `-W trap-on-grow-failure` \
+                     are for `wasmfx run` only (`wasmfx compile` takes fuel and timeout too)"
                 );
             }
             let results = match wasmfx_wast::run_file_with(file, &config) {

@@ -819,12 +819,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let delta = self.pop();
                 let delta = self.b.ins().uextend(types::I64, delta);
                 let m = self.b.ins().iconst(types::I32, i64::from(mem));
-                let r = self
-                    .env
-                    .call_builtin(&mut self.b, Builtin::memory_grow, &[m, delta])
-                    .expect("result");
-                let r = self.b.ins().ireduce(types::I32, r);
-                self.push(r);
+                self.grow_builtin(Builtin::memory_grow, &[m, delta]);
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
@@ -898,11 +893,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let (init, delta) = self.pop2();
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
                 let (lo, hi) = self.ref_words(init);
-                let r = self
-                    .env
-                    .call_builtin(&mut self.b, Builtin::table_grow, &[t, delta, lo, hi])
-                    .expect("result");
-                self.push(r);
+                self.grow_builtin(Builtin::table_grow, &[t, delta, lo, hi]);
             }
             Operator::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
@@ -1134,6 +1125,22 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             ),
         }
         Ok(())
+    }
+
+    /// Calls `memory_grow` or `table_grow` and pushes its `i32` result (old size or -1),
+    /// trapping when the store's limiter failed with an error.
+    fn grow_builtin(&mut self, builtin: Builtin, args: &[Value]) {
+        let r = self
+            .env
+            .call_builtin(&mut self.b, builtin, args)
+            .expect("grow builtins return a value");
+        let trapped = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, r, wasmfx_environ::GROW_TRAPPED);
+        self.b.ins().trapnz(trapped, trap(Trap::HostError));
+        let r = self.b.ins().ireduce(types::I32, r);
+        self.push(r);
     }
 
     fn sign_extend(&mut self, to: Type, from: Type) {

@@ -4,6 +4,10 @@
 //! every `VMContext`, so compiled code needs no relocations against the runtime. Every builtin
 //! takes the calling instance's `VMContext` as its first argument and uses the platform C ABI.
 
+/// What `memory_grow` and `table_grow` return when the store's resource limiter failed with
+/// an error (recorded for the host): the growing instruction traps with it.
+pub const GROW_TRAPPED: i64 = -2;
+
 /// A parameter or result type of a builtin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BuiltinType {
@@ -47,7 +51,7 @@ macro_rules! builtins {
 }
 
 builtins! {
-    /// `memory.grow`: (memory, delta pages) -> old size in pages or -1.
+    /// `memory.grow`: (memory, delta pages) -> old size in pages, -1, or [`GROW_TRAPPED`].
     memory_grow(I32, I64) -> (I64);
     /// `memory.fill`: (memory, dst, byte, len) -> 0 or a non-zero failure.
     memory_fill(I32, I64, I32, I64) -> (I32);
@@ -57,8 +61,9 @@ builtins! {
     memory_init(I32, I32, I64, I32, I32) -> (I32);
     /// `data.drop`: (data segment).
     data_drop(I32) -> ();
-    /// `table.grow`: (table, delta, init value's low and high words) -> old size or -1.
-    table_grow(I32, I32, I64, I64) -> (I32);
+    /// `table.grow`: (table, delta, init value's low and high words) -> old size, -1, or
+    /// [`GROW_TRAPPED`].
+    table_grow(I32, I32, I64, I64) -> (I64);
     /// `table.fill`: (table, dst, value's low and high words, len) -> 0 or failure.
     table_fill(I32, I32, I64, I64, I32) -> (I32);
     /// `table.copy`: (dst table, src table, dst, src, len) -> 0 or failure.

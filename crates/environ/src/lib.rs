@@ -16,7 +16,7 @@ mod trap;
 mod type_registry;
 mod types;
 
-pub use builtins::{Builtin, BuiltinType};
+pub use builtins::{Builtin, BuiltinType, GROW_TRAPPED};
 pub use exn_table::{ExnCallSite, ExnHandler};
 pub use module::*;
 pub use offsets::*;

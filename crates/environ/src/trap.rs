@@ -38,8 +38,8 @@ pub enum Trap {
     DataSegmentOutOfBounds,
     /// A host function returned an error (the error is carried separately).
     HostError,
-    /// A runtime function reported a trap whose code is carried separately.
-    Deferred,
+    /// `cont.new` needed a new continuation stack and the store's resource limiter refused.
+    ContinuationLimit,
     /// `throw_ref` of a null exception reference.
     NullExceptionReference,
     /// The store's fuel ran out.
@@ -67,7 +67,7 @@ impl Trap {
         Trap::ContinuationAlreadyConsumed,
         Trap::DataSegmentOutOfBounds,
         Trap::HostError,
-        Trap::Deferred,
+        Trap::ContinuationLimit,
         Trap::NullExceptionReference,
         Trap::OutOfFuel,
         Trap::Interrupt,
@@ -97,7 +97,7 @@ impl Trap {
             Trap::ContinuationAlreadyConsumed => "continuation already consumed",
             Trap::DataSegmentOutOfBounds => "out of bounds memory access",
             Trap::HostError => "host function error",
-            Trap::Deferred => "runtime trap",
+            Trap::ContinuationLimit => "continuation limit reached",
             Trap::NullExceptionReference => "null exception reference",
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::Interrupt => "interrupt",

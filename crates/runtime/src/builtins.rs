@@ -4,10 +4,11 @@
 //! which traps itself.
 
 use crate::instance::{range, Instance};
+use crate::limits::ResourceLimiter;
 use crate::table::{Table, TableElem};
-use crate::traps::{set_host_error, TrapReason};
+use crate::traps::{set_deferred_trap, set_host_error, TrapReason};
 use crate::vm::{VMContRef, VMFuncRef};
-use wasmfx_environ::Builtin;
+use wasmfx_environ::{Builtin, Trap, GROW_TRAPPED};
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
@@ -47,11 +48,30 @@ fn instance<'a>(vmctx: *mut u8) -> &'a mut Instance {
     unsafe { Instance::from_vmctx(vmctx) }
 }
 
-extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> u64 {
-    instance(vmctx)
-        .memory(memory)
-        .grow(delta)
-        .unwrap_or(u64::MAX)
+/// The resource limiter of the store of `vmctx`'s instance, if it has one.
+fn store_limiter<'a>(vmctx: *mut u8) -> Option<&'a mut dyn ResourceLimiter> {
+    let limiter = instance(vmctx).store_state().limiter_ptr();
+    // SAFETY: the store state, and so its limiter, outlives every call into its wasm, and the
+    // limiter is not otherwise referenced while wasm runs a builtin.
+    limiter.map(|mut limiter| unsafe { limiter.as_mut() })
+}
+
+extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> i64 {
+    let limiter = store_limiter(vmctx);
+    grow_result(instance(vmctx).memory(memory).grow(delta, limiter))
+}
+
+/// What `memory_grow` and `table_grow` return for the result of a growth: the old size, -1
+/// when it was refused or failed, or [`GROW_TRAPPED`] after recording the limiter's error.
+fn grow_result(result: anyhow::Result<Option<u64>>) -> i64 {
+    match result {
+        Ok(Some(old)) => old as i64,
+        Ok(None) => -1,
+        Err(e) => {
+            set_host_error(TrapReason::Host(e));
+            GROW_TRAPPED
+        }
+    }
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, val: u32, len: u64) -> u32 {
@@ -105,11 +125,10 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     instance(vmctx).data_drop(data)
 }
 
-extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, lo: u64, hi: u64) -> u32 {
-    instance(vmctx)
-        .table(table)
-        .grow(u64::from(delta), elem(lo, hi))
-        .map_or(u32::MAX, |old| old as u32)
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, lo: u64, hi: u64) -> i64 {
+    let limiter = store_limiter(vmctx);
+    let table = instance(vmctx).table(table);
+    grow_result(table.grow(u64::from(delta), elem(lo, hi), limiter))
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, lo: u64, hi: u64, len: u32) -> u32 {
@@ -178,10 +197,15 @@ extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
 
 extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMContRef {
     let store = instance(vmctx).store_state();
-    // SAFETY: the store state is only used by the thread running its store.
+    // SAFETY: the store state is only used by the thread running its store, and its pool is
+    // not otherwise referenced while wasm runs this builtin.
     let pool = unsafe { &mut *store.cont_pool.get() };
-    match pool.allocate(func_ref.cast()) {
-        Ok(c) => c,
+    match pool.allocate(func_ref.cast(), store_limiter(vmctx)) {
+        Ok(Some(c)) => c,
+        Ok(None) => {
+            set_deferred_trap(Trap::ContinuationLimit);
+            std::ptr::null_mut()
+        }
         Err(e) => {
             set_host_error(TrapReason::Host(e));
             std::ptr::null_mut()

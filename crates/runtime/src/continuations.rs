@@ -10,8 +10,9 @@
 //! own, or from the pooling allocator's [`StackPool`], to which they return when the store is
 //! dropped.
 
+use crate::limits::ResourceLimiter;
 use crate::pooling::StackPool;
-use crate::stacks::StackAllocator;
+use crate::stacks::{stack_stride, StackAllocator};
 use crate::vm::{recycle, VMContRef, VMStackContext, VMStoreContext, VMVal};
 use anyhow::Result;
 use std::sync::Arc;
@@ -138,12 +139,31 @@ impl ContPool {
     }
 
     /// A new continuation object, on a new stack, set to run `func_ref`: what `cont.new`
-    /// gets when the store's free list (which generated code pops itself) is empty.
-    pub fn allocate(&mut self, func_ref: *const u8) -> Result<*mut VMContRef> {
+    /// gets when the store's free list (which generated code pops itself) is empty. `None`
+    /// when `limiter` refuses another stack.
+    pub fn allocate(
+        &mut self,
+        func_ref: *const u8,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Option<*mut VMContRef>> {
+        if let Some(limiter) = limiter {
+            if !limiter.continuation_allocating(self.allocated(), self.stack_size())? {
+                return Ok(None);
+            }
+        }
         let cont = self.new_object()?;
         // SAFETY: `cont` is one of this pool's objects, not in use yet.
         unsafe { (*cont).reset(func_ref) };
-        Ok(cont)
+        Ok(Some(cont))
+    }
+
+    /// The bytes each stack takes, its guard page included: the pool's slots when stacks
+    /// come from the pooling allocator, else the configured size rounded to pages.
+    pub fn stack_size(&self) -> usize {
+        match &self.stacks {
+            StackSource::Slabs(_) => stack_stride(self.config.size),
+            StackSource::Pool(pool, _) => pool.stride(),
+        }
     }
 
     /// A new object at the top of a new stack.

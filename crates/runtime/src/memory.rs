@@ -2,6 +2,7 @@
 //! leave it, of which only the current size is accessible, so generated code needs no bounds
 //! checks; everything else faults and traps "out of bounds memory access".
 
+use crate::limits::{grow_limited, Growth, ResourceLimiter};
 use crate::pooling::{MemoryPool, PooledMemorySlot};
 use crate::region::Region;
 use crate::vm::VMMemoryDefinition;
@@ -21,6 +22,8 @@ const RESERVATION: usize = wasmfx_environ::MEMORY_RESERVATION as usize;
 pub struct Memory {
     def: VMMemoryDefinition,
     max_pages: u64,
+    /// The maximum the memory's type declares, if any (what a limiter is told).
+    declared_max: Option<u64>,
     backing: Backing,
 }
 
@@ -42,7 +45,7 @@ impl Memory {
         let max_pages = Memory::max_pages_for(min, max, limit_bytes)?;
         let region = Region::reserve(RESERVATION, "a linear memory")?;
         let base = region.base() as *mut u8;
-        Memory::with_backing(Backing::OnDemand(region), base, min, max_pages)
+        Memory::with_backing(Backing::OnDemand(region), base, min, (max_pages, max))
     }
 
     /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes` and the
@@ -58,7 +61,7 @@ impl Memory {
         // Refuses a minimum past the pool's limit per memory.
         let slot = pool.allocate(min as usize * WASM_PAGE_SIZE)?;
         let base = slot.base();
-        Memory::with_backing(Backing::Pooled(slot), base, min, max_pages)
+        Memory::with_backing(Backing::Pooled(slot), base, min, (max_pages, max))
     }
 
     /// The most pages a memory of these limits may have.
@@ -81,14 +84,15 @@ impl Memory {
         backing: Backing,
         base: *mut u8,
         min: u64,
-        max_pages: u64,
+        (max_pages, declared_max): (u64, Option<u64>),
     ) -> Result<Box<Memory>> {
         let mut memory = Box::new(Memory {
             def: VMMemoryDefinition { base, length: 0 },
             max_pages,
+            declared_max,
             backing,
         });
-        if memory.grow(min).is_none() {
+        if memory.grow_unlimited(min).is_none() {
             bail!("could not commit {min} pages of memory");
         }
         Ok(memory)
@@ -119,8 +123,31 @@ impl Memory {
         self.max_pages
     }
 
+    /// Grows by `delta` pages if `limiter` (the store's, if it has one) allows, returning the
+    /// old size, or `None` when the growth is refused, past the maximum, or fails. An error
+    /// from the limiter is returned: the growing instruction traps with it.
+    pub fn grow(
+        &mut self,
+        delta: u64,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Option<u64>> {
+        let pages_to_bytes = |pages: u64| {
+            usize::try_from(pages)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(WASM_PAGE_SIZE)
+        };
+        let sizes = (
+            self.def.length,
+            pages_to_bytes(self.size_pages().saturating_add(delta)),
+            self.declared_max.map(pages_to_bytes),
+        );
+        grow_limited(limiter, Growth::Memory, sizes, || {
+            self.grow_unlimited(delta)
+        })
+    }
+
     /// Grows by `delta` pages, returning the old size, or `None` past the maximum.
-    pub fn grow(&mut self, delta: u64) -> Option<u64> {
+    fn grow_unlimited(&mut self, delta: u64) -> Option<u64> {
         let old = self.size_pages();
         let new = old.checked_add(delta)?;
         if new > self.max_pages {
@@ -161,8 +188,8 @@ mod tests {
     fn grow_respects_maximum() {
         let mut m = Memory::new(1, Some(2), usize::MAX).unwrap();
         assert_eq!(m.size_pages(), 1);
-        assert_eq!(m.grow(1), Some(1));
-        assert_eq!(m.grow(1), None);
+        assert_eq!(m.grow_unlimited(1), Some(1));
+        assert_eq!(m.grow_unlimited(1), None);
         m.data_mut()[WASM_PAGE_SIZE * 2 - 1] = 7;
         assert_eq!(m.data()[WASM_PAGE_SIZE * 2 - 1], 7);
     }
@@ -171,7 +198,7 @@ mod tests {
     fn limit_applies() {
         assert!(Memory::new(3, None, 2 * WASM_PAGE_SIZE).is_err());
         let mut m = Memory::new(0, None, 2 * WASM_PAGE_SIZE).unwrap();
-        assert_eq!(m.grow(3), None);
-        assert_eq!(m.grow(2), Some(0));
+        assert_eq!(m.grow_unlimited(3), None);
+        assert_eq!(m.grow_unlimited(2), Some(0));
     }
 }

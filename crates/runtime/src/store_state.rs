@@ -3,16 +3,17 @@
 //! store and the store's continuation objects and stacks.
 
 use crate::continuations::{ContPool, StackConfig};
+use crate::limits::ResourceLimiter;
 use crate::pooling::StackPool;
 use crate::vm::{VMStoreContext, VMVal};
 use std::cell::UnsafeCell;
+use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// A store's runtime state. The `VMStoreContext` comes first, so that the pointer every
 /// instance's `VMContext` holds to it also points to the whole state.
 #[repr(C)]
-#[derive(Debug)]
 pub struct StoreState {
     /// What generated code reads and writes.
     pub vm: VMStoreContext,
@@ -20,6 +21,8 @@ pub struct StoreState {
     pub(crate) exceptions: UnsafeCell<Vec<Box<[VMVal]>>>,
     /// The store's continuation objects and stacks.
     pub(crate) cont_pool: UnsafeCell<ContPool>,
+    /// The store's resource limiter, if its host installed one.
+    limiter: UnsafeCell<Option<Box<dyn ResourceLimiter>>>,
 }
 
 impl StoreState {
@@ -34,7 +37,31 @@ impl StoreState {
             vm: VMStoreContext::new(epoch),
             exceptions: UnsafeCell::new(Vec::new()),
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
+            limiter: UnsafeCell::new(None),
         }
+    }
+
+    /// Installs (or with `None` removes) the limiter asked before the store's memories,
+    /// tables and continuations grow.
+    pub fn set_limiter(&mut self, limiter: Option<Box<dyn ResourceLimiter>>) {
+        *self.limiter.get_mut() = limiter;
+    }
+
+    /// The store's limiter, for the host side of the embedding API.
+    pub fn limiter_mut(&mut self) -> Option<&mut dyn ResourceLimiter> {
+        match self.limiter.get_mut() {
+            Some(limiter) => Some(&mut **limiter),
+            None => None,
+        }
+    }
+
+    /// The store's limiter, for builtins called from wasm, which hold the state shared: a
+    /// builtin may use it while no other reference to it is live.
+    pub(crate) fn limiter_ptr(&self) -> Option<NonNull<dyn ResourceLimiter>> {
+        // SAFETY: reading the box's address; the store runs on one thread, which is not
+        // changing the limiter while wasm runs.
+        let limiter = unsafe { &*self.limiter.get() };
+        limiter.as_deref().map(NonNull::from)
     }
 
     /// The state whose `VMStoreContext` is `vm`.

@@ -3,6 +3,7 @@
 //! travel as `u128` bits (pointer in the low word, a continuation's revision in the high word,
 //! zero for narrower references).
 
+use crate::limits::{grow_limited, Growth, ResourceLimiter};
 use crate::pooling::{PooledTableSlot, TablePool};
 use crate::vm::VMTableDefinition;
 use anyhow::{bail, Result};
@@ -64,6 +65,8 @@ pub struct Table {
     def: VMTableDefinition,
     storage: Storage,
     max: u64,
+    /// The maximum the table's type declares, if any (what a limiter is told).
+    declared_max: Option<u64>,
     ty: TableElemType,
 }
 
@@ -110,6 +113,7 @@ impl Table {
         limit: u64,
         storage: Storage,
     ) -> Result<Box<Table>> {
+        let declared_max = max;
         let max = max.unwrap_or(u64::from(u32::MAX)).min(limit);
         if min > max {
             bail!("table of {min} elements exceeds the limit of {max} elements");
@@ -121,10 +125,11 @@ impl Table {
             },
             storage,
             max,
+            declared_max,
             ty,
         });
         table.sync();
-        if table.grow(min, init).is_none() {
+        if table.grow_unlimited(min, init).is_none() {
             bail!("cannot allocate a table of {min} elements");
         }
         Ok(table)
@@ -199,9 +204,30 @@ impl Table {
         self.fill(i, v, 1)
     }
 
+    /// Grows by `delta` elements set to `init` if `limiter` (the store's, if it has one)
+    /// allows, returning the old size, or `None` when the growth is refused, past the maximum,
+    /// or out of memory. An error from the limiter is returned: the growing instruction traps
+    /// with it.
+    pub fn grow(
+        &mut self,
+        delta: u64,
+        init: TableElem,
+        limiter: Option<&mut dyn ResourceLimiter>,
+    ) -> Result<Option<u64>> {
+        let elements = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let sizes = (
+            elements(self.size()),
+            elements(self.size().saturating_add(delta)),
+            self.declared_max.map(elements),
+        );
+        grow_limited(limiter, Growth::Table, sizes, || {
+            self.grow_unlimited(delta, init)
+        })
+    }
+
     /// Grows by `delta` elements set to `init`, returning the old size, or `None` past the
     /// maximum or when memory runs out.
-    pub fn grow(&mut self, delta: u64, init: TableElem) -> Option<u64> {
+    fn grow_unlimited(&mut self, delta: u64, init: TableElem) -> Option<u64> {
         let old = self.size();
         let new = old.checked_add(delta)?;
         if new > self.max {
@@ -283,9 +309,9 @@ mod tests {
         assert!(t.set(1, fat));
         assert_eq!(t.get(1), Some(fat));
         assert_eq!(t.get(0), Some(0));
-        assert_eq!(t.grow(2, fat), Some(2));
+        assert_eq!(t.grow_unlimited(2, fat), Some(2));
         assert_eq!(t.get(3), Some(fat));
-        assert_eq!(t.grow(1, 0), None);
+        assert_eq!(t.grow_unlimited(1, 0), None);
         assert!(t.copy_within(0, 2, 2));
         assert_eq!(t.get(0), Some(fat));
         assert_eq!(t.vmdef_len(), 4);

@@ -90,6 +90,9 @@ struct CallThreadState {
     jmp_sp: UnsafeCell<usize>,
     trap: UnsafeCell<Option<RawTrap>>,
     host_error: Cell<Option<TrapReason>>,
+    /// The trap a builtin reported (see [`set_deferred_trap`]), which replaces the
+    /// `HostError` trap generated code raises after it.
+    deferred_trap: Cell<Option<Trap>>,
     prev: *const CallThreadState,
 }
 
@@ -171,6 +174,16 @@ pub fn set_host_error(reason: TrapReason) {
     unsafe { (*state).host_error.set(Some(reason)) };
 }
 
+/// Records that the builtin now returning a failure to generated code stands for `trap`: the
+/// `HostError` trap generated code raises next is reported as `trap`, with the backtrace of
+/// where it was raised. Called by builtins on the thread running wasm.
+pub(crate) fn set_deferred_trap(trap: Trap) {
+    let state = CURRENT.with(|c| c.get());
+    assert!(!state.is_null(), "deferred trap outside of a wasm call");
+    // SAFETY: `state` is the live state of the innermost `catch_traps` on this thread.
+    unsafe { (*state).deferred_trap.set(Some(trap)) };
+}
+
 /// Calls `trampoline(code, callee_vmctx, caller_vmctx, values)` (an array-to-wasm trampoline),
 /// catching every trap. The outermost call on a store sets the stack limit `max_stack` bytes
 /// below the current stack pointer.
@@ -195,6 +208,7 @@ pub unsafe fn catch_traps(
         jmp_sp: UnsafeCell::new(0),
         trap: UnsafeCell::new(None),
         host_error: Cell::new(None),
+        deferred_trap: Cell::new(None),
         prev: CURRENT.with(|c| c.get()),
     };
     CURRENT.with(|c| c.set(&state));
@@ -240,8 +254,12 @@ pub unsafe fn catch_traps(
     // SAFETY: the signal handler wrote the record before unwinding; nothing else touches it.
     let raw = unsafe { (*state.trap.get()).take() };
     let raw = raw.expect("unwound without a trap record");
+    let trap = match (raw.trap, state.deferred_trap.take()) {
+        (Trap::HostError, Some(deferred)) => deferred,
+        (trap, _) => trap,
+    };
     Err(TrapReason::Wasm(WasmTrap {
-        trap: raw.trap,
+        trap,
         backtrace: symbolize(&raw.pcs[..raw.len], raw.truncated),
     }))
 }

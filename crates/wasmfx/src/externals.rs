@@ -10,6 +10,7 @@ use crate::{
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx_runtime::{
     Memory as RtMemory, Table as RtTable, TableElem, TableElemType, VMGlobalDefinition, VMVal,
+    WASM_PAGE_SIZE,
 };
 
 /// A linear memory.
@@ -25,6 +26,18 @@ impl Memory {
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
         let limit = store.engine.config().max_memory_size;
         let (min, max) = (ty.minimum(), ty.maximum());
+        if let Some(limiter) = store.state.limiter_mut() {
+            if store.memories.len() >= limiter.memories() {
+                bail!(
+                    "resource limit exceeded: the store may hold {} memories",
+                    limiter.memories()
+                );
+            }
+            let bytes = |pages: u64| pages.saturating_mul(WASM_PAGE_SIZE as u64) as usize;
+            if !limiter.memory_growing(0, bytes(min), max.map(bytes))? {
+                bail!("memory minimum size of {min} pages exceeds the store's memory limits");
+            }
+        }
         let m = match &store.engine.inner.pools {
             Some(pools) => RtMemory::new_pooled(&pools.memories, min, max, limit)?,
             None => RtMemory::new(min, max, limit)?,
@@ -89,10 +102,13 @@ impl Memory {
         self.rt(&mut store.as_context_mut().0.opaque).size_pages()
     }
 
-    /// Grows by `delta` pages, returning the previous size.
+    /// Grows by `delta` pages, returning the previous size. The store's resource limiter,
+    /// if it has one, is asked first.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
-        self.rt(&mut store.as_context_mut().0.opaque)
-            .grow(delta)
+        let store = &mut store.as_context_mut().0.opaque;
+        let i = store.check(self.0);
+        store.memories[i]
+            .grow(delta, store.state.limiter_mut())?
             .ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
     }
 
@@ -129,6 +145,18 @@ impl Table {
         let limit = store.engine.config().max_table_elements;
         let elem = elem_type(&store.engine, ty.element());
         let (min, max) = (ty.minimum(), ty.maximum());
+        if let Some(limiter) = store.state.limiter_mut() {
+            if store.tables.len() >= limiter.tables() {
+                bail!(
+                    "resource limit exceeded: the store may hold {} tables",
+                    limiter.tables()
+                );
+            }
+            let elements = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+            if !limiter.table_growing(0, elements(min), max.map(elements))? {
+                bail!("table minimum size of {min} elements exceeds the store's table limits");
+            }
+        }
         let t = match &store.engine.inner.pools {
             Some(pools) => RtTable::new_pooled(&pools.tables, elem, min, max, init, limit)?,
             None => RtTable::new(elem, min, max, init, limit)?,
@@ -172,9 +200,10 @@ impl Table {
         let s = &mut store.as_context_mut().0.opaque;
         let ty = self.rt(s).1;
         let raw = init.to_raw(s, ty)?.get_u128();
-        self.rt(s)
+        let i = s.check(self.0);
+        s.tables[i]
             .0
-            .grow(delta, raw)
+            .grow(delta, raw, s.state.limiter_mut())?
             .ok_or_else(|| anyhow!("failed to grow table by {delta} elements"))
     }
 

@@ -169,6 +169,21 @@ impl<T> Store<T> {
         unsafe { *self.inner.opaque.state.vm.epoch_deadline.get() = deadline };
     }
 
+    /// Installs the store's resource limiter: `limiter` finds it in the host data (for
+    /// example `|data| &mut data.limits` with a [`StoreLimits`](crate::StoreLimits) there).
+    /// The store asks it before its memories and tables grow and before `cont.new` takes a
+    /// new continuation stack, and how many instances, memories and tables it may hold.
+    pub fn limiter(
+        &mut self,
+        limiter: impl (FnMut(&mut T) -> &mut dyn crate::ResourceLimiter) + Send + Sync + 'static,
+    ) where
+        T: 'static,
+    {
+        let data: *mut T = &mut self.inner.data;
+        let limiter = crate::limits::HostDataLimiter::new(data, Box::new(limiter));
+        self.inner.opaque.state.set_limiter(Some(Box::new(limiter)));
+    }
+
     /// Consumes the store, returning the host data.
     pub fn into_data(self) -> T {
         let inner = *self.inner;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::instantiate;
-use wasmfx::{trap_of, Trap};
+use wasmfx::{trap_of, Instance, Module, ResourceLimiter, Result, Store, Trap};
 
 const MODULE: &str = r#"
 (module
@@ -84,11 +84,36 @@ fn generator_yields_values() {
 
 #[test]
 fn a_million_continuations_reuse_stacks() {
-    let (mut store, instance) = instantiate(MODULE);
+    /// Counts the continuation stacks the store allocates.
+    #[derive(Default)]
+    struct StackCounter {
+        stacks: usize,
+    }
+    impl ResourceLimiter for StackCounter {
+        fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
+            Ok(true)
+        }
+        fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
+            Ok(true)
+        }
+        fn continuation_allocating(&mut self, current: usize, _: usize) -> Result<bool> {
+            assert_eq!(current, self.stacks);
+            self.stacks += 1;
+            Ok(true)
+        }
+    }
+
+    let engine = common::engine();
+    let module = Module::new(&engine, MODULE).unwrap();
+    let mut store = Store::new(&engine, StackCounter::default());
+    store.limiter(|counter| counter);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
     let churn = instance
         .get_typed_func::<i32, ()>(&mut store, "churn")
         .unwrap();
     churn.call(&mut store, 1_000_000).unwrap();
+    // Each continuation returns before the next is made, so all run on the first stack.
+    assert_eq!(store.data().stacks, 1);
 }
 
 #[test]

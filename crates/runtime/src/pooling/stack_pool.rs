@@ -40,6 +40,11 @@ impl StackPool {
         })
     }
 
+    /// Bytes each stack takes: its guard page and the stack.
+    pub(crate) fn stride(&self) -> usize {
+        self.stride
+    }
+
     /// The memory of slot `index`.
     fn slot(&self, index: usize) -> StackMemory {
         StackMemory {
