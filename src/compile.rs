@@ -30,7 +30,9 @@ impl CompileCommand {
     /// Compiles the module and writes the precompiled file.
     pub fn execute(self) -> Result<()> {
         let mut config = Config::new();
-        self.engine.configure(&mut config)?;
+        self.engine
+            .configure(&mut config)?
+            .refuse_for("compile", true)?;
         let engine = Engine::new(&config).context("failed to create the engine")?;
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to read `{}`", self.file.display()))?;

@@ -479,6 +479,24 @@ pub struct RunLimits {
     pub store: Option<StoreLimitsBuilder>,
 }
 
+impl RunLimits {
+    /// Fails if these limits include what `command` (which runs no program) cannot apply:
+    /// store limits always, fuel and timeout unless `code_checks_apply` (`compile` puts their
+    /// checks in the code it writes).
+    pub fn refuse_for(&self, command: &str, code_checks_apply: bool) -> Result<()> {
+        if self.store.is_some() {
+            bail!(
+                "`-W max-…` and `-W trap-on-grow-failure` limit the store of a run: they are for \
+                 `wasmfx run`, not `wasmfx {command}`"
+            );
+        }
+        if !code_checks_apply && (self.fuel.is_some() || self.timeout.is_some()) {
+            bail!("`-W fuel` and `-W timeout` are for `wasmfx run` and `wasmfx compile` only");
+        }
+        Ok(())
+    }
+}
+
 /// What the options describe beyond the engine configuration they change directly.
 #[derive(Debug)]
 struct Settings {

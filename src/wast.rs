@@ -5,8 +5,8 @@
 
 use std::path::PathBuf;
 
-use crate::options::{EngineOptions, RunLimits};
-use anyhow::{bail, Context, Result};
+use crate::options::EngineOptions;
+use anyhow::{Context, Result};
 use wasmfx_wast::Outcome;
 
 /// Stack size of the thread running the scripts: the script parser recurses
@@ -51,12 +51,9 @@ impl WastCommand {
         let (mut passed, mut failed, mut skipped) = (0, 0, 0);
         for file in &self.files {
             let mut config = wasmfx_wast::default_config();
-            if self.engine.configure(&mut config)? != RunLimits::default() {
-                bail!(
-                    "`-W fuel`, `-W timeout`, the store limits (`-W max-…`) and `-W trap-on-grow-failure` \
-                     are for `wasmfx run` only (`wasmfx compile` takes fuel and timeout too)"
-                );
-            }
+            self.engine
+                .configure(&mut config)?
+                .refuse_for("wast", false)?;
             let results = match wasmfx_wast::run_file_with(file, &config) {
                 Ok(results) => results,
                 Err(err) => {

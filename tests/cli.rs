@@ -607,3 +607,20 @@ fn help() {
     let output = wasmfx(&["compile", "-h"]);
     assert!(stdout(&output).contains("pooling-allocator"));
 }
+
+#[test]
+fn store_limits_are_for_run_only() {
+    let path = scratch_file("cli-limits.wat", "(module)");
+    let path = path.to_str().unwrap();
+    for command in ["compile", "wast"] {
+        let output = wasmfx(&[command, "-W", "max-continuations=10", path]);
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        assert!(
+            stderr(&output).contains("are for `wasmfx run`"),
+            "{command}: {}",
+            stderr(&output)
+        );
+    }
+    let output = wasmfx(&["wast", "-W", "fuel=10", path]);
+    assert!(stderr(&output).contains("`-W fuel` and `-W timeout`"));
+}

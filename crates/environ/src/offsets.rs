@@ -185,8 +185,6 @@ pub const WASM_PAGE_SIZE: u64 = 65536;
 /// inside.
 pub const MEMORY_RESERVATION: u64 = (8 << 30) + WASM_PAGE_SIZE;
 
-const _: () = assert!(MEMORY_RESERVATION >= 2 * (u32::MAX as u64) + 16);
-
 /// What a continuation stack tells its resumer when control comes back (the `stack_switch`
 /// payload's low 32 bits; a suspension's handler index is in the high 32 bits).
 pub mod cont_signal {

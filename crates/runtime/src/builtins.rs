@@ -56,9 +56,25 @@ fn store_limiter<'a>(vmctx: *mut u8) -> Option<&'a mut dyn ResourceLimiter> {
     limiter.map(|mut limiter| unsafe { limiter.as_mut() })
 }
 
+/// Runs `f`, which may call the host's resource limiter. A panic there must not unwind
+/// through generated code: it is recorded, to resume in the host that called into wasm, and
+/// `None` is returned.
+fn catching_panics<R>(f: impl FnOnce() -> R) -> Option<R> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => Some(result),
+        Err(payload) => {
+            set_host_error(TrapReason::Panic(payload));
+            None
+        }
+    }
+}
+
 extern "C" fn memory_grow(vmctx: *mut u8, memory: u32, delta: u64) -> i64 {
-    let limiter = store_limiter(vmctx);
-    grow_result(instance(vmctx).memory(memory).grow(delta, limiter))
+    catching_panics(|| {
+        let limiter = store_limiter(vmctx);
+        grow_result(instance(vmctx).memory(memory).grow(delta, limiter))
+    })
+    .unwrap_or(GROW_TRAPPED)
 }
 
 /// What `memory_grow` and `table_grow` return for the result of a growth: the old size, -1
@@ -126,9 +142,12 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 }
 
 extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, lo: u64, hi: u64) -> i64 {
-    let limiter = store_limiter(vmctx);
-    let table = instance(vmctx).table(table);
-    grow_result(table.grow(u64::from(delta), elem(lo, hi), limiter))
+    catching_panics(|| {
+        let limiter = store_limiter(vmctx);
+        let table = instance(vmctx).table(table);
+        grow_result(table.grow(u64::from(delta), elem(lo, hi), limiter))
+    })
+    .unwrap_or(GROW_TRAPPED)
 }
 
 extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, lo: u64, hi: u64, len: u32) -> u32 {
@@ -200,7 +219,11 @@ extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMCon
     // SAFETY: the store state is only used by the thread running its store, and its pool is
     // not otherwise referenced while wasm runs this builtin.
     let pool = unsafe { &mut *store.cont_pool.get() };
-    match pool.allocate(func_ref.cast(), store_limiter(vmctx)) {
+    let Some(allocated) = catching_panics(|| pool.allocate(func_ref.cast(), store_limiter(vmctx)))
+    else {
+        return std::ptr::null_mut();
+    };
+    match allocated {
         Ok(Some(c)) => c,
         Ok(None) => {
             set_deferred_trap(Trap::ContinuationLimit);

@@ -106,10 +106,8 @@ impl Instance {
         unsafe {
             let put = |off: u32, v: usize| *(vmctx.add(off as usize) as *mut usize) = v;
             *(vmctx as *mut u32) = VMCTX_MAGIC;
-            put(
-                VMOffsets::STORE_CONTEXT,
-                std::ptr::addr_of_mut!((*store_state).vm) as usize,
-            );
+            // The state's first field is its `VMStoreContext`: one pointer serves as both.
+            put(VMOffsets::STORE_CONTEXT, store_state as usize);
             put(VMOffsets::BUILTINS, builtins as usize);
             put(VMOffsets::TYPE_IDS, module.type_ids.as_ptr() as usize);
             put(VMOffsets::STORE, store as usize);
@@ -179,9 +177,10 @@ impl Instance {
 
     /// The state of the store given at creation.
     pub fn store_state(&self) -> &StoreState {
-        // SAFETY: the store context an instance points to is the `vm` field of its store's
-        // state (see `Instance::new`), which outlives every instance of its store.
-        unsafe { StoreState::from_vm(self.store_context()) }
+        // SAFETY: the field holds the pointer to the whole state given to `Instance::new`,
+        // whose first field is the store context; the state outlives every instance of its
+        // store.
+        unsafe { &*(self.read(VMOffsets::STORE_CONTEXT) as *const StoreState) }
     }
 
     /// The store pointer given at creation.

@@ -30,7 +30,7 @@ pub use const_eval::ConstValue;
 pub use continuations::{ContPool, StackConfig};
 pub use exceptions::{alloc_exception, exn_payload, exn_tag, UncaughtException};
 pub use instance::{CompiledModule, Imports, Instance, InstanceError};
-pub use limits::{ResourceLimiter, DEFAULT_COUNT_LIMIT};
+pub use limits::{elements_to_usize, pages_to_bytes, ResourceLimiter, DEFAULT_COUNT_LIMIT};
 pub use memory::{Memory, WASM_PAGE_SIZE};
 pub use store_state::StoreState;
 pub use table::{Table, TableElem, TableElemType};

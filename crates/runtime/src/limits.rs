@@ -72,6 +72,18 @@ pub trait ResourceLimiter {
     }
 }
 
+/// `pages` wasm pages in bytes, as a limiter is told them (saturating).
+pub fn pages_to_bytes(pages: u64) -> usize {
+    usize::try_from(pages)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(crate::WASM_PAGE_SIZE)
+}
+
+/// `elements` table elements as a limiter is told them (saturating).
+pub fn elements_to_usize(elements: u64) -> usize {
+    usize::try_from(elements).unwrap_or(usize::MAX)
+}
+
 /// What grows: a memory (sizes in bytes) or a table (sizes in elements).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Growth {
@@ -91,7 +103,8 @@ pub(crate) fn grow_limited(
     (current, desired, maximum): (usize, usize, Option<usize>),
     grow: impl FnOnce() -> Option<u64>,
 ) -> Result<Option<u64>> {
-    let Some(limiter) = limiter else {
+    // Growing by nothing changes nothing to limit (as in wasmtime, the limiter is not asked).
+    let Some(limiter) = limiter.filter(|_| desired != current) else {
         return Ok(grow());
     };
     let allowed = match kind {

@@ -2,7 +2,7 @@
 //! leave it, of which only the current size is accessible, so generated code needs no bounds
 //! checks; everything else faults and traps "out of bounds memory access".
 
-use crate::limits::{grow_limited, Growth, ResourceLimiter};
+use crate::limits::{grow_limited, pages_to_bytes, Growth, ResourceLimiter};
 use crate::pooling::{MemoryPool, PooledMemorySlot};
 use crate::region::Region;
 use crate::vm::VMMemoryDefinition;
@@ -131,11 +131,6 @@ impl Memory {
         delta: u64,
         limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Option<u64>> {
-        let pages_to_bytes = |pages: u64| {
-            usize::try_from(pages)
-                .unwrap_or(usize::MAX)
-                .saturating_mul(WASM_PAGE_SIZE)
-        };
         let sizes = (
             self.def.length,
             pages_to_bytes(self.size_pages().saturating_add(delta)),

@@ -63,15 +63,4 @@ impl StoreState {
         let limiter = unsafe { &*self.limiter.get() };
         limiter.as_deref().map(NonNull::from)
     }
-
-    /// The state whose `VMStoreContext` is `vm`.
-    ///
-    /// # Safety
-    ///
-    /// `vm` must be the `vm` field of a live `StoreState` (as every store context that
-    /// instances point to is), which outlives the returned reference.
-    pub unsafe fn from_vm<'a>(vm: *const VMStoreContext) -> &'a StoreState {
-        // SAFETY: `vm` is the first field of a `#[repr(C)]` `StoreState`, per the contract.
-        unsafe { &*vm.cast::<StoreState>() }
-    }
 }

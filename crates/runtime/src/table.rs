@@ -3,7 +3,7 @@
 //! travel as `u128` bits (pointer in the low word, a continuation's revision in the high word,
 //! zero for narrower references).
 
-use crate::limits::{grow_limited, Growth, ResourceLimiter};
+use crate::limits::{elements_to_usize, grow_limited, Growth, ResourceLimiter};
 use crate::pooling::{PooledTableSlot, TablePool};
 use crate::vm::VMTableDefinition;
 use anyhow::{bail, Result};
@@ -214,11 +214,10 @@ impl Table {
         init: TableElem,
         limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Option<u64>> {
-        let elements = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         let sizes = (
-            elements(self.size()),
-            elements(self.size().saturating_add(delta)),
-            self.declared_max.map(elements),
+            elements_to_usize(self.size()),
+            elements_to_usize(self.size().saturating_add(delta)),
+            self.declared_max.map(elements_to_usize),
         );
         grow_limited(limiter, Growth::Table, sizes, || {
             self.grow_unlimited(delta, init)

@@ -1,6 +1,7 @@
 //! Memories, tables and globals as the host sees them, and [`Extern`], anything that can be
 //! imported or exported.
 
+use crate::limits::check_count;
 use crate::store::{GlobalData, StoreOpaque, Stored};
 use crate::RefType;
 use crate::{
@@ -9,8 +10,8 @@ use crate::{
 };
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx_runtime::{
-    Memory as RtMemory, Table as RtTable, TableElem, TableElemType, VMGlobalDefinition, VMVal,
-    WASM_PAGE_SIZE,
+    elements_to_usize, pages_to_bytes, Memory as RtMemory, Table as RtTable, TableElem,
+    TableElemType, VMGlobalDefinition, VMVal,
 };
 
 /// A linear memory.
@@ -26,15 +27,9 @@ impl Memory {
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
         let limit = store.engine.config().max_memory_size;
         let (min, max) = (ty.minimum(), ty.maximum());
+        check_count(store, store.memories.len(), |l| l.memories(), "memories")?;
         if let Some(limiter) = store.state.limiter_mut() {
-            if store.memories.len() >= limiter.memories() {
-                bail!(
-                    "resource limit exceeded: the store may hold {} memories",
-                    limiter.memories()
-                );
-            }
-            let bytes = |pages: u64| pages.saturating_mul(WASM_PAGE_SIZE as u64) as usize;
-            if !limiter.memory_growing(0, bytes(min), max.map(bytes))? {
+            if !limiter.memory_growing(0, pages_to_bytes(min), max.map(pages_to_bytes))? {
                 bail!("memory minimum size of {min} pages exceeds the store's memory limits");
             }
         }
@@ -145,15 +140,10 @@ impl Table {
         let limit = store.engine.config().max_table_elements;
         let elem = elem_type(&store.engine, ty.element());
         let (min, max) = (ty.minimum(), ty.maximum());
+        check_count(store, store.tables.len(), |l| l.tables(), "tables")?;
         if let Some(limiter) = store.state.limiter_mut() {
-            if store.tables.len() >= limiter.tables() {
-                bail!(
-                    "resource limit exceeded: the store may hold {} tables",
-                    limiter.tables()
-                );
-            }
-            let elements = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-            if !limiter.table_growing(0, elements(min), max.map(elements))? {
+            let (min_elements, max_elements) = (elements_to_usize(min), max.map(elements_to_usize));
+            if !limiter.table_growing(0, min_elements, max_elements)? {
                 bail!("table minimum size of {min} elements exceeds the store's table limits");
             }
         }

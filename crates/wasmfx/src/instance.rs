@@ -141,14 +141,7 @@ impl Instance {
                 _ => return Err(incompatible()),
             }
         }
-        if let Some(limiter) = s.state.limiter_mut() {
-            if s.instances.len() >= limiter.instances() {
-                bail!(
-                    "resource limit exceeded: the store may hold {} instances",
-                    limiter.instances()
-                );
-            }
-        }
+        crate::limits::check_count(s, s.instances.len(), |l| l.instances(), "instances")?;
         let permit = match &s.engine.inner.pools {
             Some(pools) => Some(pools.instances.acquire()?),
             None => None,

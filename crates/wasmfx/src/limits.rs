@@ -2,6 +2,7 @@
 //! [`StoreLimits`] and its builder, and the adapter through which a store reaches the limiter
 //! its host data holds (installed by [`Store::limiter`](crate::Store::limiter)).
 
+use crate::store::StoreOpaque;
 use anyhow::{bail, Result};
 use std::cell::RefCell;
 pub use wasmfx_runtime::{ResourceLimiter, DEFAULT_COUNT_LIMIT};
@@ -103,6 +104,14 @@ impl Default for StoreLimits {
 }
 
 impl StoreLimits {
+    /// What a growth that failed anyway means: an error with `trap_on_grow_failure`.
+    fn grow_failed(&self, error: anyhow::Error) -> Result<()> {
+        if self.trap_on_grow_failure {
+            return Err(error);
+        }
+        Ok(())
+    }
+
     /// Whether growing to `desired` stays within `limit`; past it, an error with
     /// `trap_on_grow_failure`.
     fn allow_growth(&self, what: &str, desired: usize, limit: Option<usize>) -> Result<bool> {
@@ -129,10 +138,7 @@ impl ResourceLimiter for StoreLimits {
     }
 
     fn memory_grow_failed(&mut self, error: anyhow::Error) -> Result<()> {
-        if self.trap_on_grow_failure {
-            return Err(error);
-        }
-        Ok(())
+        self.grow_failed(error)
     }
 
     fn table_growing(&mut self, _current: usize, desired: usize, _: Option<usize>) -> Result<bool> {
@@ -140,10 +146,7 @@ impl ResourceLimiter for StoreLimits {
     }
 
     fn table_grow_failed(&mut self, error: anyhow::Error) -> Result<()> {
-        if self.trap_on_grow_failure {
-            return Err(error);
-        }
-        Ok(())
+        self.grow_failed(error)
     }
 
     fn continuation_allocating(&mut self, current: usize, stack_size: usize) -> Result<bool> {
@@ -167,6 +170,23 @@ impl ResourceLimiter for StoreLimits {
     fn tables(&self) -> usize {
         self.tables
     }
+}
+
+/// Fails when the store already holds as many `what` (`held`) as its limiter, if it has one,
+/// allows (`limit` of the limiter).
+pub(crate) fn check_count(
+    store: &mut StoreOpaque,
+    held: usize,
+    limit: fn(&dyn ResourceLimiter) -> usize,
+    what: &str,
+) -> Result<()> {
+    if let Some(limiter) = store.state.limiter_mut() {
+        let limit = limit(limiter);
+        if held >= limit {
+            bail!("resource limit exceeded: the store may hold {limit} {what}");
+        }
+    }
+    Ok(())
 }
 
 /// The closure a store was given to find its limiter in the host data.
@@ -193,8 +213,11 @@ impl<T> HostDataLimiter<T> {
     /// Asks the host's limiter.
     fn ask<R>(&self, question: impl FnOnce(&mut dyn ResourceLimiter) -> R) -> R {
         let mut lookup = self.lookup.borrow_mut();
-        // SAFETY: the host data lives as long as the store that holds this limiter, and is
-        // not otherwise borrowed while the store's limiter is asked.
+        // SAFETY: the host data is boxed with the store that holds this limiter and never
+        // moves. The limiter is asked only from the store's own work: by a builtin while wasm
+        // runs (the host's borrow of the store is lent to that call, as it is to host
+        // functions) or by the embedding API through the store's opaque part, which does not
+        // touch the host data; no other reference to the data is used meanwhile.
         question(lookup(unsafe { &mut *self.data }))
     }
 }

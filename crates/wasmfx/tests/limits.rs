@@ -6,7 +6,8 @@
 mod common;
 
 use wasmfx::{
-    trap_of, Instance, Memory, MemoryType, Module, Store, StoreLimits, StoreLimitsBuilder, Trap,
+    trap_of, Instance, Memory, MemoryType, Module, RefType, ResourceLimiter, Store, StoreLimits,
+    StoreLimitsBuilder, Table, TableType, Trap, Val,
 };
 
 /// A store of `common::engine()` whose host data is `limits`, installed as its limiter.
@@ -144,14 +145,118 @@ fn continuations_past_the_limit_trap() {
     assert_eq!(park.call(&mut store, 0).unwrap(), 0);
 }
 
+/// Records the stack size `cont.new` reports, allowing everything.
+#[derive(Default)]
+struct StackSizeProbe {
+    stack_size: usize,
+}
+
+impl ResourceLimiter for StackSizeProbe {
+    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
+        Ok(true)
+    }
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
+        Ok(true)
+    }
+    fn continuation_allocating(&mut self, _: usize, stack_size: usize) -> wasmfx::Result<bool> {
+        self.stack_size = stack_size;
+        Ok(true)
+    }
+}
+
 #[test]
 fn continuation_memory_limit() {
-    let stack = 64 * 1024 + 4096;
+    let engine = common::engine();
+    let module = Module::new(&engine, PARKER).unwrap();
+    let mut probe = Store::new(&engine, StackSizeProbe::default());
+    probe.limiter(|probe| probe);
+    let instance = Instance::new(&mut probe, &module, &[]).unwrap();
+    let park = instance.get_typed_func::<i32, i32>(&mut probe, "park");
+    assert_eq!(park.unwrap().call(&mut probe, 1).unwrap(), 1);
+    let stack = probe.data().stack_size;
+    assert!(stack >= 64 * 1024, "stack size {stack}");
+
     let mut store = limited_store(StoreLimitsBuilder::new().continuation_memory(10 * stack));
     let instance = instantiate(&mut store, PARKER).unwrap();
     let park = instance
         .get_typed_func::<i32, i32>(&mut store, "park")
         .unwrap();
-    let err = park.call(&mut store, 11).unwrap_err();
+    assert_eq!(park.call(&mut store, 10).unwrap(), 10);
+    let err = park.call(&mut store, 1).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::ContinuationLimit), "{err:?}");
+}
+
+#[test]
+fn table_limits_from_the_host_and_trapping_table_growth() {
+    let mut store = limited_store(StoreLimitsBuilder::new().table_elements(4));
+    let ty = TableType::new(RefType::FUNCREF, 5, None);
+    let err = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap_err();
+    assert!(format!("{err:#}").contains("table limits"), "{err:#}");
+    let ty = TableType::new(RefType::FUNCREF, 2, None);
+    let table = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
+    assert_eq!(table.grow(&mut store, 2, Val::FuncRef(None)).unwrap(), 2);
+    assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
+    assert_eq!(table.size(&mut store), 4);
+
+    let mut store = limited_store(
+        StoreLimitsBuilder::new()
+            .table_elements(4)
+            .trap_on_grow_failure(true),
+    );
+    let instance = instantiate(&mut store, GROWER).unwrap();
+    let grow_table = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow_table")
+        .unwrap();
+    let err = grow_table.call(&mut store, 4).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("exceeds the store's limit"),
+        "{err:#}"
+    );
+    assert_eq!(grow_table.call(&mut store, 3).unwrap(), 1);
+}
+
+/// A limiter whose continuation answer is an error, or a panic.
+struct FailingLimiter {
+    panic: bool,
+}
+
+impl ResourceLimiter for FailingLimiter {
+    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
+        Ok(true)
+    }
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
+        Ok(true)
+    }
+    fn continuation_allocating(&mut self, _: usize, _: usize) -> wasmfx::Result<bool> {
+        if self.panic {
+            panic!("limiter panicked");
+        }
+        anyhow::bail!("no continuations today")
+    }
+}
+
+#[test]
+fn a_limiter_error_or_panic_in_cont_new_reaches_the_host() {
+    let engine = common::engine();
+    let module = Module::new(&engine, PARKER).unwrap();
+    let mut store = Store::new(&engine, FailingLimiter { panic: false });
+    store.limiter(|limiter| limiter);
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let park = instance
+        .get_typed_func::<i32, i32>(&mut store, "park")
+        .unwrap();
+    let err = park.call(&mut store, 1).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("no continuations today"),
+        "{err:#}"
+    );
+    assert_eq!(park.call(&mut store, 0).unwrap(), 0);
+
+    // A panic in the limiter unwinds into the host that called wasm, not through wasm.
+    store.data_mut().panic = true;
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = park.call(&mut store, 1);
+    }));
+    let payload = panicked.unwrap_err();
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"limiter panicked"));
 }
