@@ -1,5 +1,5 @@
 //! The spec conformance test: runs the official `.wast` scripts from
-//! `../shared/spec-tests` (the folders in [`FOLDERS`]) on two threads, each twice (with the
+//! `../shared/spec-tests` (every folder, subfolders included) on two threads, each twice (with the
 //! on-demand instance allocator, and with the pooling allocator and every module loaded from a
 //! precompiled module), and compares the failing directives with
 //! `tests/spec-expectations.txt`.
@@ -60,18 +60,10 @@ const UNCOVERED_SCRIPTS: &[&str] = &["i31", "extern", "ref_eq"];
 /// Every other script runs with `wasmfx wast`'s defaults, stack switching on.
 const WITHOUT_STACK_SWITCHING: &[&str] = &["spec/exceptions/tag.wast"];
 
-/// The folders whose scripts run, relative to the suite root.
-const FOLDERS: &[&str] = &[
-    "spec",
-    "spec/bulk-memory",
-    "spec/exceptions",
-    "stack-switching",
-];
-
 /// Whether a script (path relative to the suite root) belongs to the
 /// features covered so far: the 2.0 spec (MVP, multi-value, sign extension,
 /// non-trapping conversions, bulk memory, reference types), function
-/// references, the GC type system, exceptions and stack switching.
+/// references, the GC type system, exceptions, multiple memories and stack switching.
 fn is_covered(script: &str) -> bool {
     if script.starts_with("stack-switching/") {
         return true;
@@ -79,11 +71,14 @@ fn is_covered(script: &str) -> bool {
     let Some(rest) = script.strip_prefix("spec/") else {
         return false;
     };
-    if rest.starts_with("bulk-memory/") || rest.starts_with("exceptions/") {
+    if ["bulk-memory/", "exceptions/", "multi-memory/"]
+        .iter()
+        .any(|folder| rest.starts_with(folder))
+    {
         return true;
     }
     if rest.contains('/') {
-        // simd/, relaxed-simd/, gc/, exceptions/, memory64/, multi-memory/
+        // simd/, relaxed-simd/, gc/, memory64/
         return false;
     }
     let stem = rest.strip_suffix(".wast").unwrap_or(rest);
@@ -292,25 +287,35 @@ fn find_scripts(suite: &Path) -> Result<Vec<String>, String> {
         ));
     }
     let mut scripts = Vec::new();
-    for folder in FOLDERS {
-        let dir = suite.join(folder);
-        let entries = std::fs::read_dir(&dir)
-            .map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
-        let mut names = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".wast") && entry.path().is_file() {
-                names.push(format!("{folder}/{name}"));
-            }
-        }
-        names.sort();
-        scripts.extend(names);
-    }
+    collect_scripts(suite, "", &mut scripts)?;
+    scripts.sort();
     if scripts.is_empty() {
         return Err(format!("no .wast scripts found under {}", suite.display()));
     }
     Ok(scripts)
+}
+
+/// Adds the `.wast` scripts under `suite/folder`, every subfolder included, as paths relative
+/// to `suite`.
+fn collect_scripts(suite: &Path, folder: &str, scripts: &mut Vec<String>) -> Result<(), String> {
+    let dir = suite.join(folder);
+    let entries =
+        std::fs::read_dir(&dir).map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|err| format!("cannot list {}: {err}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let relative = if folder.is_empty() {
+            name.clone()
+        } else {
+            format!("{folder}/{name}")
+        };
+        if entry.path().is_dir() {
+            collect_scripts(suite, &relative, scripts)?;
+        } else if name.ends_with(".wast") {
+            scripts.push(relative);
+        }
+    }
+    Ok(())
 }
 
 /// Runs the scripts on [`THREADS`] workers (or `WASMFX_SPEC_THREADS`), each taking the next script from
@@ -485,8 +490,22 @@ impl Counts {
     }
 }
 
-/// Prints the totals over all scripts and over the covered ones.
+/// Prints the totals of each folder, over all scripts and over the covered ones.
 fn print_summary(runs: &[ScriptRun]) {
+    let mut folders: BTreeMap<&str, (usize, Counts)> = BTreeMap::new();
+    for run in runs {
+        let folder = run.name.rsplit_once('/').map_or("", |(folder, _)| folder);
+        let (scripts, counts) = folders.entry(folder).or_default();
+        *scripts += 1;
+        counts.add(run);
+    }
+    println!();
+    for (folder, (scripts, counts)) in &folders {
+        println!(
+            "spec: {folder}/: {scripts} scripts, {} passed, {} failed, {} skipped",
+            counts.passed, counts.failed, counts.skipped
+        );
+    }
     let mut all = Counts::default();
     let mut covered = Counts::default();
     let mut covered_scripts = 0;
@@ -509,7 +528,6 @@ fn print_summary(runs: &[ScriptRun]) {
             100.0 * c.passed as f64 / total as f64
         }
     };
-    println!();
     println!(
         "spec: {} scripts, {} directives: {} passed, {} failed, {} skipped ({:.1}% of run directives pass)",
         runs.len(),
