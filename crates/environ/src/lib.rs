@@ -9,6 +9,7 @@
 
 mod builtins;
 mod exn_table;
+mod gc_layout;
 mod module;
 mod offsets;
 mod table_elem;
@@ -18,6 +19,7 @@ mod types;
 
 pub use builtins::{Builtin, BuiltinType, GROW_TRAPPED};
 pub use exn_table::{ExnCallSite, ExnHandler};
+pub use gc_layout::*;
 pub use module::*;
 pub use offsets::*;
 pub use table_elem::{concrete_index, TableElemType};

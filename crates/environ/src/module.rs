@@ -5,9 +5,9 @@ use crate::types::WasmSubType;
 use anyhow::{bail, Result};
 use std::collections::HashMap;
 use wasmparser::{
-    CompositeInnerType, ElementItems, ElementKind, ExternalKind, FuncToValidate, FuncType,
-    FunctionBody, GlobalType, MemoryType, Operator, Parser, Payload, RefType, TableType, TypeRef,
-    ValidatorResources, WasmFeatures,
+    ArrayType, CompositeInnerType, ElementItems, ElementKind, ExternalKind, FuncToValidate,
+    FuncType, FunctionBody, GlobalType, MemoryType, Operator, Parser, Payload, RefType, StructType,
+    TableType, TypeRef, ValidatorResources, WasmFeatures,
 };
 
 /// One operation of a constant expression (initialisers of globals, tables, segments).
@@ -112,8 +112,10 @@ pub enum ModuleType {
     Func(FuncType),
     /// A continuation type, with the index of its function type.
     Cont(u32),
-    /// A struct or array type (GC): definable, but no instruction using it compiles yet.
-    Other(&'static str),
+    /// A struct type (GC); [`ModuleInfo::struct_layout`] lays its objects out.
+    Struct(StructType),
+    /// An array type (GC); [`ModuleInfo::array_layout`] lays its objects out.
+    Array(ArrayType),
 }
 
 /// A table of the module, defined or imported.
@@ -240,7 +242,8 @@ impl ModuleInfo {
         match &self.types[ty as usize] {
             ModuleType::Func(f) => f,
             ModuleType::Cont(_) => panic!("type {ty} is a continuation type, not a function type"),
-            ModuleType::Other(kind) => panic!("type {ty} is a {kind} type, not a function type"),
+            ModuleType::Struct(_) => panic!("type {ty} is a struct type, not a function type"),
+            ModuleType::Array(_) => panic!("type {ty} is an array type, not a function type"),
         }
     }
 
@@ -310,8 +313,8 @@ pub fn translate_module<'a>(
                         info.sub_types.push(WasmSubType::from_parser(&sub));
                         info.types.push(match sub.composite_type.inner {
                             CompositeInnerType::Func(f) => ModuleType::Func(f),
-                            CompositeInnerType::Array(_) => ModuleType::Other("array"),
-                            CompositeInnerType::Struct(_) => ModuleType::Other("struct"),
+                            CompositeInnerType::Array(a) => ModuleType::Array(a),
+                            CompositeInnerType::Struct(s) => ModuleType::Struct(s),
                             CompositeInnerType::Cont(c) => {
                                 ModuleType::Cont(c.0.as_module_index().unwrap_or(u32::MAX))
                             }

@@ -288,7 +288,7 @@ fn check_supported(info: &ModuleInfo, type_ids: &[u32]) -> Result<Vec<Option<Fun
         }
         func_types.push(match ty {
             ModuleType::Func(f) => Some(FuncType::from_wasm(f, type_ids)?),
-            ModuleType::Cont(_) | ModuleType::Other(_) => None,
+            ModuleType::Cont(_) | ModuleType::Struct(_) | ModuleType::Array(_) => None,
         });
     }
     for t in &info.tables {

@@ -1,0 +1,5 @@
+//! Garbage collection (see `docs/gc.md`): the heap of GC objects.
+
+mod heap;
+
+pub use heap::GcHeap;
