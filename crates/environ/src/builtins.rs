@@ -91,6 +91,24 @@ builtins! {
     cont_reserve(Ptr, I32) -> ();
     /// A suspension found no handler: (tag identity) records the "unhandled tag" error.
     unhandled_tag(Ptr) -> ();
+    /// Allocates a GC object: (engine type id, size in bytes, array length or
+    /// `gc_header::STRUCT_LENGTH`) -> the zeroed object with its header written, or null when
+    /// the heap is full (the trap is recorded).
+    gc_alloc(I32, I64, I32) -> (Ptr);
+    /// `array.new_data`: (module type index, data segment, offset, length) -> the array, or
+    /// null (the trap is recorded).
+    array_new_data(I32, I32, I32, I32) -> (Ptr);
+    /// `array.new_elem`: (module type index, element segment, offset, length) -> the array,
+    /// or null (the trap is recorded).
+    array_new_elem(I32, I32, I32, I32) -> (Ptr);
+    /// `array.init_data`: (array or null, module type index, data segment, array offset,
+    /// segment offset, count) -> 0, or non-zero with the trap recorded.
+    array_init_data(Ptr, I32, I32, I32, I32, I32) -> (I32);
+    /// `array.init_elem`: (array or null, module type index, element segment, array offset,
+    /// segment offset, count) -> 0, or non-zero with the trap recorded.
+    array_init_elem(Ptr, I32, I32, I32, I32, I32) -> (I32);
+    /// `array.copy` after its checks: (destination address, source address, bytes).
+    gc_copy(Ptr, Ptr, I64) -> ();
 }
 
 impl Builtin {

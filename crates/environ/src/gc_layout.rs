@@ -9,8 +9,11 @@ use wasmparser::{StorageType, ValType};
 pub mod gc_header {
     /// The engine-wide id of the object's type (`u32`).
     pub const TYPE_ID: u32 = 0;
-    /// The number of elements of an array (`u32`); 0 for a struct.
+    /// The number of elements of an array (`u32`); [`STRUCT_LENGTH`] for a struct, which
+    /// tells the two apart (no array can have that many elements: it would not fit).
     pub const LENGTH: u32 = 4;
+    /// The length field of every struct.
+    pub const STRUCT_LENGTH: u32 = u32::MAX;
     /// Size of the header.
     pub const SIZE: u32 = 8;
 }

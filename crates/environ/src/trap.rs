@@ -46,11 +46,23 @@ pub enum Trap {
     OutOfFuel,
     /// The engine's epoch passed the store's deadline.
     Interrupt,
+    /// A reference cast (`ref.cast`, `br_on_cast` does not trap) failed.
+    CastFailure,
+    /// A struct instruction on a null reference.
+    NullStructReference,
+    /// An array instruction on a null reference.
+    NullArrayReference,
+    /// `i31.get_s`/`i31.get_u` on a null reference.
+    NullI31Reference,
+    /// An array access out of the array's bounds.
+    ArrayOutOfBounds,
+    /// The store's GC heap has no room for an allocation.
+    GcHeapExhausted,
 }
 
 impl Trap {
     /// All trap codes, in numbering order.
-    pub const ALL: [Trap; 20] = [
+    pub const ALL: [Trap; 26] = [
         Trap::Unreachable,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -71,6 +83,12 @@ impl Trap {
         Trap::NullExceptionReference,
         Trap::OutOfFuel,
         Trap::Interrupt,
+        Trap::CastFailure,
+        Trap::NullStructReference,
+        Trap::NullArrayReference,
+        Trap::NullI31Reference,
+        Trap::ArrayOutOfBounds,
+        Trap::GcHeapExhausted,
     ];
 
     /// The trap with the given numeric code, if any.
@@ -101,6 +119,12 @@ impl Trap {
             Trap::NullExceptionReference => "null exception reference",
             Trap::OutOfFuel => "all fuel consumed by WebAssembly",
             Trap::Interrupt => "interrupt",
+            Trap::CastFailure => "cast failure",
+            Trap::NullStructReference => "null structure reference",
+            Trap::NullArrayReference => "null array reference",
+            Trap::NullI31Reference => "null i31 reference",
+            Trap::ArrayOutOfBounds => "out of bounds array access",
+            Trap::GcHeapExhausted => "GC heap exhausted",
         }
     }
 }

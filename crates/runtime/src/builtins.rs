@@ -3,6 +3,7 @@
 //! Each returns a status or a result; none unwinds: a failure is reported to generated code,
 //! which traps itself.
 
+use crate::gc::objects;
 use crate::instance::{range, Instance};
 use crate::limits::ResourceLimiter;
 use crate::table::{Table, TableElem};
@@ -12,7 +13,7 @@ use wasmfx_environ::{Builtin, Trap, GROW_TRAPPED};
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
-struct BuiltinTable([*const (); 16]);
+struct BuiltinTable([*const (); 22]);
 
 // SAFETY: the table is immutable and holds only function addresses.
 unsafe impl Sync for BuiltinTable {}
@@ -35,15 +36,21 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     cont_new as *const (),
     cont_reserve as *const (),
     unhandled_tag as *const (),
+    objects::gc_alloc as *const (),
+    objects::array_new_data as *const (),
+    objects::array_new_elem as *const (),
+    objects::array_init_data as *const (),
+    objects::array_init_elem as *const (),
+    objects::gc_copy as *const (),
 ]);
 
 /// Address of the builtin table, for `VMContext`s.
 pub fn builtins_table() -> *const usize {
-    const _: () = assert!(Builtin::ALL.len() == 16);
+    const _: () = assert!(Builtin::ALL.len() == 22);
     BUILTINS.0.as_ptr().cast()
 }
 
-fn instance<'a>(vmctx: *mut u8) -> &'a mut Instance {
+pub(crate) fn instance<'a>(vmctx: *mut u8) -> &'a mut Instance {
     // SAFETY: generated code passes its own live vmctx.
     unsafe { Instance::from_vmctx(vmctx) }
 }

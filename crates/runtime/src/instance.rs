@@ -325,6 +325,20 @@ impl Instance {
         self.dropped_data[data as usize] = true;
     }
 
+    /// The bytes of data segment `data` (none once dropped).
+    pub fn data_bytes(&self, data: u32) -> &[u8] {
+        if self.dropped_data[data as usize] {
+            &[]
+        } else {
+            &self.module.info.data[data as usize].bytes
+        }
+    }
+
+    /// The items of element segment `elem` (none once dropped).
+    pub fn elem_items(&self, elem: u32) -> &[TableElem] {
+        &self.elem_items[elem as usize]
+    }
+
     /// `table.init`; `false` if out of bounds.
     pub fn table_init(&mut self, table: u32, elem: u32, dst: u64, src: u64, len: u64) -> bool {
         let items = std::mem::take(&mut self.elem_items[elem as usize]);

@@ -3,13 +3,16 @@
 //! store and the store's continuation objects and stacks.
 
 use crate::continuations::{ContPool, StackConfig};
+use crate::gc::GcHeap;
 use crate::limits::ResourceLimiter;
 use crate::pooling::StackPool;
 use crate::vm::{VMStoreContext, VMVal};
+use anyhow::Result;
 use std::cell::UnsafeCell;
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use wasmfx_environ::gc_header;
 
 /// A store's runtime state. The `VMStoreContext` comes first, so that the pointer every
 /// instance's `VMContext` holds to it also points to the whole state.
@@ -23,6 +26,10 @@ pub struct StoreState {
     pub(crate) cont_pool: UnsafeCell<ContPool>,
     /// The store's resource limiter, if its host installed one.
     limiter: UnsafeCell<Option<Box<dyn ResourceLimiter>>>,
+    /// The GC heap, reserved at the first allocation.
+    gc_heap: UnsafeCell<Option<GcHeap>>,
+    /// The largest the GC heap may be, in bytes.
+    gc_heap_size: usize,
 }
 
 impl StoreState {
@@ -32,13 +39,38 @@ impl StoreState {
         stack_config: StackConfig,
         stack_pool: Option<Arc<StackPool>>,
         epoch: &AtomicU64,
+        gc_heap_size: usize,
     ) -> StoreState {
         StoreState {
             vm: VMStoreContext::new(epoch),
             exceptions: UnsafeCell::new(Vec::new()),
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
             limiter: UnsafeCell::new(None),
+            gc_heap: UnsafeCell::new(None),
+            gc_heap_size,
         }
+    }
+
+    /// A new GC object of engine type `type_id`: `size` zeroed bytes whose header says that
+    /// type and `length` (an array's length, or `gc_header::STRUCT_LENGTH`). `Ok(None)` when
+    /// the heap is full; an error when it cannot be reserved.
+    pub(crate) fn gc_alloc(&self, type_id: u32, size: usize, length: u32) -> Result<Option<usize>> {
+        // SAFETY: the store state is only used by the thread running its store, and the heap
+        // is not otherwise referenced during this call.
+        let heap = unsafe { &mut *self.gc_heap.get() };
+        let heap = match heap {
+            Some(heap) => heap,
+            None => heap.insert(GcHeap::new(self.gc_heap_size)?),
+        };
+        let Some(object) = heap.alloc(size.max(gc_header::SIZE as usize)) else {
+            return Ok(None);
+        };
+        // SAFETY: a fresh block of at least the header's size, 8-aligned.
+        unsafe {
+            *((object + gc_header::TYPE_ID as usize) as *mut u32) = type_id;
+            *((object + gc_header::LENGTH as usize) as *mut u32) = length;
+        }
+        Ok(Some(object))
     }
 
     /// Installs (or with `None` removes) the limiter asked before the store's memories,

@@ -8,6 +8,7 @@ pub struct Config {
     pub(crate) features: WasmFeatures,
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_memory_size: usize,
+    pub(crate) gc_heap_size: usize,
     pub(crate) max_table_elements: u64,
     pub(crate) continuation_stack_size: usize,
     pub(crate) continuation_red_zone: usize,
@@ -55,6 +56,7 @@ impl Config {
             features: wasmfx_environ::default_features(),
             max_wasm_stack: 512 * 1024,
             max_memory_size: 4 << 30,
+            gc_heap_size: 1 << 30,
             max_table_elements: 10_000_000,
             continuation_stack_size: 64 * 1024,
             continuation_red_zone: 16 * 1024,
@@ -130,6 +132,14 @@ impl Config {
             size: self.continuation_stack_size,
             red_zone: self.continuation_red_zone,
         }
+    }
+
+    /// The largest each store's GC heap may grow, in bytes (1 GiB by default): an allocation
+    /// that does not fit traps "GC heap exhausted". The heap is reserved at a store's first
+    /// GC allocation and committed as it is used.
+    pub fn gc_heap_size(&mut self, bytes: usize) -> &mut Self {
+        self.gc_heap_size = bytes;
+        self
     }
 
     /// The most native stack wasm may use, in bytes, before it traps "call stack exhausted".

@@ -103,6 +103,7 @@ impl<T> Store<T> {
                         engine.config().stack_config(),
                         engine.inner.pools.as_ref().map(|p| p.stacks.clone()),
                         &engine.inner.epoch,
+                        engine.config().gc_heap_size,
                     )),
                     instances: Vec::new(),
                     instance_by_vmctx: HashMap::new(),

@@ -1,5 +1,7 @@
-//! Garbage collection (see `docs/gc.md`): the heap of GC objects.
+//! Garbage collection (see `docs/gc.md`): the heap of GC objects, and the runtime's side of
+//! the GC instructions.
 
 mod heap;
+pub(crate) mod objects;
 
 pub use heap::GcHeap;
