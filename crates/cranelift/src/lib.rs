@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod func_env;
+mod gc;
 mod stack_switching;
 mod trampolines;
 mod translate;

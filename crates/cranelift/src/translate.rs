@@ -2,6 +2,7 @@
 //! locals, and one arm per operator. Every operator is validated before it is translated.
 
 use crate::func_env::{self, trusted_flags, FuncEnv};
+use crate::gc::Extend;
 use crate::trap_code;
 use anyhow::{bail, Result};
 use cranelift_codegen::ir::{
@@ -16,6 +17,14 @@ use wasmfx_environ::{Builtin, Trap, VMOffsets, MEMORY_RESERVATION};
 
 // The widest access (16 bytes) at the largest index and offset stays inside the reservation.
 const _: () = assert!(MEMORY_RESERVATION >= 2 * u32::MAX as u64 + 16);
+
+/// The reference type `(ref null? heap)`, which validation has accepted.
+fn ref_type(nullable: bool, heap: wasmparser::HeapType) -> Result<wasmparser::RefType> {
+    match wasmparser::RefType::new(nullable, heap) {
+        Some(ty) => Ok(ty),
+        None => bail!("reference type of heap type {heap:?} is too large to encode"),
+    }
+}
 
 /// `e`, a translation error, with the byte offset in the module where it arose, written as
 /// wasmparser writes the offsets of its own errors.
@@ -111,6 +120,8 @@ fn ends_straight_line(op: &Operator) -> bool {
             | Operator::BrTable { .. }
             | Operator::BrOnNull { .. }
             | Operator::BrOnNonNull { .. }
+            | Operator::BrOnCast { .. }
+            | Operator::BrOnCastFail { .. }
             | Operator::Return
             | Operator::Unreachable
             | Operator::Call { .. }
@@ -283,13 +294,13 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.stack.pop().expect("validated operand stack")
     }
 
-    fn pop2(&mut self) -> (Value, Value) {
+    pub(crate) fn pop2(&mut self) -> (Value, Value) {
         let y = self.pop();
         let x = self.pop();
         (x, y)
     }
 
-    fn pop3(&mut self) -> (Value, Value, Value) {
+    pub(crate) fn pop3(&mut self) -> (Value, Value, Value) {
         let z = self.pop();
         let (x, y) = self.pop2();
         (x, y, z)
@@ -316,7 +327,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.reachable = true;
     }
 
-    fn peek_n(&self, n: usize) -> Vec<Value> {
+    pub(crate) fn peek_n(&self, n: usize) -> Vec<Value> {
         self.stack[self.stack.len() - n..].to_vec()
     }
 
@@ -1118,6 +1129,102 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             Operator::I64Extend8S => self.sign_extend(types::I64, types::I8),
             Operator::I64Extend16S => self.sign_extend(types::I64, types::I16),
             Operator::I64Extend32S => self.sign_extend(types::I64, types::I32),
+
+            // GC.
+            Operator::StructNew { struct_type_index } => {
+                self.struct_new(struct_type_index, false)?
+            }
+            Operator::StructNewDefault { struct_type_index } => {
+                self.struct_new(struct_type_index, true)?
+            }
+            Operator::StructGet {
+                struct_type_index,
+                field_index,
+            } => self.struct_get(struct_type_index, field_index, Extend::None)?,
+            Operator::StructGetS {
+                struct_type_index,
+                field_index,
+            } => self.struct_get(struct_type_index, field_index, Extend::Signed)?,
+            Operator::StructGetU {
+                struct_type_index,
+                field_index,
+            } => self.struct_get(struct_type_index, field_index, Extend::Unsigned)?,
+            Operator::StructSet {
+                struct_type_index,
+                field_index,
+            } => self.struct_set(struct_type_index, field_index)?,
+            Operator::ArrayNew { array_type_index } => self.array_new(array_type_index, false)?,
+            Operator::ArrayNewDefault { array_type_index } => {
+                self.array_new(array_type_index, true)?
+            }
+            Operator::ArrayNewFixed {
+                array_type_index,
+                array_size,
+            } => self.array_new_fixed(array_type_index, array_size)?,
+            Operator::ArrayNewData {
+                array_type_index,
+                array_data_index,
+            } => {
+                self.array_new_segment(Builtin::array_new_data, array_type_index, array_data_index)
+            }
+            Operator::ArrayNewElem {
+                array_type_index,
+                array_elem_index,
+            } => {
+                self.array_new_segment(Builtin::array_new_elem, array_type_index, array_elem_index)
+            }
+            Operator::ArrayInitData {
+                array_type_index,
+                array_data_index,
+            } => self.array_init_segment(
+                Builtin::array_init_data,
+                array_type_index,
+                array_data_index,
+            ),
+            Operator::ArrayInitElem {
+                array_type_index,
+                array_elem_index,
+            } => self.array_init_segment(
+                Builtin::array_init_elem,
+                array_type_index,
+                array_elem_index,
+            ),
+            Operator::ArrayGet { array_type_index } => {
+                self.array_get(array_type_index, Extend::None)?
+            }
+            Operator::ArrayGetS { array_type_index } => {
+                self.array_get(array_type_index, Extend::Signed)?
+            }
+            Operator::ArrayGetU { array_type_index } => {
+                self.array_get(array_type_index, Extend::Unsigned)?
+            }
+            Operator::ArraySet { array_type_index } => self.array_set(array_type_index)?,
+            Operator::ArrayLen => self.array_len(),
+            Operator::ArrayFill { array_type_index } => self.array_fill(array_type_index)?,
+            Operator::ArrayCopy {
+                array_type_index_dst,
+                array_type_index_src,
+            } => self.array_copy(array_type_index_dst, array_type_index_src)?,
+            Operator::RefI31 => self.ref_i31(),
+            Operator::I31GetS => self.i31_get(true),
+            Operator::I31GetU => self.i31_get(false),
+            Operator::RefEq => self.ref_eq(),
+            // The same word serves in both hierarchies (see `gc_layout::REF_TAG_MASK`).
+            Operator::AnyConvertExtern | Operator::ExternConvertAny => {}
+            Operator::RefTestNonNull { hty } => self.ref_test(ref_type(false, hty)?)?,
+            Operator::RefTestNullable { hty } => self.ref_test(ref_type(true, hty)?)?,
+            Operator::RefCastNonNull { hty } => self.ref_cast(ref_type(false, hty)?)?,
+            Operator::RefCastNullable { hty } => self.ref_cast(ref_type(true, hty)?)?,
+            Operator::BrOnCast {
+                relative_depth,
+                to_ref_type,
+                ..
+            } => self.br_on_cast(relative_depth, to_ref_type, true)?,
+            Operator::BrOnCastFail {
+                relative_depth,
+                to_ref_type,
+                ..
+            } => self.br_on_cast(relative_depth, to_ref_type, false)?,
 
             ref other => bail!(
                 "instruction `{}` is not supported yet",

@@ -18,6 +18,26 @@ pub mod gc_header {
     pub const SIZE: u32 = 8;
 }
 
+/// The low bits of a reference word that tell its kind: 0 for a GC object's address (or
+/// null), [`I31_TAG`] (bit 0) for an `i31ref`, [`HOST_EXTERN_TAG`] for a host's external
+/// reference. The same word serves in the `any` and `extern` hierarchies, so
+/// `any.convert_extern` and `extern.convert_any` change nothing.
+pub const REF_TAG_MASK: u64 = 3;
+/// Bit 0 of an `i31ref` word: `(value << 1) | 1`.
+pub const I31_TAG: u64 = 1;
+/// The tag of a host's external reference: `(index << 2) | 2`.
+pub const HOST_EXTERN_TAG: u64 = 2;
+
+/// The reference word of the host's external reference number `index`.
+pub fn host_extern_bits(index: usize) -> u64 {
+    ((index as u64) << 2) | HOST_EXTERN_TAG
+}
+
+/// The index of the host's external reference whose word is `bits`, if it is one.
+pub fn host_extern_index(bits: u64) -> Option<usize> {
+    (bits & REF_TAG_MASK == HOST_EXTERN_TAG).then_some((bits >> 2) as usize)
+}
+
 /// Alignment of every GC object and of the heap's slots.
 pub const GC_ALIGN: u32 = 8;
 

@@ -55,13 +55,10 @@ impl WasmTy for Option<ExternRef> {
         ValType::EXTERNREF
     }
     fn to_raw(self, store: &mut StoreOpaque) -> VMVal {
-        VMVal::u128(self.map_or(0, |r| store.check(r.0) as u128 + 1))
+        VMVal::u128(self.map_or(0, |r| u128::from(r.to_raw(store))))
     }
     fn from_raw(store: &mut StoreOpaque, raw: VMVal) -> Self {
-        match raw.get_u64() {
-            0 => None,
-            n => Some(ExternRef(store.stored(n as usize - 1))),
-        }
+        ExternRef::from_raw(store, raw.get_u64())
     }
 }
 

@@ -30,8 +30,15 @@ impl ExternRef {
         &*store.opaque.externrefs[i]
     }
 
-    fn to_raw(self, store: &StoreOpaque) -> u64 {
-        store.check(self.0) as u64 + 1
+    /// The reference word of this host reference.
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> u64 {
+        wasmfx_environ::host_extern_bits(store.check(self.0))
+    }
+
+    /// The host reference whose word is `bits`; `None` for null and for references that are
+    /// not the host's (GC values passed through `extern.convert_any`).
+    pub(crate) fn from_raw(store: &StoreOpaque, bits: u64) -> Option<ExternRef> {
+        wasmfx_environ::host_extern_index(bits).map(|index| ExternRef(store.stored(index)))
     }
 }
 
@@ -366,10 +373,9 @@ impl Val {
                 AbstractHeapType::Func => {
                     Val::FuncRef(Func::from_raw(store, raw.get_u64() as usize))
                 }
-                AbstractHeapType::Extern => Val::ExternRef(match raw.get_u64() {
-                    0 => None,
-                    n => Some(ExternRef(store.stored(n as usize - 1))),
-                }),
+                AbstractHeapType::Extern => {
+                    Val::ExternRef(ExternRef::from_raw(store, raw.get_u64()))
+                }
                 AbstractHeapType::Exn => Val::ExnRef(match raw.get_u64() {
                     0 => None,
                     p => Some(ExnRef::from_raw_parts(store.id, p as *mut u8)),

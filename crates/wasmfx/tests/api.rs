@@ -187,22 +187,23 @@ fn host_function_of_unsupported_type_is_an_error() {
 
 #[test]
 fn unsupported_instruction_error_names_its_offset() {
-    let engine = Engine::default();
+    let mut config = Config::new();
+    config.wasm_simd(true);
+    let engine = Engine::new(&config).unwrap();
     let wasm = wat::parse_str(
-        r#"(module (type $s (struct (field i32)))
-             (func (result (ref $s)) (struct.new $s (i32.const 1))))"#,
+        r#"(module (func (result i32) (i32.const 7) (i32x4.splat) (i32x4.extract_lane 0)))"#,
     )
     .unwrap();
-    // The offset of `struct.new` in the binary: just after `i32.const 1` (0x41 0x01).
+    // The offset of `i32x4.splat` (0xfd 0x11) in the binary: after `i32.const 7` (0x41 0x07).
     let at = wasm
         .windows(3)
-        .position(|w| w == [0x41, 0x01, 0xfb])
+        .position(|w| w == [0x41, 0x07, 0xfd])
         .unwrap()
         + 2;
     let err = Module::new(&engine, &wasm).unwrap_err();
     let message = format!("{err:#}");
     assert!(
-        message.contains("struct") && message.contains(&format!("(at offset {at:#x})")),
+        message.contains("not supported yet") && message.contains(&format!("(at offset {at:#x})")),
         "unexpected error: {message}"
     );
 }
