@@ -28,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+mod anyref;
 mod cache;
 mod config;
 mod engine;
@@ -44,6 +45,7 @@ mod typed;
 mod types;
 mod values;
 
+pub use anyref::{AnyRef, I31};
 pub use config::{Config, ProfilingStrategy};
 pub use engine::Engine;
 pub use externals::{Extern, Global, Memory, Table, Tag};
@@ -59,7 +61,7 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
     RefType, TableType, TypeId, ValType,
 };
-pub use values::{AnyRef, ContRef, ExnRef, ExternRef, ThrownException, Val};
+pub use values::{ContRef, ExnRef, ExternRef, ThrownException, Val};
 pub use wasmfx_environ::Trap;
 pub use wasmfx_runtime::{FrameSymbol, UnhandledTag, WasmBacktrace};
 

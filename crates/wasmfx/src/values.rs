@@ -1,8 +1,9 @@
-//! Values crossing the host/wasm boundary ([`Val`], [`ExternRef`], [`ExnRef`], [`ContRef`]) and their conversion to and
-//! from the 16-byte slots generated code uses.
+//! Values crossing the host/wasm boundary ([`Val`], [`ExternRef`], [`ExnRef`], [`ContRef`],
+//! and [`AnyRef`] from `crate::anyref`) and their conversion to and from the 16-byte slots
+//! generated code uses.
 
 use crate::store::{StoreOpaque, Stored};
-use crate::{AsContext, AsContextMut, Engine, Func, HeapType, RefType, Tag, ValType};
+use crate::{AnyRef, AsContext, AsContextMut, Engine, Func, HeapType, RefType, Tag, ValType};
 use anyhow::{bail, Result};
 use std::any::Any;
 use wasmfx_environ::AbstractHeapType;
@@ -174,16 +175,9 @@ pub enum Val {
     ContRef(Option<ContRef>),
 }
 
-/// A reference to a GC object (`anyref` and its subtypes). Allocating GC objects is not
-/// supported yet, so the only value of these types that exists is null (`Val::AnyRef(None)`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AnyRef {
-    _no_gc_objects_yet: std::convert::Infallible,
-}
-
 impl Val {
     /// The value's type: for references, the top type of their hierarchy (`funcref`,
-    /// `externref`, `anyref`).
+    /// `externref`, `anyref`, ...; [`AnyRef::ty`] gives the precise type of a GC reference).
     pub fn ty(&self) -> ValType {
         match self {
             Val::I32(_) => ValType::I32,
@@ -262,7 +256,7 @@ impl Val {
             },
             Val::AnyRef(a) if top == AbstractHeapType::Any => match a {
                 None => r.is_nullable(),
-                Some(a) => match a._no_gc_objects_yet {},
+                Some(a) => a.matches_heap(store, heap),
             },
             Val::ExnRef(e) if top == AbstractHeapType::Exn => match e {
                 None => r.is_nullable(),
@@ -339,6 +333,11 @@ impl Val {
 
     /// The slot for this value, checking it has type `ty` and belongs to `store`.
     pub(crate) fn to_raw(self, store: &mut StoreOpaque, ty: ValType) -> Result<VMVal> {
+        if let Val::AnyRef(Some(a)) = self {
+            // Checked first: matching the type reads the object, which only a reference of
+            // this store may do.
+            a.to_raw(store)?;
+        }
         if !self.matches_ty(store, ty) {
             bail!("type mismatch: expected {ty}, found {}", self.describe());
         }
@@ -355,7 +354,7 @@ impl Val {
             | Val::ContRef(None) => VMVal::u128(0),
             Val::ContRef(Some(c)) => VMVal::u128(c.bits(store)),
             Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store) as u128),
-            Val::AnyRef(Some(a)) => match a._no_gc_objects_yet {},
+            Val::AnyRef(Some(a)) => VMVal::u128(u128::from(a.to_raw(store)?)),
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),
             Val::ExternRef(Some(r)) => VMVal::u128(u128::from(r.to_raw(store))),
         })
@@ -388,8 +387,7 @@ impl Val {
                         ty: r.heap_type(),
                     }),
                 }),
-                // Generated code cannot create GC objects yet: every such reference is null.
-                _ => Val::AnyRef(None),
+                _ => Val::AnyRef(AnyRef::from_raw(store, raw.get_u64())),
             },
         }
     }
@@ -401,7 +399,8 @@ impl Val {
             Val::ExternRef(Some(_)) => "an external reference".to_string(),
             Val::FuncRef(None) => "a null function reference".to_string(),
             Val::ExternRef(None) => "a null external reference".to_string(),
-            Val::AnyRef(_) => "a null any reference".to_string(),
+            Val::AnyRef(Some(a)) => a.describe(),
+            Val::AnyRef(None) => "a null any reference".to_string(),
             Val::ExnRef(Some(_)) => "an exception reference".to_string(),
             Val::ExnRef(None) => "a null exception reference".to_string(),
             Val::ContRef(Some(_)) => "a continuation reference".to_string(),

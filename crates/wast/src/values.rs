@@ -173,7 +173,7 @@ pub(crate) fn check_results(
 }
 
 /// Whether `val` matches `pattern`; an error for patterns the runner cannot
-/// check (GC and host references).
+/// check (host references).
 fn matches_pattern(
     store: &Store<()>,
     val: &Val,
@@ -205,6 +205,13 @@ fn matches_pattern(
         // The script names a function by index; the runner cannot tell which
         // function a reference points to, so any non-null one matches.
         (WastRetCore::RefFunc(_), Val::FuncRef(r)) => r.is_some(),
+        (WastRetCore::RefAny, Val::AnyRef(r)) => r.is_some(),
+        (WastRetCore::RefI31, Val::AnyRef(r)) => r.is_some_and(|r| r.is_i31()),
+        (WastRetCore::RefEq, Val::AnyRef(Some(r))) => gc_check(r.is_eqref(store))?,
+        (WastRetCore::RefStruct, Val::AnyRef(Some(r))) => gc_check(r.is_struct(store))?,
+        (WastRetCore::RefArray, Val::AnyRef(Some(r))) => gc_check(r.is_array(store))?,
+        // Shared references are not supported: no value is one.
+        (WastRetCore::RefI31Shared, _) => false,
         (WastRetCore::Either(cases), _) => {
             for case in cases {
                 if matches_pattern(store, val, case)? {
@@ -213,16 +220,7 @@ fn matches_pattern(
             }
             false
         }
-        (
-            WastRetCore::RefHost(_)
-            | WastRetCore::RefAny
-            | WastRetCore::RefEq
-            | WastRetCore::RefArray
-            | WastRetCore::RefStruct
-            | WastRetCore::RefI31
-            | WastRetCore::RefI31Shared,
-            _,
-        ) => {
+        (WastRetCore::RefHost(_), _) => {
             return Err(format!(
                 "the runner cannot check result pattern {}",
                 ret_core_to_string(pattern)
@@ -230,6 +228,11 @@ fn matches_pattern(
         }
         _ => false,
     })
+}
+
+/// The answer of a question about a GC reference, or its error as text.
+fn gc_check(answer: wasmfx::Result<bool>) -> Result<bool, String> {
+    answer.map_err(|e| format!("{e:#}"))
 }
 
 /// Matches an `f32` result against a value or NaN pattern. Exact values are
@@ -292,7 +295,15 @@ pub(crate) fn val_to_string(store: &Store<()>, val: &Val) -> String {
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
-        Val::AnyRef(_) => "ref.null any".to_string(),
+        Val::AnyRef(None) => "ref.null any".to_string(),
+        Val::AnyRef(Some(r)) => match r.as_i31() {
+            Some(i) => format!("ref.i31 {}", i.get_u32()),
+            None => match (r.array_len(store), r.ty(store)) {
+                (Ok(Some(len)), Ok(ty)) => format!("ref.array ({ty:?}, length {len})"),
+                (Ok(None), Ok(ty)) => format!("ref.struct ({ty:?})"),
+                (Err(e), _) | (_, Err(e)) => format!("ref.any ({e})"),
+            },
+        },
         Val::ExnRef(None) => "ref.null exn".to_string(),
         Val::ExnRef(Some(_)) => "ref.exn".to_string(),
         Val::ContRef(None) => "ref.null cont".to_string(),
@@ -418,5 +429,46 @@ mod tests {
             &V128Pattern::I64x2([0x2_0000_0001, -0x1_0000_0000 + 3]),
             v
         ));
+    }
+
+    #[test]
+    fn gc_reference_patterns() {
+        use wasmfx::{AnyRef, Engine, I31};
+        let engine = Engine::default();
+        let store = Store::new(&engine, ());
+        let i31 = Val::AnyRef(Some(AnyRef::from_i31(&store, I31::wrapping_u32(7))));
+        let null = Val::AnyRef(None);
+        let check = |val: &Val, pattern: WastRetCore<'_>| matches_pattern(&store, val, &pattern);
+        let non_null: [fn() -> WastRetCore<'static>; 3] = [
+            || WastRetCore::RefAny,
+            || WastRetCore::RefEq,
+            || WastRetCore::RefI31,
+        ];
+        for pattern in non_null {
+            assert_eq!(check(&i31, pattern()), Ok(true));
+            assert_eq!(check(&null, pattern()), Ok(false));
+            assert_eq!(check(&Val::I32(7), pattern()), Ok(false));
+        }
+        for pattern in [
+            WastRetCore::RefStruct,
+            WastRetCore::RefArray,
+            WastRetCore::RefI31Shared,
+            WastRetCore::RefNull(None),
+            WastRetCore::RefExtern(None),
+        ] {
+            assert_eq!(check(&i31, pattern), Ok(false));
+        }
+        let null_i31 = WastRetCore::RefNull(Some(HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::I31,
+        }));
+        assert_eq!(check(&null, null_i31), Ok(true));
+        assert_eq!(val_to_string(&store, &i31), "ref.i31 7");
+        assert_eq!(val_to_string(&store, &null), "ref.null any");
+
+        // A reference of another store is reported, not a panic.
+        let other = Store::new(&engine, ());
+        let foreign = Val::AnyRef(Some(AnyRef::from_i31(&other, I31::default())));
+        assert!(check(&foreign, WastRetCore::RefStruct).is_err());
     }
 }

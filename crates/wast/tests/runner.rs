@@ -87,6 +87,42 @@ fn mismatches_fail_with_reasons() {
 }
 
 #[test]
+fn gc_reference_patterns_compare_values() {
+    let results = run(r#"(module
+  (func (export "null") (result i31ref) (ref.null i31))
+  (func (export "id") (param anyref) (result anyref) (local.get 0))
+)
+(assert_return (invoke "null") (ref.null i31))
+(assert_return (invoke "null") (ref.null any))
+(assert_return (invoke "id" (ref.null none)) (ref.null none))
+(assert_return (invoke "null") (either (ref.i31) (ref.null)))
+(assert_return (invoke "null") (ref.i31))
+(assert_return (invoke "null") (ref.any))
+(assert_return (invoke "null") (ref.eq))
+(assert_return (invoke "null") (ref.struct))
+(assert_return (invoke "null") (ref.array))
+(assert_return (invoke "null") (ref.i31_shared))
+(assert_return (invoke "null") (ref.null func))
+"#);
+    for line in 5..=8 {
+        assert!(
+            matches!(at(&results, line), Outcome::Passed),
+            "line {line}: {:?}",
+            at(&results, line)
+        );
+    }
+    // Real comparisons, not "cannot check": a null is no non-null reference.
+    for line in 9..=15 {
+        match at(&results, line) {
+            Outcome::Failed(reason) => {
+                assert!(reason.contains("got ref.null any"), "line {line}: {reason}")
+            }
+            other => panic!("line {line}: {other:?}"),
+        }
+    }
+}
+
+#[test]
 fn traps_and_exhaustion() {
     let results = run(r#"(module
   (func (export "div") (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))

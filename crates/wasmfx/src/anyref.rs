@@ -1,0 +1,358 @@
+//! References of the `any` hierarchy of the GC proposal ([`AnyRef`]) and the unboxed 31-bit
+//! integers an `i31ref` holds ([`I31`]).
+//!
+//! A reference is one 64-bit word (see `docs/gc.md`): null is 0, an `i31ref` is
+//! `(value << 1) | 1`, and anything else is the 8-aligned address of a GC object of the store's
+//! heap, whose header holds its engine-wide type id and its length (an array's element count,
+//! or [`gc_header::STRUCT_LENGTH`] for a struct). Objects live until their store is dropped
+//! (there is no collector yet), so a reference the host holds stays valid as long as its store.
+
+use crate::store::StoreOpaque;
+use crate::{AsContext, HeapType, TypeId};
+use anyhow::{bail, Result};
+use wasmfx_environ::gc_header;
+
+/// An unboxed 31-bit integer: the value of an `i31ref`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct I31(u32);
+
+impl I31 {
+    /// The bits an `i31` keeps.
+    const MASK: u32 = (1 << 31) - 1;
+
+    /// `value`, if it fits in 31 bits as an unsigned integer (is below 2^31).
+    pub fn new_u32(value: u32) -> Option<I31> {
+        (value <= I31::MASK).then_some(I31(value))
+    }
+
+    /// `value`, if it fits in 31 bits as a signed integer (-2^30 to 2^30 - 1).
+    pub fn new_i32(value: i32) -> Option<I31> {
+        let wrapped = I31::wrapping_i32(value);
+        (wrapped.get_i32() == value).then_some(wrapped)
+    }
+
+    /// The low 31 bits of `value` (what `ref.i31` keeps of its operand).
+    pub fn wrapping_u32(value: u32) -> I31 {
+        I31(value & I31::MASK)
+    }
+
+    /// The low 31 bits of `value` (what `ref.i31` keeps of its operand).
+    pub fn wrapping_i32(value: i32) -> I31 {
+        I31::wrapping_u32(value as u32)
+    }
+
+    /// The value zero-extended to 32 bits (what `i31.get_u` gives).
+    pub fn get_u32(self) -> u32 {
+        self.0
+    }
+
+    /// The value sign-extended to 32 bits (what `i31.get_s` gives).
+    pub fn get_i32(self) -> i32 {
+        ((self.0 << 1) as i32) >> 1
+    }
+}
+
+/// A non-null reference of the `any` hierarchy (`anyref`, `eqref`, `i31ref`, `structref`,
+/// `arrayref` and references to defined struct and array types): an unboxed [`I31`], or a
+/// struct or array object of its store's GC heap.
+///
+/// The reference belongs to the store it was made in or read from, and stays valid as long as
+/// that store. Methods that look at the object take the store and fail if it is another one.
+/// Equality is reference identity, as `ref.eq` sees it: two `i31` references are equal when
+/// their values are, two objects when they are the same object.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnyRef {
+    /// The id of the store the reference belongs to.
+    store: u64,
+    /// The reference's bits, never 0 (null is `None` around an `AnyRef`).
+    bits: u64,
+}
+
+/// The header of a GC object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct ObjectHeader {
+    /// The engine-wide id of the object's type.
+    type_id: u32,
+    /// The array's length, or [`gc_header::STRUCT_LENGTH`] for a struct.
+    length: u32,
+}
+
+impl ObjectHeader {
+    fn is_struct(&self) -> bool {
+        self.length == gc_header::STRUCT_LENGTH
+    }
+}
+
+/// Reads the header of the GC object at `addr`.
+///
+/// # Safety
+///
+/// `addr` must be the address of a live GC object (8-aligned, header readable).
+unsafe fn read_header(addr: usize) -> ObjectHeader {
+    let field = |offset: u32| (addr + offset as usize) as *const u32;
+    // SAFETY: per the contract, the header's two `u32` fields are readable and aligned.
+    unsafe {
+        ObjectHeader {
+            type_id: field(gc_header::TYPE_ID).read(),
+            length: field(gc_header::LENGTH).read(),
+        }
+    }
+}
+
+impl AnyRef {
+    /// The reference with bits `bits` (from a value slot, table or global of `store`), or
+    /// `None` for null.
+    pub(crate) fn from_raw(store: &StoreOpaque, bits: u64) -> Option<AnyRef> {
+        (bits != 0).then_some(AnyRef {
+            store: store.id,
+            bits,
+        })
+    }
+
+    /// The reference's bits, for a value slot of `store`; an error if it belongs to another
+    /// store.
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<u64> {
+        self.check_store(store)?;
+        Ok(self.bits)
+    }
+
+    /// An `i31ref` holding `value`, for use in `store`.
+    pub fn from_i31(store: impl AsContext, value: I31) -> AnyRef {
+        AnyRef {
+            store: store.as_context().0.opaque.id,
+            bits: (u64::from(value.get_u32()) << 1) | 1,
+        }
+    }
+
+    /// Whether this is an `i31ref`.
+    pub fn is_i31(&self) -> bool {
+        self.bits & 1 == 1
+    }
+
+    /// The integer, if this is an `i31ref`.
+    pub fn as_i31(&self) -> Option<I31> {
+        // The shift leaves the 31 bits of the value: `wrapping_u32` keeps them all.
+        self.is_i31()
+            .then(|| I31::wrapping_u32((self.bits >> 1) as u32))
+    }
+
+    /// Whether this is an `eqref` (an `i31ref`, a struct or an array): a reference `ref.eq`
+    /// can compare. Fails if the reference belongs to another store.
+    pub fn is_eqref(&self, store: impl AsContext) -> Result<bool> {
+        self.check_store(&store.as_context().0.opaque)?;
+        // Every value of the hierarchy is an i31, a struct or an array so far.
+        Ok(true)
+    }
+
+    /// Whether this is a reference to a struct. Fails if the reference belongs to another
+    /// store.
+    pub fn is_struct(&self, store: impl AsContext) -> Result<bool> {
+        let header = self.header(&store.as_context().0.opaque)?;
+        Ok(header.is_some_and(|h| h.is_struct()))
+    }
+
+    /// Whether this is a reference to an array. Fails if the reference belongs to another
+    /// store.
+    pub fn is_array(&self, store: impl AsContext) -> Result<bool> {
+        Ok(self.array_len(store)?.is_some())
+    }
+
+    /// The number of elements, if this is a reference to an array. Fails if the reference
+    /// belongs to another store.
+    pub fn array_len(&self, store: impl AsContext) -> Result<Option<u32>> {
+        let header = self.header(&store.as_context().0.opaque)?;
+        Ok(header.filter(|h| !h.is_struct()).map(|h| h.length))
+    }
+
+    /// The most precise heap type of the reference: [`HeapType::I31`], or the defined type of
+    /// the object. Fails if the reference belongs to another store.
+    pub fn ty(&self, store: impl AsContext) -> Result<HeapType> {
+        let header = self.header(&store.as_context().0.opaque)?;
+        Ok(header.map_or(HeapType::I31, |h| HeapType::Concrete(TypeId(h.type_id))))
+    }
+
+    /// Whether the reference is a value of heap type `heap` (a type of the `any` hierarchy)
+    /// in `store`; never for a reference of another store.
+    pub(crate) fn matches_heap(&self, store: &StoreOpaque, heap: HeapType) -> bool {
+        let Ok(header) = self.header(store) else {
+            return false;
+        };
+        match (heap, header) {
+            (HeapType::Any | HeapType::Eq, _) => true,
+            (HeapType::I31, None) => true,
+            (HeapType::Struct, Some(h)) => h.is_struct(),
+            (HeapType::Array, Some(h)) => !h.is_struct(),
+            (HeapType::Concrete(ty), Some(h)) => store.engine.types().is_subtype(h.type_id, ty.0),
+            _ => false,
+        }
+    }
+
+    /// The value for error messages.
+    pub(crate) fn describe(&self) -> String {
+        match self.as_i31() {
+            Some(i) => format!("an i31 reference ({})", i.get_u32()),
+            None => "a reference to a GC object".to_string(),
+        }
+    }
+
+    /// Fails if the reference belongs to another store than `store`.
+    fn check_store(&self, store: &StoreOpaque) -> Result<()> {
+        if self.store != store.id {
+            bail!("a GC reference used with a store it does not belong to");
+        }
+        Ok(())
+    }
+
+    /// The header of the object the reference points to, `None` for an `i31ref`; an error if
+    /// the reference belongs to another store.
+    fn header(&self, store: &StoreOpaque) -> Result<Option<ObjectHeader>> {
+        self.check_store(store)?;
+        if self.is_i31() {
+            return Ok(None);
+        }
+        // SAFETY: a non-null reference without the i31 bit that wasm code of `store` produced
+        // (the host cannot make others) is the address of an object of the store's GC heap.
+        // Objects are only freed with their heap, when the store is dropped, and `store` is
+        // borrowed here, so the object is live.
+        Ok(Some(unsafe { read_header(self.bits as usize) }))
+    }
+}
+
+impl std::fmt::Debug for AnyRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.as_i31() {
+            Some(i) => write!(f, "AnyRef(i31 {})", i.get_u32()),
+            None => write!(f, "AnyRef(object {:#x})", self.bits),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Engine, Module, Store};
+
+    /// The opaque part of `store`.
+    fn opaque<T>(store: &Store<T>) -> &StoreOpaque {
+        &store.as_context().0.opaque
+    }
+
+    #[test]
+    fn i31_conversions() {
+        assert_eq!(
+            I31::new_u32(0x7fff_ffff).map(I31::get_u32),
+            Some(0x7fff_ffff)
+        );
+        assert_eq!(I31::new_u32(0x8000_0000), None);
+        assert_eq!(I31::new_i32(-1).map(I31::get_u32), Some(0x7fff_ffff));
+        assert_eq!(
+            I31::new_i32(-0x4000_0000).map(I31::get_i32),
+            Some(-0x4000_0000)
+        );
+        assert_eq!(I31::new_i32(0x4000_0000), None);
+        assert_eq!(I31::new_i32(-0x4000_0001), None);
+        assert_eq!(I31::wrapping_u32(0xffff_ffff).get_u32(), 0x7fff_ffff);
+        assert_eq!(I31::wrapping_u32(0xffff_ffff).get_i32(), -1);
+        assert_eq!(I31::wrapping_i32(0x4000_0000).get_i32(), -0x4000_0000);
+        assert_eq!(I31::wrapping_i32(0x4000_0000).get_u32(), 0x4000_0000);
+    }
+
+    #[test]
+    fn i31_references() {
+        let store = Store::new(&Engine::default(), ());
+        for value in [0, 1, 0x4000_0000, 0x7fff_ffff] {
+            let r = AnyRef::from_i31(&store, I31::wrapping_u32(value));
+            assert!(r.is_i31());
+            assert_eq!(r.as_i31().map(I31::get_u32), Some(value));
+            assert_eq!(
+                r.to_raw(opaque(&store)).unwrap(),
+                (u64::from(value) << 1) | 1
+            );
+            assert!(r.is_eqref(&store).unwrap());
+            assert!(!r.is_struct(&store).unwrap());
+            assert!(!r.is_array(&store).unwrap());
+            assert_eq!(r.array_len(&store).unwrap(), None);
+            assert_eq!(r.ty(&store).unwrap(), HeapType::I31);
+        }
+        let other = Store::new(&Engine::default(), ());
+        let r = AnyRef::from_i31(&store, I31::default());
+        assert!(r.to_raw(opaque(&other)).is_err());
+        assert!(r.is_eqref(&other).is_err());
+        assert!(!r.matches_heap(opaque(&other), HeapType::Any));
+    }
+
+    /// A fake GC object: its header, then one word of fields, 8-aligned as objects are.
+    fn fake_object(type_id: u32, length: u32) -> Box<[u64]> {
+        let mut header = [0; 8];
+        header[gc_header::TYPE_ID as usize..][..4].copy_from_slice(&type_id.to_ne_bytes());
+        header[gc_header::LENGTH as usize..][..4].copy_from_slice(&length.to_ne_bytes());
+        vec![u64::from_ne_bytes(header), 0].into_boxed_slice()
+    }
+
+    #[test]
+    fn objects_are_matched_by_their_headers() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                 (type $s (sub (struct)))
+                 (type $t (sub $s (struct (field i32))))
+                 (type $a (array i8))
+                 (type $f (func)))"#,
+        )
+        .unwrap();
+        let ids = module.type_ids().to_vec();
+        let [s, t, a, f] = [0, 1, 2, 3].map(|i| HeapType::Concrete(TypeId(ids[i])));
+        let store = Store::new(&engine, ());
+        let opaque = opaque(&store);
+
+        let t_object = fake_object(ids[1], gc_header::STRUCT_LENGTH);
+        let t_ref = AnyRef::from_raw(opaque, t_object.as_ptr() as u64).unwrap();
+        assert!(!t_ref.is_i31());
+        assert_eq!(t_ref.as_i31(), None);
+        assert!(t_ref.is_struct(&store).unwrap());
+        assert!(!t_ref.is_array(&store).unwrap());
+        assert!(t_ref.is_eqref(&store).unwrap());
+        assert_eq!(t_ref.array_len(&store).unwrap(), None);
+        assert_eq!(t_ref.ty(&store).unwrap(), t);
+        for (heap, expected) in [
+            (HeapType::Any, true),
+            (HeapType::Eq, true),
+            (HeapType::Struct, true),
+            (s, true),
+            (t, true),
+            (HeapType::Array, false),
+            (HeapType::I31, false),
+            (HeapType::None, false),
+            (a, false),
+            (f, false),
+        ] {
+            assert_eq!(t_ref.matches_heap(opaque, heap), expected, "{heap:?}");
+        }
+
+        let s_object = fake_object(ids[0], gc_header::STRUCT_LENGTH);
+        let s_ref = AnyRef::from_raw(opaque, s_object.as_ptr() as u64).unwrap();
+        assert!(s_ref.matches_heap(opaque, s));
+        assert!(!s_ref.matches_heap(opaque, t));
+
+        let array = fake_object(ids[2], 3);
+        let a_ref = AnyRef::from_raw(opaque, array.as_ptr() as u64).unwrap();
+        assert!(a_ref.is_array(&store).unwrap());
+        assert!(!a_ref.is_struct(&store).unwrap());
+        assert_eq!(a_ref.array_len(&store).unwrap(), Some(3));
+        assert_eq!(a_ref.ty(&store).unwrap(), a);
+        for (heap, expected) in [
+            (HeapType::Any, true),
+            (HeapType::Eq, true),
+            (HeapType::Array, true),
+            (a, true),
+            (HeapType::Struct, false),
+            (HeapType::I31, false),
+            (s, false),
+        ] {
+            assert_eq!(a_ref.matches_heap(opaque, heap), expected, "{heap:?}");
+        }
+        assert_ne!(a_ref, t_ref);
+        assert_eq!(AnyRef::from_raw(opaque, 0), None);
+    }
+}
