@@ -1,16 +1,17 @@
 //! References of the `any` hierarchy of the GC proposal ([`AnyRef`]) and the unboxed 31-bit
 //! integers an `i31ref` holds ([`I31`]).
 //!
-//! A reference is one 64-bit word (see `docs/gc.md`): null is 0, an `i31ref` is
-//! `(value << 1) | 1`, and anything else is the 8-aligned address of a GC object of the store's
-//! heap, whose header holds its engine-wide type id and its length (an array's element count,
-//! or [`gc_header::STRUCT_LENGTH`] for a struct). Objects live until their store is dropped
+//! A reference is one 64-bit word (see `docs/gc.md` and `gc_layout::REF_TAG_MASK`): null is 0,
+//! an `i31ref` is `(value << 1) | 1`, a host's external reference made internal
+//! (`any.convert_extern`) keeps its `(index << 2) | 2` word, and anything else is the 8-aligned
+//! address of a GC object of the store's heap, whose header holds its engine-wide type id and
+//! its length (an array's element count, or [`gc_header::STRUCT_LENGTH`] for a struct). Objects live until their store is dropped
 //! (there is no collector yet), so a reference the host holds stays valid as long as its store.
 
 use crate::store::StoreOpaque;
 use crate::{AsContext, HeapType, TypeId};
 use anyhow::{bail, Result};
-use wasmfx_environ::gc_header;
+use wasmfx_environ::{gc_header, HOST_EXTERN_TAG, I31_TAG, REF_TAG_MASK};
 
 /// An unboxed 31-bit integer: the value of an `i31ref`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -66,6 +67,17 @@ pub struct AnyRef {
     store: u64,
     /// The reference's bits, never 0 (null is `None` around an `AnyRef`).
     bits: u64,
+}
+
+/// What a reference refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Referent {
+    /// An unboxed integer.
+    I31,
+    /// A host's external reference, made internal by `any.convert_extern`.
+    HostExtern,
+    /// A GC object, with its header.
+    Object(ObjectHeader),
 }
 
 /// The header of a GC object.
@@ -126,7 +138,22 @@ impl AnyRef {
 
     /// Whether this is an `i31ref`.
     pub fn is_i31(&self) -> bool {
-        self.bits & 1 == 1
+        self.bits & I31_TAG != 0
+    }
+
+    /// The reference's bits, unchecked: for an [`ExternRef`](crate::ExternRef) wrapping it.
+    pub(crate) fn bits(&self) -> u64 {
+        self.bits
+    }
+
+    /// The id of the store the reference belongs to.
+    pub(crate) fn store_id(&self) -> u64 {
+        self.store
+    }
+
+    /// The reference of store `store` with (non-zero) bits `bits`.
+    pub(crate) fn from_parts(store: u64, bits: u64) -> AnyRef {
+        AnyRef { store, bits }
     }
 
     /// The integer, if this is an `i31ref`.
@@ -137,18 +164,18 @@ impl AnyRef {
     }
 
     /// Whether this is an `eqref` (an `i31ref`, a struct or an array): a reference `ref.eq`
-    /// can compare. Fails if the reference belongs to another store.
+    /// can compare, unlike a host reference made internal. Fails if the reference belongs to
+    /// another store.
     pub fn is_eqref(&self, store: impl AsContext) -> Result<bool> {
-        self.check_store(&store.as_context().0.opaque)?;
-        // Every value of the hierarchy is an i31, a struct or an array so far.
-        Ok(true)
+        let referent = self.referent(&store.as_context().0.opaque)?;
+        Ok(referent != Referent::HostExtern)
     }
 
     /// Whether this is a reference to a struct. Fails if the reference belongs to another
     /// store.
     pub fn is_struct(&self, store: impl AsContext) -> Result<bool> {
-        let header = self.header(&store.as_context().0.opaque)?;
-        Ok(header.is_some_and(|h| h.is_struct()))
+        let referent = self.referent(&store.as_context().0.opaque)?;
+        Ok(matches!(referent, Referent::Object(h) if h.is_struct()))
     }
 
     /// Whether this is a reference to an array. Fails if the reference belongs to another
@@ -160,29 +187,38 @@ impl AnyRef {
     /// The number of elements, if this is a reference to an array. Fails if the reference
     /// belongs to another store.
     pub fn array_len(&self, store: impl AsContext) -> Result<Option<u32>> {
-        let header = self.header(&store.as_context().0.opaque)?;
-        Ok(header.filter(|h| !h.is_struct()).map(|h| h.length))
+        Ok(match self.referent(&store.as_context().0.opaque)? {
+            Referent::Object(h) if !h.is_struct() => Some(h.length),
+            _ => None,
+        })
     }
 
-    /// The most precise heap type of the reference: [`HeapType::I31`], or the defined type of
-    /// the object. Fails if the reference belongs to another store.
+    /// The most precise heap type of the reference: [`HeapType::I31`], the defined type of
+    /// the object, or [`HeapType::Any`] for a host reference made internal. Fails if the
+    /// reference belongs to another store.
     pub fn ty(&self, store: impl AsContext) -> Result<HeapType> {
-        let header = self.header(&store.as_context().0.opaque)?;
-        Ok(header.map_or(HeapType::I31, |h| HeapType::Concrete(TypeId(h.type_id))))
+        Ok(match self.referent(&store.as_context().0.opaque)? {
+            Referent::I31 => HeapType::I31,
+            Referent::HostExtern => HeapType::Any,
+            Referent::Object(h) => HeapType::Concrete(TypeId(h.type_id)),
+        })
     }
 
     /// Whether the reference is a value of heap type `heap` (a type of the `any` hierarchy)
     /// in `store`; never for a reference of another store.
     pub(crate) fn matches_heap(&self, store: &StoreOpaque, heap: HeapType) -> bool {
-        let Ok(header) = self.header(store) else {
+        let Ok(referent) = self.referent(store) else {
             return false;
         };
-        match (heap, header) {
-            (HeapType::Any | HeapType::Eq, _) => true,
-            (HeapType::I31, None) => true,
-            (HeapType::Struct, Some(h)) => h.is_struct(),
-            (HeapType::Array, Some(h)) => !h.is_struct(),
-            (HeapType::Concrete(ty), Some(h)) => store.engine.types().is_subtype(h.type_id, ty.0),
+        match (heap, referent) {
+            (HeapType::Any, _) => true,
+            (HeapType::Eq, Referent::I31 | Referent::Object(_)) => true,
+            (HeapType::I31, Referent::I31) => true,
+            (HeapType::Struct, Referent::Object(h)) => h.is_struct(),
+            (HeapType::Array, Referent::Object(h)) => !h.is_struct(),
+            (HeapType::Concrete(ty), Referent::Object(h)) => {
+                store.engine.types().is_subtype(h.type_id, ty.0)
+            }
             _ => false,
         }
     }
@@ -191,8 +227,14 @@ impl AnyRef {
     pub(crate) fn describe(&self) -> String {
         match self.as_i31() {
             Some(i) => format!("an i31 reference ({})", i.get_u32()),
+            None if self.is_host_extern() => "a host reference made internal".to_string(),
             None => "a reference to a GC object".to_string(),
         }
+    }
+
+    /// Whether this is a host's external reference made internal.
+    fn is_host_extern(&self) -> bool {
+        self.bits & REF_TAG_MASK == HOST_EXTERN_TAG
     }
 
     /// Fails if the reference belongs to another store than `store`.
@@ -203,18 +245,21 @@ impl AnyRef {
         Ok(())
     }
 
-    /// The header of the object the reference points to, `None` for an `i31ref`; an error if
-    /// the reference belongs to another store.
-    fn header(&self, store: &StoreOpaque) -> Result<Option<ObjectHeader>> {
+    /// What the reference refers to, with the object's header; an error if the reference
+    /// belongs to another store.
+    fn referent(&self, store: &StoreOpaque) -> Result<Referent> {
         self.check_store(store)?;
         if self.is_i31() {
-            return Ok(None);
+            return Ok(Referent::I31);
         }
-        // SAFETY: a non-null reference without the i31 bit that wasm code of `store` produced
+        if self.is_host_extern() {
+            return Ok(Referent::HostExtern);
+        }
+        // SAFETY: a non-null reference with neither tag that wasm code of `store` produced
         // (the host cannot make others) is the address of an object of the store's GC heap.
         // Objects are only freed with their heap, when the store is dropped, and `store` is
         // borrowed here, so the object is live.
-        Ok(Some(unsafe { read_header(self.bits as usize) }))
+        Ok(Referent::Object(unsafe { read_header(self.bits as usize) }))
     }
 }
 
@@ -222,6 +267,7 @@ impl std::fmt::Debug for AnyRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.as_i31() {
             Some(i) => write!(f, "AnyRef(i31 {})", i.get_u32()),
+            None if self.is_host_extern() => write!(f, "AnyRef(host {})", self.bits >> 2),
             None => write!(f, "AnyRef(object {:#x})", self.bits),
         }
     }

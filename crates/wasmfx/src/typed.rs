@@ -55,7 +55,11 @@ impl WasmTy for Option<ExternRef> {
         ValType::EXTERNREF
     }
     fn to_raw(self, store: &mut StoreOpaque) -> VMVal {
-        VMVal::u128(self.map_or(0, |r| u128::from(r.to_raw(store))))
+        let bits = self.map(|r| {
+            r.to_raw(store)
+                .expect("external reference of another store")
+        });
+        VMVal::u128(u128::from(bits.unwrap_or(0)))
     }
     fn from_raw(store: &mut StoreOpaque, raw: VMVal) -> Self {
         ExternRef::from_raw(store, raw.get_u64())

@@ -9,37 +9,77 @@ use std::any::Any;
 use wasmfx_environ::AbstractHeapType;
 use wasmfx_runtime::VMVal;
 
-/// A reference to a host value, usable as an `externref`.
+/// An `externref`: a reference to a host value, or a GC reference wasm made external
+/// (`extern.convert_any`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExternRef(pub(crate) Stored);
+pub struct ExternRef(ExternKind);
+
+/// What an [`ExternRef`] refers to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ExternKind {
+    /// A host value of the store.
+    Host(Stored),
+    /// A reference of the `any` hierarchy made external.
+    Any(AnyRef),
+}
 
 impl ExternRef {
     /// Wraps `value` in a new external reference owned by the store.
     pub fn new<T: Any + Send + Sync>(mut store: impl AsContextMut, value: T) -> ExternRef {
         let store = &mut store.as_context_mut().0.opaque;
         store.externrefs.push(Box::new(value));
-        ExternRef(store.stored(store.externrefs.len() - 1))
+        ExternRef(ExternKind::Host(store.stored(store.externrefs.len() - 1)))
     }
 
-    /// The wrapped host value.
+    /// `anyref` made external, as `extern.convert_any` does (a host reference made internal
+    /// becomes that host reference again).
+    pub fn convert_any(anyref: AnyRef) -> ExternRef {
+        match wasmfx_environ::host_extern_index(anyref.bits()) {
+            Some(index) => ExternRef(ExternKind::Host(Stored {
+                store: anyref.store_id(),
+                index,
+            })),
+            None => ExternRef(ExternKind::Any(anyref)),
+        }
+    }
+
+    /// This reference made internal, as `any.convert_extern` does.
+    pub fn to_any(&self) -> AnyRef {
+        match self.0 {
+            ExternKind::Host(stored) => {
+                AnyRef::from_parts(stored.store, wasmfx_environ::host_extern_bits(stored.index))
+            }
+            ExternKind::Any(anyref) => anyref,
+        }
+    }
+
+    /// The wrapped host value; `None` for a GC reference made external.
     pub fn data<'a, T: 'a>(
         &self,
         store: impl Into<crate::StoreContext<'a, T>>,
-    ) -> &'a (dyn Any + Send + Sync) {
+    ) -> Option<&'a (dyn Any + Send + Sync)> {
+        let ExternKind::Host(stored) = self.0 else {
+            return None;
+        };
         let store = store.into().0;
-        let i = store.opaque.check(self.0);
-        &*store.opaque.externrefs[i]
+        let i = store.opaque.check(stored);
+        Some(&*store.opaque.externrefs[i])
     }
 
-    /// The reference word of this host reference.
-    pub(crate) fn to_raw(self, store: &StoreOpaque) -> u64 {
-        wasmfx_environ::host_extern_bits(store.check(self.0))
+    /// The reference word of this reference; an error for a GC reference of another store.
+    pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<u64> {
+        match self.0 {
+            ExternKind::Host(stored) => Ok(wasmfx_environ::host_extern_bits(store.check(stored))),
+            ExternKind::Any(anyref) => anyref.to_raw(store),
+        }
     }
 
-    /// The host reference whose word is `bits`; `None` for null and for references that are
-    /// not the host's (GC values passed through `extern.convert_any`).
+    /// The external reference whose word is `bits`, or `None` for null.
     pub(crate) fn from_raw(store: &StoreOpaque, bits: u64) -> Option<ExternRef> {
-        wasmfx_environ::host_extern_index(bits).map(|index| ExternRef(store.stored(index)))
+        match wasmfx_environ::host_extern_index(bits) {
+            Some(index) => Some(ExternRef(ExternKind::Host(store.stored(index)))),
+            None => AnyRef::from_raw(store, bits).map(|anyref| ExternRef(ExternKind::Any(anyref))),
+        }
     }
 }
 
@@ -356,7 +396,7 @@ impl Val {
             Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store) as u128),
             Val::AnyRef(Some(a)) => VMVal::u128(u128::from(a.to_raw(store)?)),
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),
-            Val::ExternRef(Some(r)) => VMVal::u128(u128::from(r.to_raw(store))),
+            Val::ExternRef(Some(r)) => VMVal::u128(u128::from(r.to_raw(store)?)),
         })
     }
 

@@ -180,3 +180,84 @@ fn i31_debug_and_api() {
     assert_eq!(r, AnyRef::from_i31(&store, I31::wrapping_u32(9)));
     assert_ne!(r, AnyRef::from_i31(&store, I31::wrapping_u32(10)));
 }
+
+/// Moves references between the `extern` and `any` hierarchies, and makes GC objects.
+const CONVERSIONS: &str = r#"(module
+  (type $pair (struct (field i32) (field i32)))
+  (func (export "internalize") (param externref) (result anyref) (any.convert_extern (local.get 0)))
+  (func (export "externalize") (param anyref) (result externref) (extern.convert_any (local.get 0)))
+  (func (export "is_eq") (param anyref) (result i32) (ref.test eqref (local.get 0)))
+  (func (export "pair") (param i32 i32) (result anyref) (struct.new $pair (local.get 0) (local.get 1)))
+  (func (export "first") (param anyref) (result i32)
+    (struct.get $pair 0 (ref.cast (ref $pair) (local.get 0))))
+)"#;
+
+#[test]
+fn references_move_between_the_extern_and_any_hierarchies() {
+    let (mut store, instance) = instantiate(CONVERSIONS);
+    let host = ExternRef::new(&mut store, 42u32);
+    let internal = call(
+        &mut store,
+        &instance,
+        "internalize",
+        &[Val::ExternRef(Some(host))],
+    )
+    .unwrap();
+    let Val::AnyRef(Some(internal)) = internal[0] else {
+        panic!("expected an anyref, got {internal:?}");
+    };
+    assert_eq!(internal, host.to_any());
+    assert!(!internal.is_eqref(&store).unwrap());
+    let is_eq = call(
+        &mut store,
+        &instance,
+        "is_eq",
+        &[Val::AnyRef(Some(internal))],
+    )
+    .unwrap();
+    assert_eq!(is_eq[0].i32(), Some(0));
+    // Back to the same host value.
+    let back = call(
+        &mut store,
+        &instance,
+        "externalize",
+        &[Val::AnyRef(Some(internal))],
+    )
+    .unwrap();
+    let Val::ExternRef(Some(back)) = back[0] else {
+        panic!("expected an externref, got {back:?}");
+    };
+    assert_eq!(back, host);
+    assert_eq!(
+        back.data(&store).and_then(|d| d.downcast_ref::<u32>()),
+        Some(&42)
+    );
+
+    // A GC object made external keeps its identity and has no host data.
+    let pair = call(&mut store, &instance, "pair", &[Val::I32(7), Val::I32(8)]).unwrap();
+    let Val::AnyRef(Some(pair)) = pair[0] else {
+        panic!("expected an anyref, got {pair:?}");
+    };
+    assert!(pair.is_struct(&store).unwrap());
+    let external = call(
+        &mut store,
+        &instance,
+        "externalize",
+        &[Val::AnyRef(Some(pair))],
+    )
+    .unwrap();
+    let Val::ExternRef(Some(external)) = external[0] else {
+        panic!("expected an externref, got {external:?}");
+    };
+    assert!(external.data(&store).is_none());
+    assert_eq!(external.to_any(), pair);
+    assert_eq!(ExternRef::convert_any(pair), external);
+    let first = call(
+        &mut store,
+        &instance,
+        "first",
+        &[Val::AnyRef(Some(external.to_any()))],
+    )
+    .unwrap();
+    assert_eq!(first[0].i32(), Some(7));
+}

@@ -200,7 +200,7 @@ fn matches_pattern(
         (WastRetCore::RefExtern(expected), Val::ExternRef(r)) => match (expected, r) {
             (_, None) => false,
             (None, Some(_)) => true,
-            (Some(n), Some(r)) => r.data(store).downcast_ref::<u32>() == Some(n),
+            (Some(n), Some(r)) => r.data(store).and_then(|d| d.downcast_ref::<u32>()) == Some(n),
         },
         // The script names a function by index; the runner cannot tell which
         // function a reference points to, so any non-null one matches.
@@ -308,7 +308,7 @@ pub(crate) fn val_to_string(store: &Store<()>, val: &Val) -> String {
         Val::ExnRef(Some(_)) => "ref.exn".to_string(),
         Val::ContRef(None) => "ref.null cont".to_string(),
         Val::ContRef(Some(_)) => "ref.cont".to_string(),
-        Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<u32>() {
+        Val::ExternRef(Some(r)) => match r.data(store).and_then(|d| d.downcast_ref::<u32>()) {
             Some(n) => format!("ref.extern {n}"),
             None => "ref.extern <host value>".to_string(),
         },
