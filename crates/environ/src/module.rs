@@ -2,7 +2,8 @@
 //! except its function bodies, which are handed to the compiler together with their validators.
 
 use crate::types::WasmSubType;
-use anyhow::{bail, Result};
+use crate::{ArrayLayout, StructLayout};
+use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
 use wasmparser::{
     ArrayType, CompositeInnerType, ElementItems, ElementKind, ExternalKind, FuncToValidate,
@@ -41,6 +42,49 @@ pub enum ConstOp {
     I64Sub,
     /// `i64.mul`
     I64Mul,
+    /// `ref.i31`: pops an `i32`, pushes the `i31ref` of its low 31 bits.
+    RefI31,
+    /// `struct.new`: pops a value for each field (the last field's on top) and pushes a new
+    /// struct of them.
+    StructNew {
+        /// The struct type (a module type index).
+        ty: u32,
+        /// Its objects' layout.
+        layout: StructLayout,
+    },
+    /// `struct.new_default`: pushes a new struct with every field zero or null.
+    StructNewDefault {
+        /// The struct type (a module type index).
+        ty: u32,
+        /// Its objects' size, header included.
+        size: u32,
+    },
+    /// `array.new`: pops a length, then a value, and pushes a new array of that many copies
+    /// of the value.
+    ArrayNew {
+        /// The array type (a module type index).
+        ty: u32,
+        /// Its objects' layout.
+        layout: ArrayLayout,
+    },
+    /// `array.new_default`: pops a length and pushes a new array of that many zero or null
+    /// elements.
+    ArrayNewDefault {
+        /// The array type (a module type index).
+        ty: u32,
+        /// Its objects' layout.
+        layout: ArrayLayout,
+    },
+    /// `array.new_fixed`: pops `len` values (the last element's on top) and pushes a new
+    /// array of them.
+    ArrayNewFixed {
+        /// The array type (a module type index).
+        ty: u32,
+        /// Its objects' layout.
+        layout: ArrayLayout,
+        /// The number of elements.
+        len: u32,
+    },
 }
 
 /// A constant expression: a short stack program evaluated at instantiation.
@@ -48,7 +92,8 @@ pub enum ConstOp {
 pub struct ConstExpr(pub Vec<ConstOp>);
 
 impl ConstExpr {
-    fn parse(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    /// Parses `expr`, a validated constant expression of a module whose types are `info`'s.
+    fn parse(expr: &wasmparser::ConstExpr<'_>, info: &ModuleInfo) -> Result<ConstExpr> {
         let mut ops = Vec::new();
         let mut reader = expr.get_operators_reader();
         while !reader.eof() {
@@ -68,6 +113,37 @@ impl ConstExpr {
                 Operator::I64Add => ConstOp::I64Add,
                 Operator::I64Sub => ConstOp::I64Sub,
                 Operator::I64Mul => ConstOp::I64Mul,
+                Operator::RefI31 => ConstOp::RefI31,
+                Operator::StructNew { struct_type_index } => ConstOp::StructNew {
+                    ty: struct_type_index,
+                    layout: const_struct_layout(info, struct_type_index)?,
+                },
+                Operator::StructNewDefault { struct_type_index } => ConstOp::StructNewDefault {
+                    ty: struct_type_index,
+                    size: const_struct_layout(info, struct_type_index)?.size,
+                },
+                Operator::ArrayNew { array_type_index } => ConstOp::ArrayNew {
+                    ty: array_type_index,
+                    layout: const_array_layout(info, array_type_index)?,
+                },
+                Operator::ArrayNewDefault { array_type_index } => ConstOp::ArrayNewDefault {
+                    ty: array_type_index,
+                    layout: const_array_layout(info, array_type_index)?,
+                },
+                Operator::ArrayNewFixed {
+                    array_type_index,
+                    array_size,
+                } => ConstOp::ArrayNewFixed {
+                    ty: array_type_index,
+                    layout: const_array_layout(info, array_type_index)?,
+                    len: array_size,
+                },
+                Operator::AnyConvertExtern => {
+                    bail!(unsupported_conversion("any.convert_extern", offset))
+                }
+                Operator::ExternConvertAny => {
+                    bail!(unsupported_conversion("extern.convert_any", offset))
+                }
                 Operator::End => continue,
                 other => bail!(
                     "constant expression operator {other:?} (at offset {offset:#x}) is not supported yet"
@@ -77,6 +153,27 @@ impl ConstExpr {
         }
         Ok(ConstExpr(ops))
     }
+}
+
+/// The error for `any.convert_extern` or `extern.convert_any` (`name`) at `offset` in a
+/// constant expression.
+fn unsupported_conversion(name: &str, offset: u64) -> String {
+    format!(
+        "`{name}` in a constant expression (at offset {offset:#x}) is not supported yet: \
+         conversions between externref and anyref are not implemented"
+    )
+}
+
+/// The layout of struct type `ty` of `info`, for a constant expression's `struct.new*`.
+fn const_struct_layout(info: &ModuleInfo, ty: u32) -> Result<StructLayout> {
+    info.struct_layout(ty)
+        .with_context(|| format!("constant expression: type {ty} is not a struct type"))
+}
+
+/// The layout of array type `ty` of `info`, for a constant expression's `array.new*`.
+fn const_array_layout(info: &ModuleInfo, ty: u32) -> Result<ArrayLayout> {
+    info.array_layout(ty)
+        .with_context(|| format!("constant expression: type {ty} is not an array type"))
 }
 
 /// What kind of entity an import or export refers to, with its index in its index space.
@@ -371,7 +468,7 @@ pub fn translate_module<'a>(
                     let table = table?;
                     let init = match &table.init {
                         wasmparser::TableInit::RefNull => None,
-                        wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e)?),
+                        wasmparser::TableInit::Expr(e) => Some(ConstExpr::parse(e, &info)?),
                     };
                     info.tables.push(TablePlan { ty: table.ty, init });
                 }
@@ -391,7 +488,7 @@ pub fn translate_module<'a>(
                     let global = global?;
                     info.globals.push(GlobalPlan {
                         ty: global.ty,
-                        init: Some(ConstExpr::parse(&global.init_expr)?),
+                        init: Some(ConstExpr::parse(&global.init_expr, &info)?),
                     });
                 }
             }
@@ -420,7 +517,7 @@ pub fn translate_module<'a>(
                             offset_expr,
                         } => ElemMode::Active {
                             table: table_index.unwrap_or(0),
-                            offset: ConstExpr::parse(&offset_expr)?,
+                            offset: ConstExpr::parse(&offset_expr, &info)?,
                         },
                         ElementKind::Passive => ElemMode::Passive,
                         ElementKind::Declared => ElemMode::Declared,
@@ -436,7 +533,7 @@ pub fn translate_module<'a>(
                         ElementItems::Expressions(ty, exprs) => {
                             let mut items = Vec::new();
                             for e in exprs {
-                                items.push(ConstExpr::parse(&e?)?);
+                                items.push(ConstExpr::parse(&e?, &info)?);
                             }
                             (ty, items)
                         }
@@ -453,7 +550,7 @@ pub fn translate_module<'a>(
                             offset_expr,
                         } => DataMode::Active {
                             memory: memory_index,
-                            offset: ConstExpr::parse(&offset_expr)?,
+                            offset: ConstExpr::parse(&offset_expr, &info)?,
                         },
                         wasmparser::DataKind::Passive => DataMode::Passive,
                     };

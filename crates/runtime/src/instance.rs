@@ -54,8 +54,11 @@ pub struct Imports {
 /// Why instantiation stopped.
 #[derive(Debug)]
 pub enum InstanceError {
-    /// A segment did not fit its table or memory (the spec's instantiation trap).
+    /// A segment did not fit its table or memory, or an initialiser's GC object did not fit
+    /// in the GC heap (the spec's instantiation traps).
     Trap(wasmfx_environ::Trap),
+    /// A resource an initialiser needed could not be had (the GC heap could not be reserved).
+    Resource(anyhow::Error),
 }
 
 /// An instance. Boxed: its `VMContext` points back to it.
@@ -242,25 +245,37 @@ impl Instance {
         unsafe { Table::from_def(self.table_def(i)) }
     }
 
-    fn eval(&self, expr: &wasmfx_environ::ConstExpr) -> u128 {
-        eval(expr, |g| self.global_def(g), |f| self.func_ref(f))
+    fn eval(&self, expr: &wasmfx_environ::ConstExpr) -> Result<u128, InstanceError> {
+        let type_ids = &self.module.type_ids;
+        eval(
+            expr,
+            |g| self.global_def(g),
+            |f| self.func_ref(f),
+            |ty, size, length| match type_ids.get(ty as usize) {
+                Some(&type_id) => self.store_state().gc_alloc(type_id, size, length),
+                None => anyhow::bail!("type {ty} of a constant expression is not in the module"),
+            },
+        )
     }
 
     /// Runs the instantiation steps before the start function: defined globals' and tables'
-    /// initialisers, element segments, then data segments.
+    /// initialisers, element segments, then data segments. Stops at the first that traps (a
+    /// segment out of bounds, an initialiser's GC object beyond the GC heap) or fails.
     pub fn initialize(&mut self) -> Result<(), InstanceError> {
         let module = self.module.clone();
         let info = &module.info;
+        // Every segment is there (empty) even if an initialiser fails below.
+        self.elem_items = vec![Vec::new(); info.elems.len()];
         for (i, g) in info.globals.iter().enumerate() {
             if let Some(init) = &g.init {
-                let v = self.eval(init);
+                let v = self.eval(init)?;
                 // SAFETY: the global's definition is live and 16 bytes.
                 unsafe { *(*self.global_def(i as u32)).storage.get() = v.to_le_bytes() };
             }
         }
         for (i, t) in info.tables.iter().enumerate() {
             if let Some(init) = &t.init {
-                let v = self.eval(init);
+                let v = self.eval(init)?;
                 let table = self.table(i as u32);
                 let n = table.size();
                 table.fill(0, v, n);
@@ -270,11 +285,11 @@ impl Instance {
             .elems
             .iter()
             .map(|seg| seg.items.iter().map(|e| self.eval(e)).collect())
-            .collect();
+            .collect::<Result<_, _>>()?;
         for (i, seg) in info.elems.iter().enumerate() {
             match &seg.mode {
                 ElemMode::Active { table, offset } => {
-                    let dst = self.eval(offset) as u64;
+                    let dst = self.eval(offset)? as u64;
                     let len = seg.items.len() as u32;
                     if !self.table_init(*table, i as u32, dst, 0, u64::from(len)) {
                         return Err(InstanceError::Trap(wasmfx_environ::Trap::TableOutOfBounds));
@@ -287,7 +302,7 @@ impl Instance {
         }
         for (i, seg) in info.data.iter().enumerate() {
             if let DataMode::Active { memory, offset } = &seg.mode {
-                let dst = self.eval(offset) as u64;
+                let dst = self.eval(offset)? as u64;
                 let dst = if info.memories[*memory as usize].memory64 {
                     dst
                 } else {

@@ -199,8 +199,12 @@ impl Instance {
         let index = s.instances.len() - 1;
         s.instance_by_vmctx.insert(vmctx, index);
         let instance = Instance(s.stored(index));
-        if let Err(InstanceError::Trap(trap)) = init {
-            return Err(anyhow::Error::new(trap).context("instantiation failed"));
+        match init {
+            Ok(()) => {}
+            Err(InstanceError::Trap(trap)) => {
+                return Err(anyhow::Error::new(trap).context("instantiation failed"))
+            }
+            Err(InstanceError::Resource(e)) => return Err(e.context("instantiation failed")),
         }
         if let Some(start) = info.start {
             let f = instance.func_in(s, start);

@@ -37,7 +37,7 @@ unsafe fn array_len(array: usize) -> u32 {
 }
 
 /// The address of element `index` of `array`, laid out as `layout`.
-fn element(array: usize, layout: &ArrayLayout, index: usize) -> usize {
+pub(crate) fn element(array: usize, layout: &ArrayLayout, index: usize) -> usize {
     array + layout.elements_offset as usize + index * layout.elem.size() as usize
 }
 
@@ -77,7 +77,7 @@ fn new_array(vmctx: *mut u8, ty: u32, len: u32) -> usize {
 /// # Safety
 ///
 /// `array` must be a live array laid out as `layout` with `dst + items.len()` elements.
-unsafe fn write_items(array: usize, layout: &ArrayLayout, dst: usize, items: &[u128]) {
+pub(crate) unsafe fn write_items(array: usize, layout: &ArrayLayout, dst: usize, items: &[u128]) {
     for (i, &bits) in items.iter().enumerate() {
         // SAFETY: per the contract, element `dst + i` exists.
         unsafe { store_bits(element(array, layout, dst + i), layout.elem, bits) };
