@@ -37,52 +37,25 @@ const REASON_LEN: usize = 100;
 /// The expectations file, relative to the package root.
 const EXPECTATIONS: &str = "tests/spec-expectations.txt";
 
-/// Top-level script name prefixes that belong to proposals not covered yet
-/// (SIMD, GC heap objects).
-const UNCOVERED_PREFIXES: &[&str] = &[
-    "simd_",
-    "relaxed",
-    "array",
-    "struct",
-    "br_on_cast",
-    "any",
-    "ref_cast",
-    "ref_test",
-    "type-subtyping",
+/// Folders of proposals not covered yet.
+const UNCOVERED_FOLDERS: &[&str] = &[
+    "spec/simd/",
+    "spec/relaxed-simd/",
+    "spec/memory64/",
+    "threads/",
 ];
-
-/// Top-level scripts that belong to proposals not covered yet (GC heap
-/// objects).
-const UNCOVERED_SCRIPTS: &[&str] = &["i31", "extern", "ref_eq"];
 
 /// Scripts that run without stack switching, which changes their outcome: they assert that
 /// something is invalid that the stack-switching proposal makes valid (tags with results).
 /// Every other script runs with `wasmfx wast`'s defaults, stack switching on.
 const WITHOUT_STACK_SWITCHING: &[&str] = &["spec/exceptions/tag.wast"];
 
-/// Whether a script (path relative to the suite root) belongs to the
-/// features covered so far: the 2.0 spec (MVP, multi-value, sign extension,
-/// non-trapping conversions, bulk memory, reference types), function
-/// references, the GC type system, exceptions, multiple memories and stack switching.
+/// Whether a script (path relative to the suite root) belongs to the features covered so
+/// far: everything but SIMD, relaxed SIMD, memory64 and threads.
 fn is_covered(script: &str) -> bool {
-    if script.starts_with("stack-switching/") {
-        return true;
-    }
-    let Some(rest) = script.strip_prefix("spec/") else {
-        return false;
-    };
-    if ["bulk-memory/", "exceptions/", "multi-memory/"]
+    !UNCOVERED_FOLDERS
         .iter()
-        .any(|folder| rest.starts_with(folder))
-    {
-        return true;
-    }
-    if rest.contains('/') {
-        // simd/, relaxed-simd/, gc/, memory64/
-        return false;
-    }
-    let stem = rest.strip_suffix(".wast").unwrap_or(rest);
-    !UNCOVERED_PREFIXES.iter().any(|p| stem.starts_with(p)) && !UNCOVERED_SCRIPTS.contains(&stem)
+        .any(|folder| script.starts_with(folder))
 }
 
 /// What running one script produced.

@@ -38,9 +38,8 @@ pub(crate) fn arg_to_val(
             NullKind::Cont => Val::ContRef(None),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(ExternRef::new(&mut *store, *n))),
-        WastArgCore::RefHost(_) => {
-            return Err("`ref.host` argument values are not supported".to_string())
-        }
+        // A host value in the `any` hierarchy: a host reference made internal.
+        WastArgCore::RefHost(n) => Val::AnyRef(Some(ExternRef::new(&mut *store, *n).to_any())),
     })
 }
 
@@ -220,11 +219,9 @@ fn matches_pattern(
             }
             false
         }
-        (WastRetCore::RefHost(_), _) => {
-            return Err(format!(
-                "the runner cannot check result pattern {}",
-                ret_core_to_string(pattern)
-            ))
+        (WastRetCore::RefHost(n), Val::AnyRef(Some(r))) => {
+            let host = ExternRef::convert_any(*r);
+            host.data(store).and_then(|d| d.downcast_ref::<u32>()) == Some(n)
         }
         _ => false,
     })
