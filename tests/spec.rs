@@ -361,8 +361,8 @@ fn run_scripts(suite: &Path, scripts: &[String]) -> Vec<ScriptRun> {
 }
 
 /// Runs the script `name` (relative to `suite`) in fresh contexts twice: with on-demand
-/// allocation and modules compiled directly, then with the pooling allocator and every module
-/// loaded from a precompiled module. A directive counts as passed only if it passes both
+/// allocation and modules compiled directly, then with the pooling allocator, every module
+/// loaded from a precompiled module, and a GC collection at every GC allocation. A directive counts as passed only if it passes both
 /// times.
 fn run_one(suite: &Path, name: &str) -> Result<ScriptResults, String> {
     let path = suite.join(name);
@@ -372,6 +372,8 @@ fn run_one(suite: &Path, name: &str) -> Result<ScriptResults, String> {
     // Room for the largest tables the scripts create.
     pooling.table_elements(100_000);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    // A collection at every GC allocation: a reference the collector misses shows at once.
+    config.gc_zeal(true);
     let pooled = run_with(&path, &config, true)?;
     Ok(merge_runs(direct, pooled))
 }

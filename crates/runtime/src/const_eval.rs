@@ -148,7 +148,11 @@ mod tests {
             size: 64 * 1024,
             red_zone: 16 * 1024,
         };
-        StoreState::new(stacks, None, epoch, gc_heap_size)
+        let gc = crate::GcConfig {
+            heap_size: gc_heap_size,
+            zeal: false,
+        };
+        StoreState::new(stacks, None, epoch, gc)
     }
 
     /// Evaluates `ops` (no globals or functions) allocating from `state`.
@@ -157,7 +161,7 @@ mod tests {
             &ConstExpr(ops),
             |_| std::ptr::null_mut(),
             |_| std::ptr::null(),
-            |ty, size, length| state.gc_alloc(type_id(ty), size, length),
+            |ty, size, length| state.gc_alloc(type_id(ty), size, length, false),
         )
     }
 

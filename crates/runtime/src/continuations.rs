@@ -121,7 +121,8 @@ enum StackSource {
 pub struct ContPool {
     config: StackConfig,
     stacks: StackSource,
-    all: Vec<*mut VMContRef>,
+    /// Every object, with the lowest address of its stack.
+    all: Vec<(*mut VMContRef, usize)>,
 }
 
 impl ContPool {
@@ -193,8 +194,13 @@ impl ContPool {
             launch_slot.write(object as usize);
             (*object).parent_ctx.write(VMStackContext::default());
         }
-        self.all.push(object);
+        self.all.push((object, stack.bottom()));
         Ok(object)
+    }
+
+    /// Every object allocated so far (free or not), with the lowest address of its stack.
+    pub(crate) fn objects(&self) -> impl Iterator<Item = (*mut VMContRef, usize)> + '_ {
+        self.all.iter().copied()
     }
 
     /// Number of objects allocated so far (free or not).
@@ -205,7 +211,7 @@ impl ContPool {
 
 impl Drop for ContPool {
     fn drop(&mut self) {
-        for &object in &self.all {
+        for &(object, _) in &self.all {
             // SAFETY: every object was written by `allocate` and the store, which no longer
             // runs anything, is the last to refer to it.
             unsafe { std::ptr::drop_in_place(object) };

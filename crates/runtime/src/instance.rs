@@ -103,6 +103,9 @@ impl Instance {
             elem_items: Vec::new(),
         });
         let me = &mut *instance as *mut Instance as usize;
+        // SAFETY: the state outlives the instance (the caller's contract); the instance is
+        // boxed and never moves.
+        unsafe { (*store_state).register_instance(&*instance) };
         let info = &module.info;
         // SAFETY: every write is within the `offsets.size()` bytes just allocated, at the
         // offsets generated code reads.
@@ -252,7 +255,8 @@ impl Instance {
             |g| self.global_def(g),
             |f| self.func_ref(f),
             |ty, size, length| match type_ids.get(ty as usize) {
-                Some(&type_id) => self.store_state().gc_alloc(type_id, size, length),
+                // Constant evaluation's operands are not roots: no collection here.
+                Some(&type_id) => self.store_state().gc_alloc(type_id, size, length, false),
                 None => anyhow::bail!("type {ty} of a constant expression is not in the module"),
             },
         )
@@ -347,6 +351,11 @@ impl Instance {
         } else {
             &self.module.info.data[data as usize].bytes
         }
+    }
+
+    /// The items of every element segment (none for dropped ones).
+    pub(crate) fn all_elem_items(&self) -> impl Iterator<Item = &[TableElem]> {
+        self.elem_items.iter().map(|items| &items[..])
     }
 
     /// The items of element segment `elem` (none once dropped).

@@ -34,7 +34,7 @@ pub use gc::GcHeap;
 pub use instance::{CompiledModule, Imports, Instance, InstanceError};
 pub use limits::{elements_to_usize, pages_to_bytes, ResourceLimiter, DEFAULT_COUNT_LIMIT};
 pub use memory::{Memory, WASM_PAGE_SIZE};
-pub use store_state::StoreState;
+pub use store_state::{GcConfig, StoreState};
 pub use table::{Table, TableElem, TableElemType};
 pub use traps::{catch_traps, set_host_error, FrameSymbol, TrapReason, WasmBacktrace, WasmTrap};
 pub use vm::*;

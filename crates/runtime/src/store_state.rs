@@ -3,16 +3,28 @@
 //! store and the store's continuation objects and stacks.
 
 use crate::continuations::{ContPool, StackConfig};
+use crate::gc::collector::{self, GcRoots};
 use crate::gc::GcHeap;
+use crate::instance::Instance;
 use crate::limits::ResourceLimiter;
 use crate::pooling::StackPool;
+use crate::vm::{VMGlobalDefinition, VMTableDefinition};
 use crate::vm::{VMStoreContext, VMVal};
 use anyhow::Result;
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use wasmfx_environ::gc_header;
+use wasmfx_environ::{gc_header, REF_TAG_MASK};
+
+/// How a store's GC heap is configured.
+#[derive(Debug, Clone, Copy)]
+pub struct GcConfig {
+    /// The largest the heap may be, in bytes.
+    pub heap_size: usize,
+    /// Whether every allocation collects first.
+    pub zeal: bool,
+}
 
 /// A store's runtime state. The `VMStoreContext` comes first, so that the pointer every
 /// instance's `VMContext` holds to it also points to the whole state.
@@ -30,7 +42,20 @@ pub struct StoreState {
     gc_heap: UnsafeCell<Option<GcHeap>>,
     /// The largest the GC heap may be, in bytes.
     gc_heap_size: usize,
+    /// What the collector scans besides stacks, continuations and exceptions.
+    pub(crate) gc_roots: UnsafeCell<GcRoots>,
+    /// The bytes allocated in the heap at which the next allocation collects first.
+    gc_threshold: Cell<usize>,
+    /// Whether every allocation collects first (a debugging aid: a missing root shows at
+    /// once).
+    gc_zeal: bool,
+    /// The highest address of the native stack that wasm of this store may use: the frame
+    /// of the outermost call into it (0 outside calls).
+    pub(crate) native_stack_top: Cell<usize>,
 }
+
+/// The heap size below which allocation does not collect.
+const MIN_GC_THRESHOLD: usize = 8 << 20;
 
 impl StoreState {
     /// A store state whose continuations get stacks of `stack_config`, from `stack_pool` if
@@ -39,7 +64,7 @@ impl StoreState {
         stack_config: StackConfig,
         stack_pool: Option<Arc<StackPool>>,
         epoch: &AtomicU64,
-        gc_heap_size: usize,
+        gc: GcConfig,
     ) -> StoreState {
         StoreState {
             vm: VMStoreContext::new(epoch),
@@ -47,14 +72,76 @@ impl StoreState {
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
             limiter: UnsafeCell::new(None),
             gc_heap: UnsafeCell::new(None),
-            gc_heap_size,
+            gc_heap_size: gc.heap_size,
+            gc_roots: UnsafeCell::new(GcRoots::default()),
+            gc_threshold: Cell::new(MIN_GC_THRESHOLD),
+            gc_zeal: gc.zeal,
+            native_stack_top: Cell::new(0),
         }
+    }
+
+    /// Registers `table` (whose elements take `elem_size` bytes) as a root of the collector:
+    /// every table of the store must be, for as long as the store lives.
+    pub fn register_table(&self, table: *const VMTableDefinition, elem_size: usize) {
+        // SAFETY: the roots are only used by the thread running the store, not during this.
+        unsafe { (*self.gc_roots.get()).tables.push((table, elem_size)) };
+    }
+
+    /// Registers `global` as a root of the collector: every global of the store must be, for
+    /// as long as the store lives.
+    pub fn register_global(&self, global: *const VMGlobalDefinition) {
+        // SAFETY: as in `register_table`.
+        unsafe { (*self.gc_roots.get()).globals.push(global) };
+    }
+
+    /// Registers `instance` (its element segments) as a root of the collector.
+    pub(crate) fn register_instance(&self, instance: *const Instance) {
+        // SAFETY: as in `register_table`.
+        unsafe { (*self.gc_roots.get()).instances.push(instance) };
+    }
+
+    /// Keeps the object `bits` refers to (if it is an object) alive until the store is
+    /// dropped: for references handed to the host.
+    pub fn pin_gc_ref(&self, bits: u64) {
+        if bits != 0 && bits & REF_TAG_MASK == 0 {
+            // SAFETY: as in `register_table`.
+            unsafe { (*self.gc_roots.get()).pinned.push(bits as usize) };
+        }
+    }
+
+    /// Collects the GC heap's garbage now; returns the bytes freed.
+    ///
+    /// # Safety
+    ///
+    /// Must be called on the thread running the store, with every reference into the heap
+    /// where the collector looks (see `gc::collector`): from the host between calls into wasm
+    /// or from a host function.
+    pub unsafe fn collect_garbage(&self) -> usize {
+        // SAFETY: the heap is not otherwise referenced during the collection.
+        let Some(heap) = (unsafe { &mut *self.gc_heap.get() }) else {
+            return 0;
+        };
+        // SAFETY: per the contract.
+        let freed = unsafe { collector::collect(self, heap) };
+        let live = heap.allocated_bytes();
+        self.gc_threshold
+            .set(live.saturating_mul(2).max(MIN_GC_THRESHOLD));
+        freed
     }
 
     /// A new GC object of engine type `type_id`: `size` zeroed bytes whose header says that
     /// type and `length` (an array's length, or `gc_header::STRUCT_LENGTH`). `Ok(None)` when
-    /// the heap is full; an error when it cannot be reserved.
-    pub(crate) fn gc_alloc(&self, type_id: u32, size: usize, length: u32) -> Result<Option<usize>> {
+    /// the heap is full; an error when it cannot be reserved. With `may_collect`, the heap's
+    /// garbage may be collected first: only callers whose references are all where the
+    /// collector looks may ask for that (builtins called by wasm do; constant evaluation, whose
+    /// operand stack is a Rust vector, does not).
+    pub(crate) fn gc_alloc(
+        &self,
+        type_id: u32,
+        size: usize,
+        length: u32,
+        may_collect: bool,
+    ) -> Result<Option<usize>> {
         // SAFETY: the store state is only used by the thread running its store, and the heap
         // is not otherwise referenced during this call.
         let heap = unsafe { &mut *self.gc_heap.get() };
@@ -62,8 +149,32 @@ impl StoreState {
             Some(heap) => heap,
             None => heap.insert(GcHeap::new(self.gc_heap_size)?),
         };
-        let Some(object) = heap.alloc(size.max(gc_header::SIZE as usize)) else {
-            return Ok(None);
+        let size = size.max(gc_header::SIZE as usize);
+        let due = heap.allocated_bytes().saturating_add(size) > self.gc_threshold.get();
+        if may_collect && (self.gc_zeal || due) {
+            // SAFETY: allocation is called from builtins and constant evaluation, with every
+            // reference in a place the collector scans.
+            unsafe { self.collect_garbage() };
+        }
+        // SAFETY: the collection above has finished with the heap.
+        let heap = unsafe { &mut *self.gc_heap.get() }
+            .as_mut()
+            .expect("reserved above");
+        let object = match heap.alloc(size) {
+            Some(object) => object,
+            None if !may_collect => return Ok(None),
+            None => {
+                // SAFETY: as above.
+                unsafe { self.collect_garbage() };
+                // SAFETY: as above.
+                let heap = unsafe { &mut *self.gc_heap.get() }
+                    .as_mut()
+                    .expect("reserved above");
+                let Some(object) = heap.alloc(size) else {
+                    return Ok(None);
+                };
+                object
+            }
         };
         // SAFETY: a fresh block of at least the header's size, 8-aligned.
         unsafe {

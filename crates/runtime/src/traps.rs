@@ -10,7 +10,8 @@
 //! status that makes their trampoline trap; the error itself travels in the thread's state.
 
 use crate::code::{is_wasm_code, lookup_code, trap_at};
-use crate::vm::{VMStoreContext, VMVal};
+use crate::store_state::StoreState;
+use crate::vm::VMVal;
 use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
@@ -194,7 +195,7 @@ pub(crate) fn set_deferred_trap(trap: Trap) {
 /// must be the context `code` expects, and `values` must have room for the arguments and
 /// results of that type.
 pub unsafe fn catch_traps(
-    store: &VMStoreContext,
+    store_state: &StoreState,
     max_stack: usize,
     trampoline: usize,
     code: usize,
@@ -213,11 +214,15 @@ pub unsafe fn catch_traps(
     };
     CURRENT.with(|c| c.set(&state));
     let here = &state as *const _ as usize;
+    let store = &store_state.vm;
     // SAFETY: the store context outlives this call; no other thread uses it concurrently.
     let old_limit = unsafe { *store.stack_limit.get() };
-    if old_limit == usize::MAX {
+    let outermost = old_limit == usize::MAX;
+    if outermost {
         // SAFETY: as above.
         unsafe { *store.stack_limit.get() = here.saturating_sub(max_stack) };
+        // Wasm frames of this store are below this frame (for the collector).
+        store_state.native_stack_top.set(here);
     }
     // Each entry from the host starts a fresh chain of continuations: a suspension can never
     // reach past this host frame.
@@ -243,6 +248,9 @@ pub unsafe fn catch_traps(
         }
         *store.current_cont.get() = old_cont;
         *store.stack_limit.get() = old_limit;
+    }
+    if outermost {
+        store_state.native_stack_top.set(0);
     }
     CURRENT.with(|c| c.set(state.prev));
     if trapped == 0 {

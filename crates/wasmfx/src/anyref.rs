@@ -115,6 +115,8 @@ impl AnyRef {
     /// The reference with bits `bits` (from a value slot, table or global of `store`), or
     /// `None` for null.
     pub(crate) fn from_raw(store: &StoreOpaque, bits: u64) -> Option<AnyRef> {
+        // The host may keep the reference as long as the store lives: the object must too.
+        store.state.pin_gc_ref(bits);
         (bits != 0).then_some(AnyRef {
             store: store.id,
             bits,

@@ -9,6 +9,7 @@ pub struct Config {
     pub(crate) max_wasm_stack: usize,
     pub(crate) max_memory_size: usize,
     pub(crate) gc_heap_size: usize,
+    pub(crate) gc_zeal: bool,
     pub(crate) max_table_elements: u64,
     pub(crate) continuation_stack_size: usize,
     pub(crate) continuation_red_zone: usize,
@@ -57,6 +58,7 @@ impl Config {
             max_wasm_stack: 512 * 1024,
             max_memory_size: 4 << 30,
             gc_heap_size: 1 << 30,
+            gc_zeal: false,
             max_table_elements: 10_000_000,
             continuation_stack_size: 64 * 1024,
             continuation_red_zone: 16 * 1024,
@@ -140,6 +142,20 @@ impl Config {
     pub fn gc_heap_size(&mut self, bytes: usize) -> &mut Self {
         self.gc_heap_size = bytes;
         self
+    }
+
+    /// Makes every GC allocation collect first: a debugging aid (slow) under which a
+    /// reference the collector does not see shows up at once.
+    pub fn gc_zeal(&mut self, enable: bool) -> &mut Self {
+        self.gc_zeal = enable;
+        self
+    }
+
+    pub(crate) fn gc_config(&self) -> wasmfx_runtime::GcConfig {
+        wasmfx_runtime::GcConfig {
+            heap_size: self.gc_heap_size,
+            zeal: self.gc_zeal,
+        }
     }
 
     /// The most native stack wasm may use, in bytes, before it traps "call stack exhausted".

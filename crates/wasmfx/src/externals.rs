@@ -151,6 +151,11 @@ impl Table {
             Some(pools) => RtTable::new_pooled(&pools.tables, elem, min, max, init, limit)?,
             None => RtTable::new(elem, min, max, init, limit)?,
         };
+        let mut t = t;
+        // The collector scans every table (its definition is boxed: it never moves).
+        store
+            .state
+            .register_table(t.vmdef(), t.elem_type().elem_size());
         store.tables.push((t, ValType::Ref(ty.element())));
         Ok(Table(store.stored(store.tables.len() - 1)))
     }
@@ -231,10 +236,13 @@ impl Global {
     }
 
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: GlobalType) -> Global {
-        store.globals.push(Box::new(GlobalData {
+        let data = Box::new(GlobalData {
             def: VMGlobalDefinition::default(),
             ty,
-        }));
+        });
+        // The collector scans every global (boxed: it never moves).
+        store.state.register_global(&data.def);
+        store.globals.push(data);
         Global(store.stored(store.globals.len() - 1))
     }
 

@@ -252,7 +252,7 @@ impl Func {
         // for its arguments and results, and every object it uses is owned by `store`.
         let r = unsafe {
             catch_traps(
-                &store.state.vm,
+                &store.state,
                 max_stack,
                 f.array_call,
                 f.wasm_call,

@@ -103,7 +103,7 @@ impl<T> Store<T> {
                         engine.config().stack_config(),
                         engine.inner.pools.as_ref().map(|p| p.stacks.clone()),
                         &engine.inner.epoch,
-                        engine.config().gc_heap_size,
+                        engine.config().gc_config(),
                     )),
                     instances: Vec::new(),
                     instance_by_vmctx: HashMap::new(),
@@ -183,6 +183,15 @@ impl<T> Store<T> {
         let data: *mut T = &mut self.inner.data;
         let limiter = crate::limits::HostDataLimiter::new(data, Box::new(limiter));
         self.inner.opaque.state.set_limiter(Some(Box::new(limiter)));
+    }
+
+    /// Collects the garbage of the store's GC heap now (allocation also collects when the
+    /// heap has grown enough). Returns the bytes freed.
+    pub fn gc(&mut self) -> usize {
+        // SAFETY: called by the host, which holds the store mutably: no wasm of this store runs
+        // except below a host function (whose frames the collector scans), and every reference
+        // the host was given is pinned.
+        unsafe { self.inner.opaque.state.collect_garbage() }
     }
 
     /// Consumes the store, returning the host data.

@@ -206,6 +206,11 @@ impl GcHeap {
         (chunk, slot)
     }
 
+    /// The size of the block holding the allocated object at `addr`.
+    pub(crate) fn object_size(&self, addr: usize) -> usize {
+        self.slot_size(addr)
+    }
+
     /// The size of the block at `addr`, the start of an allocated object.
     fn slot_size(&self, addr: usize) -> usize {
         let (chunk, _) = self.locate(addr);

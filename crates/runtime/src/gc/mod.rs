@@ -1,6 +1,7 @@
 //! Garbage collection (see `docs/gc.md`): the heap of GC objects, and the runtime's side of
 //! the GC instructions.
 
+pub(crate) mod collector;
 mod heap;
 pub(crate) mod objects;
 

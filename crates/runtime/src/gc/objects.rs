@@ -57,7 +57,7 @@ fn new_array(vmctx: *mut u8, ty: u32, len: u32) -> usize {
     };
     match instance
         .store_state()
-        .gc_alloc(module.type_ids[ty as usize], size, len)
+        .gc_alloc(module.type_ids[ty as usize], size, len, true)
     {
         Ok(Some(array)) => array,
         Ok(None) => {
@@ -214,7 +214,7 @@ pub(crate) extern "C" fn array_init_elem(
 
 pub(crate) extern "C" fn gc_alloc(vmctx: *mut u8, type_id: u32, size: u64, length: u32) -> usize {
     let state = instance(vmctx).store_state();
-    match state.gc_alloc(type_id, size as usize, length) {
+    match state.gc_alloc(type_id, size as usize, length, true) {
         Ok(Some(object)) => object,
         Ok(None) => {
             set_deferred_trap(Trap::GcHeapExhausted);

@@ -115,6 +115,14 @@ impl VMContRef {
         self.ctx = self.fresh_ctx;
     }
 
+    /// Every payload buffer of the object: the inline one, the current heap one and those it
+    /// replaced (a running function's results may still go to one of them).
+    pub(crate) fn payload_buffers(&self) -> impl Iterator<Item = &[VMVal]> {
+        [&self.payload_inline[..], &self.payload_buf[..]]
+            .into_iter()
+            .chain(self.retired_payloads.iter().map(|buffer| &buffer[..]))
+    }
+
     /// Makes the payload buffer at least `slots` long. A larger buffer replaces the current
     /// one, which is kept (not freed) for the rest of the object's life: the function running
     /// on this stack writes its results to the buffer it started with (`results`).

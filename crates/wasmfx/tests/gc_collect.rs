@@ -1,0 +1,183 @@
+//! The collector: programs that allocate far more than a small GC heap holds run to the end
+//! because garbage is collected, while everything still reachable survives: objects reachable
+//! from globals and tables, from the frames of suspended continuations, from exceptions, and
+//! references the host holds. Each test also runs with `gc_zeal` (a collection at every
+//! allocation), so a reference the collector missed would show at once.
+
+mod common;
+
+use wasmfx::*;
+
+/// An engine of this binary's allocation strategy with a GC heap of `heap_size` bytes.
+fn gc_engine(heap_size: usize, zeal: bool) -> Engine {
+    let mut config = Config::new();
+    config.gc_heap_size(heap_size).gc_zeal(zeal);
+    if common::pooled() {
+        let mut pooling = PoolingConfig::new();
+        pooling
+            .total_stacks(2_000)
+            .total_memories(10)
+            .total_tables(10);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    }
+    Engine::new(&config).unwrap()
+}
+
+fn instantiate(engine: &Engine, wat: &str) -> (Store<()>, Instance) {
+    let module = Module::new(engine, wat).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    (store, instance)
+}
+
+/// Binary trees: a long-lived tree in a global, and many short-lived trees checked and
+/// dropped.
+const TREES: &str = r#"(module
+  (type $node (struct (field $left (ref null $node)) (field $right (ref null $node))))
+  (global $long (mut (ref null $node)) (ref.null $node))
+  (func $make (param $depth i32) (result (ref $node))
+    (if (result (ref $node)) (i32.eqz (local.get $depth))
+      (then (struct.new $node (ref.null $node) (ref.null $node)))
+      (else (struct.new $node
+        (call $make (i32.sub (local.get $depth) (i32.const 1)))
+        (call $make (i32.sub (local.get $depth) (i32.const 1)))))))
+  (func $check (param $n (ref null $node)) (result i32)
+    (if (result i32) (ref.is_null (struct.get $node $left (local.get $n)))
+      (then (i32.const 1))
+      (else (i32.add (i32.const 1)
+        (i32.add (call $check (struct.get $node $left (local.get $n)))
+                 (call $check (struct.get $node $right (local.get $n))))))))
+  (func (export "run") (param $depth i32) (param $iterations i32) (result i32)
+    (local $sum i32)
+    (global.set $long (call $make (local.get $depth)))
+    (loop $again
+      (local.set $sum (i32.add (local.get $sum) (call $check (call $make (local.get $depth)))))
+      (br_if $again (local.tee $iterations (i32.sub (local.get $iterations) (i32.const 1)))))
+    (i32.add (local.get $sum) (call $check (global.get $long)))))"#;
+
+#[test]
+fn binary_trees_run_in_a_heap_smaller_than_what_they_allocate() {
+    // Depth 10: 2,047 nodes of 24 bytes (a 32-byte slot each), 64 KiB a tree; 200 trees
+    // allocate 13 MiB in a 2 MiB heap.
+    let (mut store, instance) = instantiate(&gc_engine(2 << 20, false), TREES);
+    let run = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "run")
+        .unwrap();
+    // Without collections the run would trap "GC heap exhausted" after 2 MiB.
+    assert_eq!(run.call(&mut store, (10, 200)).unwrap(), 201 * 2047);
+}
+
+#[test]
+fn binary_trees_with_a_collection_at_every_allocation() {
+    let (mut store, instance) = instantiate(&gc_engine(1 << 20, true), TREES);
+    let run = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, (5, 20)).unwrap(), 21 * 63);
+}
+
+/// Continuations that each keep a struct only in a local of their suspended frame.
+const PARKED: &str = r#"(module
+  (type $box (struct (field i32)))
+  (type $f (func (param i32) (result i32)))
+  (type $c (cont $f))
+  (type $g (func (result i32)))
+  (type $rest (cont $g))
+  (type $node (struct (field (ref null $node))))
+  (tag $park)
+  (table $parked 0 (ref null $rest))
+  (func $keeper (param $v i32) (result i32)
+    (local $mine (ref $box))
+    (local.set $mine (struct.new $box (local.get $v)))
+    (suspend $park)
+    (struct.get $box 0 (local.get $mine)))
+  (elem declare func $keeper)
+  (func (export "park") (param $n i32)
+    (local $i i32)
+    (loop $next
+      (block $suspended (result (ref $rest))
+        (resume $c (on $park $suspended)
+          (local.get $i) (cont.new $c (ref.func $keeper)))
+        (drop) (br $next))
+      (drop (table.grow $parked (i32.const 1)))
+      (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                             (local.get $n)))))
+  ;; Allocates `n` short-lived objects.
+  (func (export "churn") (param $n i32)
+    (loop $more
+      (drop (struct.new $node (struct.new $node (ref.null $node))))
+      (br_if $more (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  ;; Resumes every parked continuation: the sum of what their frames kept.
+  (func (export "sum") (result i32)
+    (local $i i32) (local $sum i32)
+    (loop $next
+      (local.set $sum (i32.add (local.get $sum)
+        (resume $rest (table.get $parked (local.get $i)))))
+      (br_if $next (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                             (table.size $parked))))
+    (local.get $sum)))"#;
+
+fn parked_continuations_keep_their_objects(zeal: bool, churn: i32) {
+    let (mut store, instance) = instantiate(&gc_engine(1 << 20, zeal), PARKED);
+    let park = instance
+        .get_typed_func::<i32, ()>(&mut store, "park")
+        .unwrap();
+    let churn_fn = instance
+        .get_typed_func::<i32, ()>(&mut store, "churn")
+        .unwrap();
+    let sum = instance
+        .get_typed_func::<(), i32>(&mut store, "sum")
+        .unwrap();
+    park.call(&mut store, 1000).unwrap();
+    churn_fn.call(&mut store, churn).unwrap();
+    store.gc();
+    assert_eq!(sum.call(&mut store, ()).unwrap(), 999 * 1000 / 2);
+}
+
+#[test]
+fn suspended_continuations_keep_their_objects_across_collections() {
+    // 500,000 pairs of 16-byte objects: 16 MiB through a 1 MiB heap.
+    parked_continuations_keep_their_objects(false, 500_000);
+}
+
+#[test]
+fn suspended_continuations_keep_their_objects_with_zeal() {
+    parked_continuations_keep_their_objects(true, 200);
+}
+
+#[test]
+fn references_the_host_holds_and_exceptions_survive_collections() {
+    let (mut store, instance) = instantiate(
+        &gc_engine(1 << 20, false),
+        r#"(module
+  (type $box (struct (field i32)))
+  (type $node (struct (field (ref null $node))))
+  (tag $oops (param (ref $box)))
+  (func (export "make") (param i32) (result anyref) (struct.new $box (local.get 0)))
+  (func (export "read") (param anyref) (result i32)
+    (struct.get $box 0 (ref.cast (ref $box) (local.get 0))))
+  (func $churn (param $n i32)
+    (loop $more
+      (drop (struct.new $node (ref.null $node)))
+      (br_if $more (local.tee $n (i32.sub (local.get $n) (i32.const 1))))))
+  (func (export "throw_across_churn") (param i32) (result i32)
+    (block $caught (result (ref $box))
+      (try_table (catch $oops $caught)
+        (throw $oops (struct.new $box (local.get 0))))
+      (unreachable))
+    (call $churn (i32.const 200000))
+    (struct.get $box 0)))"#,
+    );
+    let make = instance.get_func(&mut store, "make").unwrap();
+    let read = instance.get_func(&mut store, "read").unwrap();
+    let mut held = [Val::I32(0)];
+    make.call(&mut store, &[Val::I32(77)], &mut held).unwrap();
+    let throw = instance
+        .get_typed_func::<i32, i32>(&mut store, "throw_across_churn")
+        .unwrap();
+    assert_eq!(throw.call(&mut store, 5).unwrap(), 5);
+    store.gc();
+    let mut out = [Val::I32(0)];
+    read.call(&mut store, &held, &mut out).unwrap();
+    assert_eq!(out[0].i32(), Some(77));
+}
