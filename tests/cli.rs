@@ -300,10 +300,24 @@ fn pooling_options() {
   (type $f (func))
   (type $c (cont $f))
   (tag $pause)
+  (table $kept 0 (ref null $c))
   (func $body (suspend $pause))
   (elem declare func $body)
-  ;; Starts `n` continuations and leaves them suspended; returns `n`.
+  ;; Starts `n` continuations and keeps them suspended in a table; returns `n`.
   (func (export "spawn") (param $n i32) (result i32)
+    (local $i i32)
+    (loop $l
+      (if (i32.lt_u (local.get $i) (local.get $n))
+        (then
+          (block $h (result (ref $c))
+            (resume $c (on $pause $h) (cont.new $c (ref.func $body)))
+            (unreachable))
+          (drop (table.grow $kept (i32.const 1)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $l))))
+    (local.get $n))
+  ;; The same, dropping each suspended continuation: a collection recycles their stacks.
+  (func (export "abandon") (param $n i32) (result i32)
     (local $i i32)
     (loop $l
       (if (i32.lt_u (local.get $i) (local.get $n))
@@ -329,6 +343,17 @@ fn pooling_options() {
         "stderr: {}",
         stderr(&output)
     );
+    let abandon = wasmfx(&[
+        "run",
+        "-O",
+        "pooling-allocator,pooling-total-stacks=8",
+        "--invoke",
+        "abandon",
+        spawner,
+        "1000",
+    ]);
+    assert!(abandon.status.success(), "stderr: {}", stderr(&abandon));
+    assert_eq!(stdout(&abandon), "1000\n");
     let output = run(
         "pooling-allocator,pooling-max-memory-size=64k,pooling-continuation-stack-size=1M",
         "3",

@@ -223,13 +223,35 @@ extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
 
 extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMContRef {
     let store = instance(vmctx).store_state();
-    // SAFETY: the store state is only used by the thread running its store, and its pool is
-    // not otherwise referenced while wasm runs this builtin.
-    let pool = unsafe { &mut *store.cont_pool.get() };
-    let Some(allocated) = catching_panics(|| pool.allocate(func_ref.cast(), store_limiter(vmctx)))
-    else {
+    // Unreached continuations are recycled by a collection: collect when the store holds many,
+    // and before failing for want of a stack.
+    if store.continuation_collection_due() {
+        // SAFETY: a builtin called by wasm: every reference is where the collector looks.
+        unsafe { store.collect_garbage() };
+        if let Some(c) = store.take_free_continuation(func_ref.cast()) {
+            return c;
+        }
+    }
+    let allocate = || {
+        // SAFETY: the store state is only used by the thread running its store, and its pool
+        // is not otherwise referenced while wasm runs this builtin.
+        let pool = unsafe { &mut *store.cont_pool.get() };
+        catching_panics(|| pool.allocate(func_ref.cast(), store_limiter(vmctx)))
+    };
+    let Some(mut allocated) = allocate() else {
         return std::ptr::null_mut();
     };
+    if !matches!(allocated, Ok(Some(_))) {
+        // SAFETY: as above.
+        unsafe { store.collect_garbage() };
+        if let Some(c) = store.take_free_continuation(func_ref.cast()) {
+            return c;
+        }
+        let Some(again) = allocate() else {
+            return std::ptr::null_mut();
+        };
+        allocated = again;
+    }
     match allocated {
         Ok(Some(c)) => c,
         Ok(None) => {

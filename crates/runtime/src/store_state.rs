@@ -8,7 +8,7 @@ use crate::gc::GcHeap;
 use crate::instance::Instance;
 use crate::limits::ResourceLimiter;
 use crate::pooling::StackPool;
-use crate::vm::{VMGlobalDefinition, VMTableDefinition};
+use crate::vm::{VMContRef, VMGlobalDefinition, VMTableDefinition};
 use crate::vm::{VMStoreContext, VMVal};
 use anyhow::Result;
 use std::cell::{Cell, UnsafeCell};
@@ -52,7 +52,16 @@ pub struct StoreState {
     /// The highest address of the native stack that wasm of this store may use: the frame
     /// of the outermost call into it (0 outside calls).
     pub(crate) native_stack_top: Cell<usize>,
+    /// The running chains of the outer entries into the store (each entry starts a chain of
+    /// its own and keeps the one it interrupted here).
+    pub(crate) saved_chains: UnsafeCell<Vec<*mut VMContRef>>,
+    /// The number of continuation objects at which `cont.new` collects before it takes a new
+    /// stack.
+    cont_threshold: Cell<usize>,
 }
+
+/// The number of continuation objects below which `cont.new` does not collect.
+const MIN_CONT_THRESHOLD: usize = 4096;
 
 /// The heap size below which allocation does not collect.
 const MIN_GC_THRESHOLD: usize = 8 << 20;
@@ -77,6 +86,8 @@ impl StoreState {
             gc_threshold: Cell::new(MIN_GC_THRESHOLD),
             gc_zeal: gc.zeal,
             native_stack_top: Cell::new(0),
+            saved_chains: UnsafeCell::new(Vec::new()),
+            cont_threshold: Cell::new(MIN_CONT_THRESHOLD),
         }
     }
 
@@ -109,24 +120,63 @@ impl StoreState {
         }
     }
 
-    /// Collects the GC heap's garbage now; returns the bytes freed.
+    /// Collects the garbage now: unreached GC objects are freed and unreached suspended or
+    /// never-started continuations recycled. Returns the bytes of GC objects freed.
     ///
     /// # Safety
     ///
     /// Must be called on the thread running the store, with every reference into the heap
     /// where the collector looks (see `gc::collector`): from the host between calls into wasm
-    /// or from a host function.
+    /// or from a host function, or from a builtin called by wasm.
     pub unsafe fn collect_garbage(&self) -> usize {
         // SAFETY: the heap is not otherwise referenced during the collection.
-        let Some(heap) = (unsafe { &mut *self.gc_heap.get() }) else {
-            return 0;
-        };
+        let mut heap = unsafe { &mut *self.gc_heap.get() }.as_mut();
         // SAFETY: per the contract.
-        let freed = unsafe { collector::collect(self, heap) };
-        let live = heap.allocated_bytes();
-        self.gc_threshold
-            .set(live.saturating_mul(2).max(MIN_GC_THRESHOLD));
+        let freed = unsafe { collector::collect(self, heap.as_deref_mut()) };
+        if let Some(heap) = heap {
+            let live = heap.allocated_bytes();
+            self.gc_threshold
+                .set(live.saturating_mul(2).max(MIN_GC_THRESHOLD));
+        }
+        // SAFETY: the pool and the free list are not otherwise referenced here.
+        let live_conts = unsafe {
+            let mut free = 0;
+            let mut c = *self.vm.cont_free.get();
+            while !c.is_null() {
+                free += 1;
+                c = (*c).parent;
+            }
+            (*self.cont_pool.get()).allocated() - free
+        };
+        self.cont_threshold
+            .set(live_conts.saturating_mul(2).max(MIN_CONT_THRESHOLD));
         freed
+    }
+
+    /// Whether `cont.new` should collect before it takes a new stack: the store holds at
+    /// least twice as many continuations as were live after the last collection (and at
+    /// least [`MIN_CONT_THRESHOLD`]).
+    pub(crate) fn continuation_collection_due(&self) -> bool {
+        // SAFETY: the pool is not otherwise referenced here.
+        let allocated = unsafe { (*self.cont_pool.get()).allocated() };
+        self.gc_zeal || allocated >= self.cont_threshold.get()
+    }
+
+    /// Takes a continuation object from the free list (which a collection may have filled)
+    /// and sets it to run `func_ref`, if there is one.
+    pub(crate) fn take_free_continuation(&self, func_ref: *const u8) -> Option<*mut VMContRef> {
+        // SAFETY: the free list links live, unused objects of the store, and is not otherwise
+        // referenced here.
+        unsafe {
+            let free = &mut *self.vm.cont_free.get();
+            let c = *free;
+            if c.is_null() {
+                return None;
+            }
+            *free = (*c).parent;
+            (*c).reset(func_ref);
+            Some(c)
+        }
     }
 
     /// A new GC object of engine type `type_id`: `size` zeroed bytes whose header says that

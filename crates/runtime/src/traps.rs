@@ -229,6 +229,9 @@ pub unsafe fn catch_traps(
     // SAFETY: as above.
     let old_cont =
         unsafe { std::mem::replace(&mut *store.current_cont.get(), std::ptr::null_mut()) };
+    // The interrupted chain still runs (for the collector).
+    // SAFETY: as above.
+    unsafe { (*store_state.saved_chains.get()).push(old_cont) };
     // SAFETY: the caller guarantees the trampoline contract; `jmp_sp` lives until we return.
     let trapped = unsafe {
         wasmfx_call_catch(
@@ -248,6 +251,7 @@ pub unsafe fn catch_traps(
         }
         *store.current_cont.get() = old_cont;
         *store.stack_limit.get() = old_limit;
+        (*store_state.saved_chains.get()).pop();
     }
     if outermost {
         store_state.native_stack_top.set(0);

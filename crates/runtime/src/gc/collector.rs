@@ -5,15 +5,20 @@
 //! garbage a stale word points to. Objects are traced conservatively too (every word). Objects
 //! never move, so nothing is rewritten.
 //!
-//! The places scanned:
-//! - the stacks: the native stack from the outermost entry of the store down to the lowest
-//!   stack pointer known on it, and every continuation stack that is not free from the lowest
-//!   stack pointer known on it to its top; the stack pointers known are the collector's own,
-//!   each continuation's saved context and each resumer's saved context, so the frames of
-//!   running, suspended and resuming stacks are all covered. The registers that may hold the
-//!   caller's values are spilled to the collector's own frame first;
-//! - the payload buffers of every continuation that is not free (arguments, results, values in
-//!   flight);
+//! Continuations are reached like objects: a word that is the address of a continuation
+//! object (the low half of a fat reference) reaches it, and a reached continuation is traced:
+//! its stack from the lowest stack pointer known on it to its top, its payload buffers
+//! (arguments, results, values in flight) and the continuations suspended with it. The running
+//! ones (the current chain and those of outer entries into the store) are always reached. The
+//! stack pointers known are the collector's own, each continuation's saved context and each
+//! resumer's saved context, so the frames of running, suspended and resuming stacks are all
+//! covered. A continuation left unreached, suspended or never started, can never run again:
+//! it is recycled, its revision moving on.
+//!
+//! The roots:
+//! - the native stack from the outermost entry of the store down to the lowest stack pointer
+//!   known on it, after the callee-saved registers are spilled to the collector's frame;
+//! - the running continuations;
 //! - tables and globals (registered when created), the evaluated items of element segments,
 //!   the payloads of exceptions, and the references the host was given (pinned until the
 //!   store is dropped).
@@ -21,8 +26,8 @@
 use crate::gc::GcHeap;
 use crate::instance::Instance;
 use crate::store_state::StoreState;
-use crate::vm::{VMContRef, VMGlobalDefinition, VMTableDefinition};
-use std::collections::HashSet;
+use crate::vm::{recycle, VMContRef, VMGlobalDefinition, VMTableDefinition};
+use std::collections::{HashMap, HashSet};
 
 /// What the collector scans besides stacks, continuations and exceptions.
 #[derive(Debug, Default)]
@@ -69,21 +74,43 @@ fn stack_pointer() -> usize {
     sp
 }
 
-/// The collector's working state: the heap and the objects marked but not yet traced.
+/// A continuation object that is not free, as the collector sees it.
+struct ContInfo {
+    /// The lowest address of its stack.
+    bottom: usize,
+    /// The lowest stack pointer known on its stack, if any.
+    lowest: Option<usize>,
+    /// Whether a root or a reached object or continuation refers to it (or it runs).
+    reached: bool,
+}
+
+/// The collector's working state: the heap, the store's continuations, and what was reached
+/// but not yet traced.
 struct Marker<'a> {
-    heap: &'a mut GcHeap,
-    pending: Vec<usize>,
+    heap: Option<&'a mut GcHeap>,
+    conts: HashMap<usize, ContInfo>,
+    pending_objects: Vec<usize>,
+    pending_conts: Vec<usize>,
 }
 
 impl Marker<'_> {
-    /// Marks the object `word` is the address of, if it is one.
+    /// Marks the object or continuation `word` is the address of, if it is one.
     fn word(&mut self, word: usize) {
-        if self.heap.mark(word) {
-            self.pending.push(word);
+        if let Some(heap) = self.heap.as_deref_mut() {
+            if heap.mark(word) {
+                self.pending_objects.push(word);
+                return;
+            }
+        }
+        if let Some(info) = self.conts.get_mut(&word) {
+            if !info.reached {
+                info.reached = true;
+                self.pending_conts.push(word);
+            }
         }
     }
 
-    /// Marks every object a word of `[start, end)` (8-aligned) is the address of.
+    /// Marks every object or continuation a word of `[start, end)` is the address of.
     ///
     /// # Safety
     ///
@@ -98,36 +125,59 @@ impl Marker<'_> {
         }
     }
 
-    /// Traces the marked objects until none is left.
+    /// Traces what was reached until nothing is left: the words of objects, and of reached
+    /// continuations their stacks, their payload buffers and the continuations suspended with
+    /// them.
     fn trace(&mut self) {
-        while let Some(object) = self.pending.pop() {
-            let size = self.heap.object_size(object);
-            // SAFETY: a live object of the heap, `size` bytes long.
-            unsafe { self.range(object, object + size) };
+        loop {
+            if let Some(object) = self.pending_objects.pop() {
+                let size = self
+                    .heap
+                    .as_deref()
+                    .map_or(0, |heap| heap.object_size(object));
+                // SAFETY: a live object of the heap, `size` bytes long.
+                unsafe { self.range(object, object + size) };
+            } else if let Some(cont) = self.pending_conts.pop() {
+                // SAFETY: a continuation object of the store that is not free.
+                unsafe { self.trace_continuation(cont as *mut VMContRef) };
+            } else {
+                return;
+            }
+        }
+    }
+
+    /// Traces continuation `c`.
+    ///
+    /// # Safety
+    ///
+    /// `c` must be a live continuation object of the store, not free.
+    unsafe fn trace_continuation(&mut self, c: *mut VMContRef) {
+        let info = &self.conts[&(c as usize)];
+        if let Some(lowest) = info.lowest {
+            // SAFETY: the part of the continuation's mapped stack from a stack pointer on it
+            // to its top (the object's address).
+            unsafe { self.range(lowest, c as usize) };
+        }
+        // SAFETY: per the contract, the object and its buffers are live.
+        unsafe {
+            for buffer in (*c).payload_buffers() {
+                let start = buffer.as_ptr() as usize;
+                self.range(start, start + std::mem::size_of_val(buffer));
+            }
+            // The continuations suspended together with `c`, from the innermost outwards.
+            let mut inner = (*c).last_ancestor;
+            while !inner.is_null() && inner != c {
+                self.word(inner as usize);
+                inner = (*inner).parent;
+            }
         }
     }
 }
 
-/// A stack's range and the lowest stack pointer known on it.
-struct StackRange {
-    bottom: usize,
-    top: usize,
-    lowest: Option<usize>,
-}
-
-impl StackRange {
-    /// Notes `sp` if it is on this stack.
-    fn note(&mut self, sp: usize) -> bool {
-        if sp >= self.bottom && sp < self.top {
-            self.lowest = Some(self.lowest.map_or(sp, |low| low.min(sp)));
-            return true;
-        }
-        false
-    }
-}
-
-/// Collects the garbage of `state`'s GC heap: marks what the roots reach and sweeps the rest.
-/// Returns the bytes freed.
+/// Collects the garbage of the store of `state`: marks the objects of `heap` (if the store has
+/// one) and the continuations the roots reach, sweeps the unreached objects, and recycles
+/// every unreached continuation that is suspended or was never started (its revision moves
+/// on, so a stale reference to it only fails the linearity check). Returns the bytes freed.
 ///
 /// # Safety
 ///
@@ -135,25 +185,22 @@ impl StackRange {
 /// wasm, or the host between calls), with no reference into the heap held anywhere the roots
 /// do not cover.
 #[inline(never)]
-pub(crate) unsafe fn collect(state: &StoreState, heap: &mut GcHeap) -> usize {
+pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> usize {
     let registers = std::hint::black_box(spill_registers());
     let sp_now = stack_pointer();
-    let mut marker = Marker {
-        heap,
-        pending: Vec::new(),
-    };
 
     // SAFETY: the store's state is used by this thread only; nothing else changes its pool,
-    // roots or exceptions during the collection.
-    let (pool, roots, exceptions) = unsafe {
+    // roots, chains or exceptions during the collection.
+    let (pool, roots, exceptions, saved_chains) = unsafe {
         (
             &*state.cont_pool.get(),
             &*state.gc_roots.get(),
             &*state.exceptions.get(),
+            &*state.saved_chains.get(),
         )
     };
 
-    // Continuations that are not free, and the stacks they live on.
+    // The continuations that are not free, with the stack pointers known on their stacks.
     let mut free = HashSet::new();
     // SAFETY: the free list links live objects of the pool.
     unsafe {
@@ -163,54 +210,79 @@ pub(crate) unsafe fn collect(state: &StoreState, heap: &mut GcHeap) -> usize {
             c = (*c).parent;
         }
     }
-    let live: Vec<(*mut VMContRef, usize)> = pool
+    let mut conts: HashMap<usize, ContInfo> = pool
         .objects()
         .filter(|(object, _)| !free.contains(&(*object as usize)))
-        .collect();
-    let mut stacks: Vec<StackRange> = live
-        .iter()
-        .map(|&(object, bottom)| StackRange {
-            bottom,
-            top: object as usize,
-            lowest: None,
+        .map(|(object, bottom)| {
+            let info = ContInfo {
+                bottom,
+                lowest: None,
+                reached: false,
+            };
+            (object as usize, info)
         })
         .collect();
     let native_top = state.native_stack_top.get();
-    let mut native = StackRange {
-        bottom: native_top.saturating_sub(1 << 30),
-        top: native_top,
-        lowest: None,
-    };
-    let mut note = |sp: usize| {
-        if !stacks.iter_mut().any(|stack| stack.note(sp)) {
-            native.note(sp);
-        }
-    };
-    note(sp_now);
-    for &(object, _) in &live {
+    let native_bottom = native_top.saturating_sub(1 << 30);
+    let mut native_lowest: Option<usize> = None;
+    let mut stack_pointers = vec![sp_now];
+    for &object in conts.keys() {
+        let object = object as *const VMContRef;
         // SAFETY: a live continuation object; its parent context is in its launch area.
         unsafe {
-            note((*object).ctx.sp);
-            note((*(*object).parent_ctx).sp);
+            stack_pointers.push((*object).ctx.sp);
+            stack_pointers.push((*(*object).parent_ctx).sp);
         }
     }
-    for stack in stacks.iter().chain([&native]) {
-        if let Some(lowest) = stack.lowest {
-            // SAFETY: the part of a mapped stack from a stack pointer on it to its top.
-            unsafe { marker.range(lowest, stack.top) };
+    // The continuation stacks by address, to find the one holding a stack pointer.
+    let mut ranges: Vec<(usize, usize)> = conts
+        .iter()
+        .map(|(&top, info)| (info.bottom, top))
+        .collect();
+    ranges.sort_unstable();
+    for sp in stack_pointers {
+        let lower = |low: Option<usize>| Some(low.map_or(sp, |low| low.min(sp)));
+        let holder = ranges
+            .partition_point(|&(bottom, _)| bottom <= sp)
+            .checked_sub(1)
+            .map(|i| ranges[i])
+            .filter(|&(_, top)| sp < top);
+        match holder {
+            Some((_, top)) => {
+                let info = conts.get_mut(&top).expect("a range of a continuation");
+                info.lowest = lower(info.lowest);
+            }
+            None if sp >= native_bottom && sp < native_top => native_lowest = lower(native_lowest),
+            None => {}
         }
+    }
+
+    let mut marker = Marker {
+        heap,
+        conts,
+        pending_objects: Vec::new(),
+        pending_conts: Vec::new(),
+    };
+    // The running continuations: the current chain and the chains of outer entries.
+    // SAFETY: chains link live continuation objects through their parents.
+    unsafe {
+        for head in
+            std::iter::once(*state.vm.current_cont.get()).chain(saved_chains.iter().copied())
+        {
+            let mut c = head;
+            while !c.is_null() {
+                marker.word(c as usize);
+                c = (*c).parent;
+            }
+        }
+    }
+    if let Some(lowest) = native_lowest {
+        // SAFETY: the part of the mapped native stack from a stack pointer on it to the
+        // frame of the outermost entry.
+        unsafe { marker.range(lowest, native_top) };
     }
     for register in registers {
         marker.word(register);
-    }
-
-    for &(object, _) in &live {
-        // SAFETY: a live continuation object.
-        for buffer in unsafe { (*object).payload_buffers() } {
-            let start = buffer.as_ptr() as usize;
-            // SAFETY: the buffer's slots are readable.
-            unsafe { marker.range(start, start + std::mem::size_of_val(buffer)) };
-        }
     }
     for &(table, elem_size) in &roots.tables {
         // SAFETY: registered tables live as long as the store.
@@ -241,7 +313,18 @@ pub(crate) unsafe fn collect(state: &StoreState, heap: &mut GcHeap) -> usize {
     for &pinned in &roots.pinned {
         marker.word(pinned);
     }
-
     marker.trace();
-    marker.heap.sweep()
+
+    for (&object, info) in &marker.conts {
+        if !info.reached {
+            // SAFETY: a suspended or never-started continuation nothing refers to: it can
+            // never run again, and its revision moves on for stale references.
+            unsafe {
+                let c = object as *mut VMContRef;
+                (*c).revision += 1;
+                recycle(&mut *state.vm.cont_free.get(), c);
+            }
+        }
+    }
+    marker.heap.map_or(0, |heap| heap.sweep())
 }
