@@ -55,9 +55,22 @@ pub const GC_SIZE_CLASSES: [u32; 31] = [
 /// The index of the smallest size class holding `bytes`, or `None` for objects larger than the
 /// largest class.
 pub fn size_class(bytes: usize) -> Option<usize> {
-    GC_SIZE_CLASSES
-        .iter()
-        .position(|&class| bytes <= class as usize)
+    // By 8-byte granule, up to the largest class.
+    const BY_GRANULE: [u8; 4096 / 8 + 1] = {
+        let mut table = [0u8; 4096 / 8 + 1];
+        let (mut granule, mut class) = (0, 0);
+        while granule < table.len() {
+            while (GC_SIZE_CLASSES[class] as usize) < granule * 8 {
+                class += 1;
+            }
+            table[granule] = class as u8;
+            granule += 1;
+        }
+        table
+    };
+    BY_GRANULE
+        .get(bytes.div_ceil(8))
+        .map(|&class| usize::from(class))
 }
 
 /// How one field or array element is stored.
@@ -250,6 +263,10 @@ mod tests {
         assert_eq!(size_class(17), Some(1));
         assert_eq!(size_class(4096), Some(GC_SIZE_CLASSES.len() - 1));
         assert_eq!(size_class(4097), None);
+        for bytes in 1..=4096usize {
+            let smallest = GC_SIZE_CLASSES.iter().position(|&c| bytes <= c as usize);
+            assert_eq!(size_class(bytes), smallest, "{bytes} bytes");
+        }
         // A chunk holds several objects of the largest class.
         assert!(GC_CHUNK_SIZE / *GC_SIZE_CLASSES.last().unwrap() as usize >= 4);
     }

@@ -12,6 +12,24 @@ use wasmfx_environ::{size_class, GC_CHUNK_SIZE, GC_SIZE_CLASSES};
 /// Number of size classes.
 const CLASSES: usize = GC_SIZE_CLASSES.len();
 
+/// For each size class, `ceil(2^32 / size)`: `offset * RECIPROCALS[class] >> 32` is
+/// `offset / size` for every offset within a chunk, without a division (exact because offsets
+/// are below 2^15 and sizes at most 2^12).
+const RECIPROCALS: [u64; CLASSES] = {
+    let mut reciprocals = [0; CLASSES];
+    let mut class = 0;
+    while class < CLASSES {
+        reciprocals[class] = (1u64 << 32).div_ceil(GC_SIZE_CLASSES[class] as u64);
+        class += 1;
+    }
+    reciprocals
+};
+
+/// `offset / size of class`, for an offset within a chunk.
+fn slot_of(offset: usize, class: usize) -> usize {
+    ((offset as u64 * RECIPROCALS[class]) >> 32) as usize
+}
+
 /// What a chunk holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ChunkUse {
@@ -200,7 +218,7 @@ impl GcHeap {
         let offset = addr - self.region.base();
         let chunk = offset / GC_CHUNK_SIZE;
         let slot = match self.chunks[chunk].usage {
-            ChunkUse::Small { class } => (offset % GC_CHUNK_SIZE) / GC_SIZE_CLASSES[class] as usize,
+            ChunkUse::Small { class } => slot_of(offset % GC_CHUNK_SIZE, class),
             _ => 0,
         };
         (chunk, slot)
@@ -233,8 +251,8 @@ impl GcHeap {
         let slot = match info.usage {
             ChunkUse::Small { class } => {
                 let size = GC_SIZE_CLASSES[class] as usize;
-                (within.is_multiple_of(size) && within / size < GC_CHUNK_SIZE / size)
-                    .then_some(within / size)?
+                let slot = slot_of(within, class);
+                (slot * size == within && slot < GC_CHUNK_SIZE / size).then_some(slot)?
             }
             ChunkUse::LargeHead { .. } => (within == 0).then_some(0)?,
             ChunkUse::Free | ChunkUse::LargeTail => return None,
@@ -351,6 +369,16 @@ mod tests {
             assert!(seen.insert(addr));
         }
         assert!(!heap.contains(heap.region.base() + heap.capacity()));
+    }
+
+    #[test]
+    fn reciprocals_divide_exactly() {
+        for class in 0..CLASSES {
+            let size = GC_SIZE_CLASSES[class] as usize;
+            for offset in 0..GC_CHUNK_SIZE {
+                assert_eq!(slot_of(offset, class), offset / size, "{offset} / {size}");
+            }
+        }
     }
 
     #[test]
