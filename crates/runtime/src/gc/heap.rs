@@ -373,8 +373,8 @@ mod tests {
 
     #[test]
     fn reciprocals_divide_exactly() {
-        for class in 0..CLASSES {
-            let size = GC_SIZE_CLASSES[class] as usize;
+        for (class, &size) in GC_SIZE_CLASSES.iter().enumerate() {
+            let size = size as usize;
             for offset in 0..GC_CHUNK_SIZE {
                 assert_eq!(slot_of(offset, class), offset / size, "{offset} / {size}");
             }
