@@ -216,6 +216,12 @@ const OPTIONS: &[OptionDef] = {
         ),
         option(
             Wasm,
+            "gc-heap-size",
+            ConfigBytes(Config::gc_heap_size),
+            "the largest each store's GC heap may grow (1G by default)",
+        ),
+        option(
+            Wasm,
             "continuation-stack-size",
             ConfigBytes(Config::continuation_stack_size),
             "the usable size of each continuation's stack (64k by default)",
