@@ -49,9 +49,12 @@ pub struct StoreState {
     /// Whether every allocation collects first (a debugging aid: a missing root shows at
     /// once).
     gc_zeal: bool,
-    /// The highest address of the native stack that wasm of this store may use: the frame
-    /// of the outermost call into it (0 outside calls).
-    pub(crate) native_stack_top: Cell<usize>,
+    /// The frame of each call into the store that is in progress, outermost first: wasm of
+    /// that call runs below it on the same stack (for the collector).
+    pub(crate) entry_tops: UnsafeCell<Vec<usize>>,
+    /// For each call from wasm to a host function in progress, an address in the frame of its
+    /// trampoline, just below the calling wasm frames (for the collector).
+    pub(crate) host_call_sps: UnsafeCell<Vec<usize>>,
     /// The running chains of the outer entries into the store (each entry starts a chain of
     /// its own and keeps the one it interrupted here).
     pub(crate) saved_chains: UnsafeCell<Vec<*mut VMContRef>>,
@@ -85,7 +88,8 @@ impl StoreState {
             gc_roots: UnsafeCell::new(GcRoots::default()),
             gc_threshold: Cell::new(MIN_GC_THRESHOLD),
             gc_zeal: gc.zeal,
-            native_stack_top: Cell::new(0),
+            entry_tops: UnsafeCell::new(Vec::new()),
+            host_call_sps: UnsafeCell::new(Vec::new()),
             saved_chains: UnsafeCell::new(Vec::new()),
             cont_threshold: Cell::new(MIN_CONT_THRESHOLD),
         }
@@ -109,6 +113,19 @@ impl StoreState {
     pub(crate) fn register_instance(&self, instance: *const Instance) {
         // SAFETY: as in `register_table`.
         unsafe { (*self.gc_roots.get()).instances.push(instance) };
+    }
+
+    /// Notes that wasm calls a host function whose trampoline's frame holds address `sp`: the
+    /// calling wasm frames are above it (for the collector). Paired with `exit_host_call`.
+    pub fn enter_host_call(&self, sp: usize) {
+        // SAFETY: used by the thread running the store only, not during this.
+        unsafe { (*self.host_call_sps.get()).push(sp) };
+    }
+
+    /// Ends what the matching `enter_host_call` began.
+    pub fn exit_host_call(&self) {
+        // SAFETY: as in `enter_host_call`.
+        unsafe { (*self.host_call_sps.get()).pop() };
     }
 
     /// Keeps the object `bits` refers to (if it is an object) alive until the store is

@@ -221,9 +221,10 @@ pub unsafe fn catch_traps(
     if outermost {
         // SAFETY: as above.
         unsafe { *store.stack_limit.get() = here.saturating_sub(max_stack) };
-        // Wasm frames of this store are below this frame (for the collector).
-        store_state.native_stack_top.set(here);
     }
+    // Wasm frames of this call are below this frame, on this stack (for the collector).
+    // SAFETY: the state is used by this thread only.
+    unsafe { (*store_state.entry_tops.get()).push(here) };
     // Each entry from the host starts a fresh chain of continuations: a suspension can never
     // reach past this host frame.
     // SAFETY: as above.
@@ -253,9 +254,8 @@ pub unsafe fn catch_traps(
         *store.stack_limit.get() = old_limit;
         (*store_state.saved_chains.get()).pop();
     }
-    if outermost {
-        store_state.native_stack_top.set(0);
-    }
+    // SAFETY: as above.
+    unsafe { (*store_state.entry_tops.get()).pop() };
     CURRENT.with(|c| c.set(state.prev));
     if trapped == 0 {
         return Ok(());

@@ -54,9 +54,15 @@ unsafe extern "C" fn host_callback(
             std::slice::from_raw_parts_mut(values, len),
         )
     };
-    match catch_unwind(AssertUnwindSafe(|| {
+    // The calling wasm frames are above the value buffer, on this stack (for the collector).
+    // SAFETY: the store outlives its host functions' calls; no reference to it is held here.
+    unsafe { (*host.store).state.enter_host_call(values as usize) };
+    let result = catch_unwind(AssertUnwindSafe(|| {
         (host.call)(host.store, caller_vmctx, vals)
-    })) {
+    }));
+    // SAFETY: as above; the host function's references to the store are gone.
+    unsafe { (*host.store).state.exit_host_call() };
+    match result {
         Ok(Ok(())) => host_status::OK,
         Ok(Err(e)) => {
             // An exception of this store thrown by wasm the host function called continues

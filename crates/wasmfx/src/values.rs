@@ -421,9 +421,13 @@ impl Val {
                 }),
                 AbstractHeapType::Cont => Val::ContRef(match raw.get_u64() {
                     0 => None,
-                    _ => Some(ContRef {
+                    // The host may keep it: its continuation must not be recycled meanwhile.
+                    object => Some(ContRef {
                         store: store.id,
-                        bits: raw.get_u128(),
+                        bits: {
+                            store.state.pin_gc_ref(object);
+                            raw.get_u128()
+                        },
                         ty: r.heap_type(),
                     }),
                 }),

@@ -222,38 +222,80 @@ pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> u
             (object as usize, info)
         })
         .collect();
-    let native_top = state.native_stack_top.get();
-    let native_bottom = native_top.saturating_sub(1 << 30);
-    let mut native_lowest: Option<usize> = None;
-    let mut stack_pointers = vec![sp_now];
-    for &object in conts.keys() {
-        let object = object as *const VMContRef;
-        // SAFETY: a live continuation object; its parent context is in its launch area.
-        unsafe {
-            stack_pointers.push((*object).ctx.sp);
-            stack_pointers.push((*(*object).parent_ctx).sp);
+    // The running continuations: the current chain and the chains of outer entries.
+    let mut running = HashSet::new();
+    // SAFETY: chains link live continuation objects through their parents.
+    unsafe {
+        for head in
+            std::iter::once(*state.vm.current_cont.get()).chain(saved_chains.iter().copied())
+        {
+            let mut c = head;
+            while !c.is_null() {
+                running.insert(c as usize);
+                c = (*c).parent;
+            }
         }
     }
+
+    // The stack pointers known. True ones (the collector's own, those of calls out to host
+    // functions, and where each running continuation's resumer switched to it) may extend a
+    // scan of a native stack; the saved ones of other continuations may be old, so they only
+    // count where they land on a continuation stack that is not free, mapped throughout.
+    // SAFETY: the state is used by this thread only.
+    let (entry_tops, host_call_sps) =
+        unsafe { (&*state.entry_tops.get(), &*state.host_call_sps.get()) };
+    let mut true_sps = vec![sp_now];
+    true_sps.extend(host_call_sps.iter().copied());
+    let mut saved_sps = Vec::new();
+    for &object in conts.keys() {
+        let c = object as *const VMContRef;
+        // SAFETY: a live continuation object; its parent context is in its launch area.
+        unsafe {
+            let parent_sp = (*(*c).parent_ctx).sp;
+            if running.contains(&object) {
+                true_sps.push(parent_sp);
+            } else {
+                saved_sps.push((*c).ctx.sp);
+                saved_sps.push(parent_sp);
+            }
+        }
+    }
+
     // The continuation stacks by address, to find the one holding a stack pointer.
     let mut ranges: Vec<(usize, usize)> = conts
         .iter()
         .map(|(&top, info)| (info.bottom, top))
         .collect();
     ranges.sort_unstable();
-    for sp in stack_pointers {
-        let lower = |low: Option<usize>| Some(low.map_or(sp, |low| low.min(sp)));
-        let holder = ranges
+    let holder = |sp: usize| {
+        ranges
             .partition_point(|&(bottom, _)| bottom <= sp)
             .checked_sub(1)
             .map(|i| ranges[i])
-            .filter(|&(_, top)| sp < top);
-        match holder {
-            Some((_, top)) => {
-                let info = conts.get_mut(&top).expect("a range of a continuation");
-                info.lowest = lower(info.lowest);
+            .filter(|&(_, top)| sp < top)
+            .map(|(_, top)| top)
+    };
+    // The parts of native stacks to scan: from the lowest true stack pointer below each entry
+    // frame into the store to that frame.
+    let mut native: HashMap<usize, usize> = HashMap::new();
+    for (sp, trusted) in true_sps
+        .into_iter()
+        .map(|sp| (sp, true))
+        .chain(saved_sps.into_iter().map(|sp| (sp, false)))
+    {
+        if let Some(top) = holder(sp) {
+            let info = conts.get_mut(&top).expect("a range of a continuation");
+            info.lowest = Some(info.lowest.map_or(sp, |low| low.min(sp)));
+        } else if trusted {
+            let entry = entry_tops
+                .iter()
+                .copied()
+                .filter(|&entry| entry > sp && entry - sp < 1 << 30)
+                .min();
+            if let Some(entry) = entry {
+                let lowest = native.entry(entry).or_insert(sp);
+                *lowest = (*lowest).min(sp);
             }
-            None if sp >= native_bottom && sp < native_top => native_lowest = lower(native_lowest),
-            None => {}
         }
     }
 
@@ -263,23 +305,13 @@ pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> u
         pending_objects: Vec::new(),
         pending_conts: Vec::new(),
     };
-    // The running continuations: the current chain and the chains of outer entries.
-    // SAFETY: chains link live continuation objects through their parents.
-    unsafe {
-        for head in
-            std::iter::once(*state.vm.current_cont.get()).chain(saved_chains.iter().copied())
-        {
-            let mut c = head;
-            while !c.is_null() {
-                marker.word(c as usize);
-                c = (*c).parent;
-            }
-        }
+    for c in running {
+        marker.word(c);
     }
-    if let Some(lowest) = native_lowest {
-        // SAFETY: the part of the mapped native stack from a stack pointer on it to the
-        // frame of the outermost entry.
-        unsafe { marker.range(lowest, native_top) };
+    for (entry, lowest) in native {
+        // SAFETY: the part of a mapped stack from a true stack pointer on it to the frame of
+        // the entry into the store just above it, on the same stack.
+        unsafe { marker.range(lowest, entry) };
     }
     for register in registers {
         marker.word(register);
