@@ -304,3 +304,80 @@ fn abandoned_continuations_are_reclaimed() {
         "{stacks} stacks for 200,000 continuations"
     );
 }
+
+/// A continuation calls a host function that calls back into the store; the inner call
+/// allocates (collecting at every allocation) while the outer frames hold objects.
+const REENTRY: &str = r#"(module
+  (type $box (struct (field i32)))
+  (type $f (func (result i32)))
+  (type $c (cont $f))
+  (import "host" "reenter" (func $reenter (param i32) (result i32)))
+  (func (export "inner") (param $n i32) (result i32)
+    (local $sum i32)
+    (loop $l
+      (local.set $sum (i32.add (local.get $sum)
+        (struct.get $box 0 (struct.new $box (local.get $n)))))
+      (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+    (local.get $sum))
+  (func $body (result i32)
+    (local $held (ref $box))
+    (local.set $held (struct.new $box (i32.const 1000)))
+    (i32.add (call $reenter (i32.const 50)) (struct.get $box 0 (local.get $held))))
+  (elem declare func $body)
+  (func (export "outer") (result i32)
+    (local $held (ref $box))
+    (local.set $held (struct.new $box (i32.const 7)))
+    (i32.add (resume $c (cont.new $c (ref.func $body))) (struct.get $box 0 (local.get $held)))))"#;
+
+#[test]
+fn wasm_reentered_from_a_continuation_keeps_every_frames_objects() {
+    for zeal in [false, true] {
+        let engine = gc_engine(1 << 20, zeal);
+        let module = Module::new(&engine, REENTRY).unwrap();
+        let mut store = Store::new(&engine, ());
+        let mut linker = Linker::new(&engine);
+        linker
+            .func_wrap(
+                "host",
+                "reenter",
+                |mut caller: Caller<'_, ()>, n: i32| -> Result<i32> {
+                    let inner = caller
+                        .get_export("inner")
+                        .and_then(|e| e.into_func())
+                        .expect("exported");
+                    let mut out = [Val::I32(0)];
+                    inner.call(&mut caller, &[Val::I32(n)], &mut out)?;
+                    Ok(out[0].i32().expect("i32"))
+                },
+            )
+            .unwrap();
+        let instance = linker.instantiate(&mut store, &module).unwrap();
+        let outer = instance
+            .get_typed_func::<(), i32>(&mut store, "outer")
+            .unwrap();
+        // 50 + 49 + ... + 1 = 1275, plus 1000 held in the continuation, plus 7 held outside.
+        assert_eq!(outer.call(&mut store, ()).unwrap(), 1275 + 1000 + 7);
+    }
+}
+
+#[test]
+fn a_continuation_the_host_holds_is_not_recycled() {
+    let (mut store, instance) = instantiate(
+        &gc_engine(1 << 20, false),
+        r#"(module
+  (type $f (func (result i32)))
+  (type $c (cont $f))
+  (func $seven (result i32) (i32.const 7))
+  (elem declare func $seven)
+  (func (export "make") (result (ref null $c)) (cont.new $c (ref.func $seven)))
+  (func (export "run") (param (ref null $c)) (result i32) (resume $c (local.get 0))))"#,
+    );
+    let make = instance.get_func(&mut store, "make").unwrap();
+    let run = instance.get_func(&mut store, "run").unwrap();
+    let mut held = [Val::I32(0)];
+    make.call(&mut store, &[], &mut held).unwrap();
+    store.gc();
+    let mut out = [Val::I32(0)];
+    run.call(&mut store, &held, &mut out).unwrap();
+    assert_eq!(out[0].i32(), Some(7));
+}
