@@ -5,8 +5,9 @@
 //! an `i31ref` is `(value << 1) | 1`, a host's external reference made internal
 //! (`any.convert_extern`) keeps its `(index << 2) | 2` word, and anything else is the 8-aligned
 //! address of a GC object of the store's heap, whose header holds its engine-wide type id and
-//! its length (an array's element count, or [`gc_header::STRUCT_LENGTH`] for a struct). Objects live until their store is dropped
-//! (there is no collector yet), so a reference the host holds stays valid as long as its store.
+//! its length (an array's element count, or [`gc_header::STRUCT_LENGTH`] for a struct). Every
+//! reference handed to the host is pinned (the collector keeps its object until the store is
+//! dropped), so a reference the host holds stays valid as long as its store.
 
 use crate::store::StoreOpaque;
 use crate::{AsContext, HeapType, TypeId};
@@ -259,8 +260,8 @@ impl AnyRef {
         }
         // SAFETY: a non-null reference with neither tag that wasm code of `store` produced
         // (the host cannot make others) is the address of an object of the store's GC heap.
-        // Objects are only freed with their heap, when the store is dropped, and `store` is
-        // borrowed here, so the object is live.
+        // The reference was pinned when it reached the host, so the collector keeps its
+        // object until the store is dropped; `store` is borrowed here, so the object is live.
         Ok(Referent::Object(unsafe { read_header(self.bits as usize) }))
     }
 }
