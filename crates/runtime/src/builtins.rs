@@ -66,7 +66,7 @@ fn store_limiter<'a>(vmctx: *mut u8) -> Option<&'a mut dyn ResourceLimiter> {
 /// Runs `f`, which may call the host's resource limiter. A panic there must not unwind
 /// through generated code: it is recorded, to resume in the host that called into wasm, and
 /// `None` is returned.
-fn catching_panics<R>(f: impl FnOnce() -> R) -> Option<R> {
+pub(crate) fn catching_panics<R>(f: impl FnOnce() -> R) -> Option<R> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(result) => Some(result),
         Err(payload) => {
@@ -225,9 +225,18 @@ extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMCon
     let store = instance(vmctx).store_state();
     // Unreached continuations are recycled by a collection: collect when the store holds many,
     // and before failing for want of a stack.
+    // A panic in the collector must not unwind through generated code.
+    let collect = || {
+        catching_panics(|| {
+            // SAFETY: a builtin called by wasm: every reference is where the collector looks.
+            unsafe { store.collect_garbage() }
+        })
+        .is_some()
+    };
     if store.continuation_collection_due() {
-        // SAFETY: a builtin called by wasm: every reference is where the collector looks.
-        unsafe { store.collect_garbage() };
+        if !collect() {
+            return std::ptr::null_mut();
+        }
         if let Some(c) = store.take_free_continuation(func_ref.cast()) {
             return c;
         }
@@ -242,8 +251,9 @@ extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMCon
         return std::ptr::null_mut();
     };
     if !matches!(allocated, Ok(Some(_))) {
-        // SAFETY: as above.
-        unsafe { store.collect_garbage() };
+        if !collect() {
+            return std::ptr::null_mut();
+        }
         if let Some(c) = store.take_free_continuation(func_ref.cast()) {
             return c;
         }

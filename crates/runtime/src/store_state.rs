@@ -133,7 +133,7 @@ impl StoreState {
     pub fn pin_gc_ref(&self, bits: u64) {
         if bits != 0 && bits & REF_TAG_MASK == 0 {
             // SAFETY: as in `register_table`.
-            unsafe { (*self.gc_roots.get()).pinned.push(bits as usize) };
+            unsafe { (*self.gc_roots.get()).pinned.insert(bits as usize) };
         }
     }
 

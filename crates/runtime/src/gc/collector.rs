@@ -39,7 +39,7 @@ pub(crate) struct GcRoots {
     /// Every instance of the store (for its element segments).
     pub(crate) instances: Vec<*const Instance>,
     /// References handed to the host, kept alive until the store is dropped.
-    pub(crate) pinned: Vec<usize>,
+    pub(crate) pinned: HashSet<usize>,
 }
 
 /// The callee-saved registers of the System V ABI, which may still hold values of the wasm

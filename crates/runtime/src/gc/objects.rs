@@ -2,7 +2,7 @@
 //! builtins that allocate and fill arrays from segments (`array.new_data`, `array.new_elem`,
 //! `array.init_data`, `array.init_elem`) and copy between arrays.
 
-use crate::builtins::instance;
+use crate::builtins::{catching_panics, instance};
 use crate::instance::range;
 use crate::traps::{set_deferred_trap, set_host_error, TrapReason};
 use wasmfx_environ::{gc_header, ArrayLayout, GcStorage, Trap};
@@ -214,7 +214,12 @@ pub(crate) extern "C" fn array_init_elem(
 
 pub(crate) extern "C" fn gc_alloc(vmctx: *mut u8, type_id: u32, size: u64, length: u32) -> usize {
     let state = instance(vmctx).store_state();
-    match state.gc_alloc(type_id, size as usize, length, true) {
+    // A panic in the collector must not unwind through generated code.
+    let Some(allocated) = catching_panics(|| state.gc_alloc(type_id, size as usize, length, true))
+    else {
+        return 0;
+    };
+    match allocated {
         Ok(Some(object)) => object,
         Ok(None) => {
             set_deferred_trap(Trap::GcHeapExhausted);
