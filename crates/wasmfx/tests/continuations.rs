@@ -4,7 +4,7 @@
 mod common;
 
 use common::instantiate;
-use wasmfx::{trap_of, Instance, Module, ResourceLimiter, Result, Store, Trap};
+use wasmfx::{trap_of, Instance, Module, Store, Trap};
 
 const MODULE: &str = r#"
 (module
@@ -84,28 +84,9 @@ fn generator_yields_values() {
 
 #[test]
 fn a_million_continuations_reuse_stacks() {
-    /// Counts the continuation stacks the store allocates.
-    #[derive(Default)]
-    struct StackCounter {
-        stacks: usize,
-    }
-    impl ResourceLimiter for StackCounter {
-        fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
-            Ok(true)
-        }
-        fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
-            Ok(true)
-        }
-        fn continuation_allocating(&mut self, current: usize, _: usize) -> Result<bool> {
-            assert_eq!(current, self.stacks);
-            self.stacks += 1;
-            Ok(true)
-        }
-    }
-
     let engine = common::engine();
     let module = Module::new(&engine, MODULE).unwrap();
-    let mut store = Store::new(&engine, StackCounter::default());
+    let mut store = Store::new(&engine, common::StackCounter::default());
     store.limiter(|counter| counter);
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     let churn = instance

@@ -239,25 +239,6 @@ fn a_generator_kept_in_a_struct_between_resumes() {
     assert_eq!(sum.call(&mut store, 100).unwrap(), 99 * 50);
 }
 
-/// Counts the continuation stacks a store allocates.
-#[derive(Default)]
-struct StackCounter {
-    stacks: usize,
-}
-
-impl ResourceLimiter for StackCounter {
-    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
-        Ok(true)
-    }
-    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> Result<bool> {
-        Ok(true)
-    }
-    fn continuation_allocating(&mut self, _: usize, _: usize) -> Result<bool> {
-        self.stacks += 1;
-        Ok(true)
-    }
-}
-
 /// Suspends `n` continuations, each holding a struct, and drops them.
 const ABANDON: &str = r#"(module
   (type $f (func))
@@ -289,7 +270,7 @@ fn abandoned_continuations_are_reclaimed() {
         gc_engine(16 << 20, false)
     };
     let module = Module::new(&engine, ABANDON).unwrap();
-    let mut store = Store::new(&engine, StackCounter::default());
+    let mut store = Store::new(&engine, common::StackCounter::default());
     store.limiter(|counter| counter);
     let instance = Instance::new(&mut store, &module, &[]).unwrap();
     let abandon = instance

@@ -97,6 +97,64 @@ fn data_items(layout: &ArrayLayout, bytes: &[u8]) -> Vec<u128> {
         .collect()
 }
 
+/// A data or element segment of an instance.
+#[derive(Clone, Copy)]
+enum Segment {
+    Data(u32),
+    Elem(u32),
+}
+
+/// The bits of `count` elements of an array of `layout` read from `segment` of `vmctx`'s
+/// instance from element `src`, or `None` with the trap recorded when they are out of the
+/// segment's bounds.
+fn segment_items(
+    vmctx: *mut u8,
+    layout: &ArrayLayout,
+    segment: Segment,
+    src: u32,
+    count: u32,
+) -> Option<Vec<u128>> {
+    let instance = instance(vmctx);
+    match segment {
+        Segment::Data(data) => {
+            let bytes = instance.data_bytes(data);
+            let width = u64::from(layout.elem.size());
+            let source = range(u64::from(src), u64::from(count) * width, bytes.len());
+            let Some(source) = source else {
+                set_deferred_trap(Trap::MemoryOutOfBounds);
+                return None;
+            };
+            Some(data_items(layout, &bytes[source]))
+        }
+        Segment::Elem(elem) => {
+            let items = instance.elem_items(elem);
+            let Some(source) = range(u64::from(src), u64::from(count), items.len()) else {
+                set_deferred_trap(Trap::TableOutOfBounds);
+                return None;
+            };
+            Some(items[source].to_vec())
+        }
+    }
+}
+
+/// `array.new_data` / `array.new_elem`: a new array of module type `ty` holding `len`
+/// elements of `segment` from element `offset`, or 0 with the trap recorded.
+fn array_new_segment(vmctx: *mut u8, ty: u32, segment: Segment, offset: u32, len: u32) -> usize {
+    let module = instance(vmctx).module().clone();
+    let Some(layout) = module.info.array_layout(ty) else {
+        return 0;
+    };
+    let Some(items) = segment_items(vmctx, &layout, segment, offset, len) else {
+        return 0;
+    };
+    let array = new_array(vmctx, ty, len);
+    if array != 0 {
+        // SAFETY: a new array of `len` elements.
+        unsafe { write_items(array, &layout, 0, &items) };
+    }
+    array
+}
+
 pub(crate) extern "C" fn array_new_data(
     vmctx: *mut u8,
     ty: u32,
@@ -104,24 +162,7 @@ pub(crate) extern "C" fn array_new_data(
     offset: u32,
     len: u32,
 ) -> usize {
-    let instance = instance(vmctx);
-    let module = instance.module().clone();
-    let Some(layout) = module.info.array_layout(ty) else {
-        return 0;
-    };
-    let bytes = instance.data_bytes(data);
-    let width = u64::from(layout.elem.size());
-    let Some(source) = range(u64::from(offset), u64::from(len) * width, bytes.len()) else {
-        set_deferred_trap(Trap::MemoryOutOfBounds);
-        return 0;
-    };
-    let items = data_items(&layout, &bytes[source]);
-    let array = new_array(vmctx, ty, len);
-    if array != 0 {
-        // SAFETY: a new array of `len` elements.
-        unsafe { write_items(array, &layout, 0, &items) };
-    }
-    array
+    array_new_segment(vmctx, ty, Segment::Data(data), offset, len)
 }
 
 pub(crate) extern "C" fn array_new_elem(
@@ -131,23 +172,7 @@ pub(crate) extern "C" fn array_new_elem(
     offset: u32,
     len: u32,
 ) -> usize {
-    let instance = instance(vmctx);
-    let module = instance.module().clone();
-    let Some(layout) = module.info.array_layout(ty) else {
-        return 0;
-    };
-    let items = instance.elem_items(elem);
-    let Some(source) = range(u64::from(offset), u64::from(len), items.len()) else {
-        set_deferred_trap(Trap::TableOutOfBounds);
-        return 0;
-    };
-    let items = items[source].to_vec();
-    let array = new_array(vmctx, ty, len);
-    if array != 0 {
-        // SAFETY: a new array of `len` elements.
-        unsafe { write_items(array, &layout, 0, &items) };
-    }
-    array
+    array_new_segment(vmctx, ty, Segment::Elem(elem), offset, len)
 }
 
 /// Checks `array.init_*`'s array operand and destination range: the array's layout, or the
@@ -166,6 +191,25 @@ fn init_target(vmctx: *mut u8, array: usize, ty: u32, dst: u32, count: u32) -> O
     instance(vmctx).module().info.array_layout(ty)
 }
 
+/// `array.init_data` / `array.init_elem`: 0, or non-zero with the trap recorded.
+fn array_init_segment(
+    vmctx: *mut u8,
+    array: usize,
+    ty: u32,
+    segment: Segment,
+    (dst, src, count): (u32, u32, u32),
+) -> u32 {
+    let Some(layout) = init_target(vmctx, array, ty, dst, count) else {
+        return 1;
+    };
+    let Some(items) = segment_items(vmctx, &layout, segment, src, count) else {
+        return 1;
+    };
+    // SAFETY: the destination range was checked against the array's length.
+    unsafe { write_items(array, &layout, dst as usize, &items) };
+    0
+}
+
 pub(crate) extern "C" fn array_init_data(
     vmctx: *mut u8,
     array: usize,
@@ -175,19 +219,7 @@ pub(crate) extern "C" fn array_init_data(
     src: u32,
     count: u32,
 ) -> u32 {
-    let Some(layout) = init_target(vmctx, array, ty, dst, count) else {
-        return 1;
-    };
-    let bytes = instance(vmctx).data_bytes(data);
-    let width = u64::from(layout.elem.size());
-    let Some(source) = range(u64::from(src), u64::from(count) * width, bytes.len()) else {
-        set_deferred_trap(Trap::MemoryOutOfBounds);
-        return 1;
-    };
-    let items = data_items(&layout, &bytes[source]);
-    // SAFETY: the destination range was checked against the array's length.
-    unsafe { write_items(array, &layout, dst as usize, &items) };
-    0
+    array_init_segment(vmctx, array, ty, Segment::Data(data), (dst, src, count))
 }
 
 pub(crate) extern "C" fn array_init_elem(
@@ -199,17 +231,7 @@ pub(crate) extern "C" fn array_init_elem(
     src: u32,
     count: u32,
 ) -> u32 {
-    let Some(layout) = init_target(vmctx, array, ty, dst, count) else {
-        return 1;
-    };
-    let items = instance(vmctx).elem_items(elem);
-    let Some(source) = range(u64::from(src), u64::from(count), items.len()) else {
-        set_deferred_trap(Trap::TableOutOfBounds);
-        return 1;
-    };
-    // SAFETY: the destination range was checked against the array's length.
-    unsafe { write_items(array, &layout, dst as usize, &items[source]) };
-    0
+    array_init_segment(vmctx, array, ty, Segment::Elem(elem), (dst, src, count))
 }
 
 pub(crate) extern "C" fn gc_alloc(vmctx: *mut u8, type_id: u32, size: u64, length: u32) -> usize {

@@ -89,3 +89,25 @@ pub fn instantiate_with_relay(
         .expect("instantiates");
     (store, instance)
 }
+
+/// A resource limiter that allows everything and counts the continuation stacks its store
+/// allocates.
+#[allow(dead_code)] // Not every test binary uses it.
+#[derive(Default)]
+pub struct StackCounter {
+    /// Stacks allocated so far.
+    pub stacks: usize,
+}
+
+impl wasmfx::ResourceLimiter for StackCounter {
+    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
+        Ok(true)
+    }
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
+        Ok(true)
+    }
+    fn continuation_allocating(&mut self, _: usize, _: usize) -> wasmfx::Result<bool> {
+        self.stacks += 1;
+        Ok(true)
+    }
+}
