@@ -94,6 +94,8 @@ pub struct GcHeap {
     region: Region,
     /// Every chunk carved so far, by index; the rest of the region was never used.
     chunks: Vec<Chunk>,
+    /// No chunk below this index is free: where the search for free chunks starts.
+    first_maybe_free: usize,
     classes: [ClassState; CLASSES],
     /// Bytes in allocated slots and large objects.
     allocated_bytes: usize,
@@ -109,6 +111,7 @@ impl GcHeap {
         Ok(GcHeap {
             region: Region::reserve_accessible(len, "the GC heap")?,
             chunks: Vec::new(),
+            first_maybe_free: 0,
             classes: [ClassState::default(); CLASSES],
             allocated_bytes: 0,
         })
@@ -187,17 +190,26 @@ impl GcHeap {
     /// The index of the first of `count` free contiguous chunks, reusing freed chunks before
     /// carving new ones, or `None` when the heap has no such run.
     fn take_chunks(&mut self, count: usize) -> Option<usize> {
+        let start = self.first_maybe_free.min(self.chunks.len());
         let mut run = 0;
-        for (index, chunk) in self.chunks.iter().enumerate() {
+        let mut first_free = None;
+        for (index, chunk) in self.chunks.iter().enumerate().skip(start) {
             run = if chunk.usage == ChunkUse::Free {
+                first_free.get_or_insert(index);
                 run + 1
             } else {
                 0
             };
             if run == count {
-                return Some(index + 1 - count);
+                let first = index + 1 - count;
+                // Every chunk before the first free one seen is taken.
+                self.first_maybe_free = first_free
+                    .filter(|&free| free < first)
+                    .unwrap_or(first + count);
+                return Some(first);
             }
         }
+        self.first_maybe_free = first_free.unwrap_or(self.chunks.len());
         // Extend the trailing run of free chunks with never-used ones.
         let first = self.chunks.len() - run;
         let total = self.region.len() / GC_CHUNK_SIZE;
@@ -336,6 +348,7 @@ impl GcHeap {
 
     /// Makes `count` chunks from `first` free, releasing their pages.
     fn free_chunks(&mut self, first: usize, count: usize) {
+        self.first_maybe_free = self.first_maybe_free.min(first);
         for chunk in &mut self.chunks[first..first + count] {
             *chunk = Chunk::new(ChunkUse::Free, 0);
         }
@@ -378,6 +391,40 @@ mod tests {
             for offset in 0..GC_CHUNK_SIZE {
                 assert_eq!(slot_of(offset, class), offset / size, "{offset} / {size}");
             }
+        }
+    }
+
+    #[test]
+    fn freed_chunks_in_the_middle_are_found_again() {
+        let mut heap = heap(12);
+        let per_chunk = GC_CHUNK_SIZE / 64;
+        let objects: Vec<usize> = (0..8 * per_chunk)
+            .map(|_| heap.alloc(64).unwrap())
+            .collect();
+        let base = heap.region.base();
+        let chunk_of = |addr: usize| (addr - base) / GC_CHUNK_SIZE;
+        let kept: Vec<usize> = objects
+            .iter()
+            .copied()
+            .filter(|&addr| chunk_of(addr) % 2 == 0)
+            .collect();
+        for &addr in &kept {
+            heap.mark(addr);
+            // SAFETY: a live object of 64 bytes.
+            unsafe { *(addr as *mut usize) = addr };
+        }
+        heap.sweep();
+        // Chunks 1, 3, 5 and 7 are free: a two-chunk object takes 7 and a new chunk 8, a
+        // one-chunk object the lowest free chunk, 1.
+        let two = heap.alloc(2 * GC_CHUNK_SIZE).unwrap();
+        assert_eq!(chunk_of(two), 7);
+        let one = heap.alloc(GC_CHUNK_SIZE).unwrap();
+        assert_eq!(chunk_of(one), 1);
+        let next = heap.alloc(GC_CHUNK_SIZE).unwrap();
+        assert_eq!(chunk_of(next), 3);
+        for &addr in &kept {
+            // SAFETY: a surviving object.
+            assert_eq!(unsafe { *(addr as *const usize) }, addr);
         }
     }
 
