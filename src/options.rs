@@ -163,8 +163,7 @@ const OPTIONS: &[OptionDef] = {
             Wasm,
             "gc",
             Feature(Config::wasm_gc),
-            "the GC type system (recursive types, subtyping); on by default; struct, array \
-             and i31 instructions are not compiled yet",
+            "garbage collection: struct, array and i31 types and instructions; on by default",
         ),
         option(
             Wasm,

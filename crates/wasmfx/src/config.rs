@@ -49,8 +49,8 @@ macro_rules! feature_setters {
 
 impl Config {
     /// The default configuration: WebAssembly 2.0 without SIMD, plus extended constant
-    /// expressions, typed function references, tail calls, exception handling, the GC type
-    /// system and stack switching (typed continuations); see
+    /// expressions, typed function references, tail calls, exception handling, garbage
+    /// collection and stack switching (typed continuations); see
     /// [`wasmfx_environ::default_features`].
     pub fn new() -> Config {
         Config {
@@ -82,10 +82,8 @@ impl Config {
         wasm_function_references => FUNCTION_REFERENCES,
         /// Exception handling (tags, `throw`, `throw_ref`, `try_table`, `exnref`).
         wasm_exceptions => EXCEPTIONS,
-        /// Garbage collection. Its type system (recursive type groups, subtyping, struct and
-        /// array types) is supported, and on by default because continuation types are often
-        /// recursive; struct, array and `i31` instructions are not compiled yet and give a
-        /// "not supported yet" error.
+        /// Garbage collection: recursive type groups, subtyping, struct, array and `i31`
+        /// types and instructions, with a collector (see `docs/gc.md`). On by default.
         wasm_gc => GC,
         /// Tail calls (`return_call`, `return_call_indirect`, `return_call_ref`).
         wasm_tail_call => TAIL_CALL,
