@@ -2,9 +2,9 @@
 //! the current stack for a call site whose handlers catch the exception's tag, then resuming at
 //! that handler's landing pad.
 //!
-//! Exception objects live until their store is dropped (there is no collector yet). Their layout
-//! is `wasmfx_environ::exn`: a header slot (tag identity, payload length) and one 16-byte slot
-//! per payload value.
+//! Exception objects live until their store is dropped, and the collector scans their payloads
+//! as roots. Their layout is `wasmfx_environ::exn`: a header slot (tag identity, payload
+//! length) and one 16-byte slot per payload value.
 
 use crate::code::with_code;
 use crate::store_state::StoreState;
