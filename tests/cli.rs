@@ -303,8 +303,9 @@ fn pooling_options() {
   (table $kept 0 (ref null $c))
   (func $body (suspend $pause))
   (elem declare func $body)
-  ;; Starts `n` continuations and keeps them suspended in a table; returns `n`.
-  (func (export "spawn") (param $n i32) (result i32)
+  ;; Starts `n` continuations and leaves them suspended, kept in a table when `keep` is
+  ;; non-zero (else dropped, so that a collection recycles their stacks); returns `n`.
+  (func $start (param $n i32) (param $keep i32) (result i32)
     (local $i i32)
     (loop $l
       (if (i32.lt_u (local.get $i) (local.get $n))
@@ -312,23 +313,14 @@ fn pooling_options() {
           (block $h (result (ref $c))
             (resume $c (on $pause $h) (cont.new $c (ref.func $body)))
             (unreachable))
-          (drop (table.grow $kept (i32.const 1)))
+          (if (param (ref $c)) (local.get $keep)
+            (then (drop (table.grow $kept (i32.const 1))))
+            (else (drop)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $l))))
     (local.get $n))
-  ;; The same, dropping each suspended continuation: a collection recycles their stacks.
-  (func (export "abandon") (param $n i32) (result i32)
-    (local $i i32)
-    (loop $l
-      (if (i32.lt_u (local.get $i) (local.get $n))
-        (then
-          (block $h (result (ref $c))
-            (resume $c (on $pause $h) (cont.new $c (ref.func $body)))
-            (unreachable))
-          (drop)
-          (local.set $i (i32.add (local.get $i) (i32.const 1)))
-          (br $l))))
-    (local.get $n)))"#,
+  (func (export "spawn") (param $n i32) (result i32) (call $start (local.get $n) (i32.const 1)))
+  (func (export "abandon") (param $n i32) (result i32) (call $start (local.get $n) (i32.const 0))))"#,
     );
     let spawner = spawner.to_str().unwrap();
     let run =

@@ -149,25 +149,19 @@ impl StoreState {
         // SAFETY: the heap is not otherwise referenced during the collection.
         let mut heap = unsafe { &mut *self.gc_heap.get() }.as_mut();
         // SAFETY: per the contract.
-        let freed = unsafe { collector::collect(self, heap.as_deref_mut()) };
+        let collected = unsafe { collector::collect(self, heap.as_deref_mut()) };
         if let Some(heap) = heap {
             let live = heap.allocated_bytes();
             self.gc_threshold
                 .set(live.saturating_mul(2).max(MIN_GC_THRESHOLD));
         }
-        // SAFETY: the pool and the free list are not otherwise referenced here.
-        let live_conts = unsafe {
-            let mut free = 0;
-            let mut c = *self.vm.cont_free.get();
-            while !c.is_null() {
-                free += 1;
-                c = (*c).parent;
-            }
-            (*self.cont_pool.get()).allocated() - free
-        };
-        self.cont_threshold
-            .set(live_conts.saturating_mul(2).max(MIN_CONT_THRESHOLD));
-        freed
+        self.cont_threshold.set(
+            collected
+                .live_continuations
+                .saturating_mul(2)
+                .max(MIN_CONT_THRESHOLD),
+        );
+        collected.freed_bytes
     }
 
     /// Whether `cont.new` should collect before it takes a new stack: the store holds at
@@ -209,39 +203,31 @@ impl StoreState {
         length: u32,
         may_collect: bool,
     ) -> Result<Option<usize>> {
-        // SAFETY: the store state is only used by the thread running its store, and the heap
-        // is not otherwise referenced during this call.
-        let heap = unsafe { &mut *self.gc_heap.get() };
-        let heap = match heap {
-            Some(heap) => heap,
-            None => heap.insert(GcHeap::new(self.gc_heap_size)?),
-        };
         let size = size.max(gc_header::SIZE as usize);
-        let due = heap.allocated_bytes().saturating_add(size) > self.gc_threshold.get();
+        // The heap, reserved at the first allocation.
+        let heap = || -> Result<&mut GcHeap> {
+            // SAFETY: the store state is only used by the thread running its store, and each
+            // reference to the heap ends before the next collection.
+            let heap = unsafe { &mut *self.gc_heap.get() };
+            Ok(match heap {
+                Some(heap) => heap,
+                None => heap.insert(GcHeap::new(self.gc_heap_size)?),
+            })
+        };
+        let due = heap()?.allocated_bytes().saturating_add(size) > self.gc_threshold.get();
         if may_collect && (self.gc_zeal || due) {
-            // SAFETY: allocation is called from builtins and constant evaluation, with every
-            // reference in a place the collector scans.
+            // SAFETY: the caller allows collecting only when every reference is where the
+            // collector looks.
             unsafe { self.collect_garbage() };
         }
-        // SAFETY: the collection above has finished with the heap.
-        let heap = unsafe { &mut *self.gc_heap.get() }
-            .as_mut()
-            .expect("reserved above");
-        let object = match heap.alloc(size) {
-            Some(object) => object,
-            None if !may_collect => return Ok(None),
-            None => {
-                // SAFETY: as above.
-                unsafe { self.collect_garbage() };
-                // SAFETY: as above.
-                let heap = unsafe { &mut *self.gc_heap.get() }
-                    .as_mut()
-                    .expect("reserved above");
-                let Some(object) = heap.alloc(size) else {
-                    return Ok(None);
-                };
-                object
-            }
+        let mut object = heap()?.alloc(size);
+        if object.is_none() && may_collect {
+            // SAFETY: as above.
+            unsafe { self.collect_garbage() };
+            object = heap()?.alloc(size);
+        }
+        let Some(object) = object else {
+            return Ok(None);
         };
         // SAFETY: a fresh block of at least the header's size, 8-aligned.
         unsafe {

@@ -145,30 +145,11 @@ fn continuations_past_the_limit_trap() {
     assert_eq!(park.call(&mut store, 0).unwrap(), 0);
 }
 
-/// Records the stack size `cont.new` reports, allowing everything.
-#[derive(Default)]
-struct StackSizeProbe {
-    stack_size: usize,
-}
-
-impl ResourceLimiter for StackSizeProbe {
-    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
-        Ok(true)
-    }
-    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
-        Ok(true)
-    }
-    fn continuation_allocating(&mut self, _: usize, stack_size: usize) -> wasmfx::Result<bool> {
-        self.stack_size = stack_size;
-        Ok(true)
-    }
-}
-
 #[test]
 fn continuation_memory_limit() {
     let engine = common::engine();
     let module = Module::new(&engine, PARKER).unwrap();
-    let mut probe = Store::new(&engine, StackSizeProbe::default());
+    let mut probe = Store::new(&engine, common::StackCounter::default());
     probe.limiter(|probe| probe);
     let instance = Instance::new(&mut probe, &module, &[]).unwrap();
     let park = instance.get_typed_func::<i32, i32>(&mut probe, "park");

@@ -74,6 +74,14 @@ fn stack_pointer() -> usize {
     sp
 }
 
+/// What a collection found.
+pub(crate) struct Collected {
+    /// Bytes of GC objects freed.
+    pub(crate) freed_bytes: usize,
+    /// Continuation objects still in use (reached or running).
+    pub(crate) live_continuations: usize,
+}
+
 /// A continuation object that is not free, as the collector sees it.
 struct ContInfo {
     /// The lowest address of its stack.
@@ -185,7 +193,7 @@ impl Marker<'_> {
 /// wasm, or the host between calls), with no reference into the heap held anywhere the roots
 /// do not cover.
 #[inline(never)]
-pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> usize {
+pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> Collected {
     let registers = std::hint::black_box(spill_registers());
     let sp_now = stack_pointer();
 
@@ -347,7 +355,9 @@ pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> u
     }
     marker.trace();
 
+    let mut live_continuations = 0;
     for (&object, info) in &marker.conts {
+        live_continuations += usize::from(info.reached);
         if !info.reached {
             // SAFETY: a suspended or never-started continuation nothing refers to: it can
             // never run again, and its revision moves on for stale references.
@@ -358,5 +368,8 @@ pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> u
             }
         }
     }
-    marker.heap.map_or(0, |heap| heap.sweep())
+    Collected {
+        freed_bytes: marker.heap.map_or(0, |heap| heap.sweep()),
+        live_continuations,
+    }
 }

@@ -90,13 +90,15 @@ pub fn instantiate_with_relay(
     (store, instance)
 }
 
-/// A resource limiter that allows everything and counts the continuation stacks its store
-/// allocates.
+/// A resource limiter that allows everything, counts the continuation stacks its store
+/// allocates and records their size.
 #[allow(dead_code)] // Not every test binary uses it.
 #[derive(Default)]
 pub struct StackCounter {
     /// Stacks allocated so far.
     pub stacks: usize,
+    /// The size of each stack, as `cont.new` reports it.
+    pub stack_size: usize,
 }
 
 impl wasmfx::ResourceLimiter for StackCounter {
@@ -106,8 +108,9 @@ impl wasmfx::ResourceLimiter for StackCounter {
     fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> wasmfx::Result<bool> {
         Ok(true)
     }
-    fn continuation_allocating(&mut self, _: usize, _: usize) -> wasmfx::Result<bool> {
+    fn continuation_allocating(&mut self, _: usize, stack_size: usize) -> wasmfx::Result<bool> {
         self.stacks += 1;
+        self.stack_size = stack_size;
         Ok(true)
     }
 }
