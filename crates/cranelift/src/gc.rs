@@ -5,7 +5,9 @@
 //! A GC reference is an `I64`: null is 0, an `i31ref` is `(value << 1) | 1`, a host's
 //! external reference made internal keeps its `HOST_EXTERN_TAG` word, anything else is the
 //! address of an object whose header holds its type id and, for arrays, its length
-//! (`gc_header`). `any.convert_extern` and `extern.convert_any` are therefore free. Objects are allocated by the runtime (`gc_alloc`) and laid out as
+//! (`gc_header`). `any.convert_extern` and `extern.convert_any` are
+//! therefore free. Objects of a size known at compile time are allocated inline from the run
+//! of their size class (`gc_run`), others by the runtime (`gc_alloc`); all are laid out as
 //! `wasmfx_environ::gc_layout` says.
 
 use crate::func_env::trusted_flags;
@@ -14,8 +16,9 @@ use anyhow::{bail, Result};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, MemFlagsData, Value};
 use wasmfx_environ::wasmparser::{AbstractHeapType, HeapType, RefType};
 use wasmfx_environ::{
-    concrete_index, func_ref, gc_header, ArrayLayout, Builtin, GcStorage, ModuleType, StructLayout,
-    Trap, HOST_EXTERN_TAG, I31_TAG, REF_TAG_MASK,
+    concrete_index, func_ref, gc_header, gc_run, size_class, store_context, ArrayLayout, Builtin,
+    GcStorage, ModuleType, StructLayout, Trap, GC_SIZE_CLASSES, HOST_EXTERN_TAG, I31_TAG,
+    REF_TAG_MASK,
 };
 
 /// How a packed field or element is widened when read.
@@ -68,6 +71,23 @@ impl FuncTranslator<'_, '_> {
         Ok(())
     }
 
+    /// Writes the default value (zero bits) of a field stored as `storage` at `addr + offset`.
+    fn store_zero(&mut self, storage: GcStorage, addr: Value, offset: u32) {
+        let flags = field_flags(storage);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        let offset = offset as i32;
+        match storage.size() {
+            1 => self.b.ins().istore8(flags, zero, addr, offset),
+            2 => self.b.ins().istore16(flags, zero, addr, offset),
+            4 => self.b.ins().istore32(flags, zero, addr, offset),
+            8 => self.b.ins().store(flags, zero, addr, offset),
+            _ => {
+                self.b.ins().store(flags, zero, addr, offset);
+                self.b.ins().store(flags, zero, addr, offset + 8)
+            }
+        };
+    }
+
     /// Reads the value stored as `storage` at `addr + offset`, widened as `extend` says.
     fn load_gc(
         &mut self,
@@ -94,9 +114,14 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Allocates an object of module type `ty` of `size` bytes (an `I64`) with header length
-    /// `length` (an `I32`), trapping when the runtime cannot.
+    /// `length` (an `I32`) in the runtime, trapping when it cannot.
     fn gc_alloc(&mut self, ty: u32, size: Value, length: Value) -> Value {
         let type_id = self.env.type_id(&mut self.b, ty);
+        self.gc_alloc_call(type_id, size, length)
+    }
+
+    /// `gc_alloc` of an object of engine type `type_id` (an `I32`).
+    fn gc_alloc_call(&mut self, type_id: Value, size: Value, length: Value) -> Value {
         let object = self
             .env
             .call_builtin(&mut self.b, Builtin::gc_alloc, &[type_id, size, length])
@@ -104,6 +129,65 @@ impl FuncTranslator<'_, '_> {
         // The runtime recorded which trap (heap exhausted, or an error).
         self.b.ins().trapz(object, trap(Trap::HostError));
         object
+    }
+
+    /// Allocates an object of module type `ty` of `size` bytes, known here, with header length
+    /// `length`: inline, by bumping the cursor of the run of its size class when the slot fits
+    /// (the run's slots are already allocated for the collector, but not zeroed: the caller
+    /// writes every field), else in the runtime, which refills the run (and may collect)
+    /// first.
+    fn gc_alloc_fixed(&mut self, ty: u32, size: u32, length: u32) -> Value {
+        let size_value = self.b.ins().iconst(types::I64, i64::from(size));
+        let length_value = self.b.ins().iconst(types::I32, i64::from(length));
+        let Some(class) = size_class(size as usize) else {
+            return self.gc_alloc(ty, size_value, length_value);
+        };
+        let slot = GC_SIZE_CLASSES[class];
+        let type_id = self.env.type_id(&mut self.b, ty);
+        let store = self.store_context();
+        let run = (store_context::GC_RUNS + class as u32 * gc_run::SIZE) as i32;
+        let flags = trusted_flags();
+        let cursor = self
+            .b
+            .ins()
+            .load(types::I64, flags, store, run + gc_run::CURSOR as i32);
+        let limit = self
+            .b
+            .ins()
+            .load(types::I64, flags, store, run + gc_run::LIMIT as i32);
+        let next = self.b.ins().iadd_imm_u(cursor, i64::from(slot));
+        let fits = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedLessThanOrEqual, next, limit);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.append_block_param(done, types::I64);
+        self.b.set_cold_block(slow);
+        self.b.ins().brif(fits, fast, &[], slow, &[]);
+
+        self.b.switch_to_block(fast);
+        self.b.seal_block(fast);
+        self.b
+            .ins()
+            .store(flags, next, store, run + gc_run::CURSOR as i32);
+        // The header in one store: the type id, then the length.
+        let id = self.b.ins().uextend(types::I64, type_id);
+        let header = self.b.ins().bor_imm_u(id, (u64::from(length) << 32) as i64);
+        let header_offset = gc_header::TYPE_ID as i32;
+        const _: () = assert!(gc_header::LENGTH == gc_header::TYPE_ID + 4);
+        self.b.ins().store(flags, header, cursor, header_offset);
+        self.b.ins().jump(done, &[ir::BlockArg::Value(cursor)]);
+
+        self.b.switch_to_block(slow);
+        self.b.seal_block(slow);
+        let object = self.gc_alloc_call(type_id, size_value, length_value);
+        self.b.ins().jump(done, &[ir::BlockArg::Value(object)]);
+
+        self.b.switch_to_block(done);
+        self.b.seal_block(done);
+        self.b.block_params(done)[0]
     }
 
     /// `struct.new $ty` (fields from the stack) and `struct.new_default $ty` (zeroed).
@@ -114,12 +198,12 @@ impl FuncTranslator<'_, '_> {
         } else {
             self.pop_n(layout.fields.len())
         };
-        let size = self.b.ins().iconst(types::I64, i64::from(layout.size));
-        let length = self
-            .b
-            .ins()
-            .iconst(types::I32, i64::from(gc_header::STRUCT_LENGTH));
-        let object = self.gc_alloc(ty, size, length);
+        let object = self.gc_alloc_fixed(ty, layout.size, gc_header::STRUCT_LENGTH);
+        if default {
+            for field in &layout.fields {
+                self.store_zero(field.storage, object, field.offset);
+            }
+        }
         for (field, v) in layout.fields.iter().zip(values) {
             self.store_gc(field.storage, v, object, field.offset)?;
         }
@@ -231,8 +315,15 @@ impl FuncTranslator<'_, '_> {
     /// `array.new_fixed $ty n`.
     pub(crate) fn array_new_fixed(&mut self, ty: u32, n: u32) -> Result<()> {
         let values = self.pop_n(n as usize);
-        let len = self.b.ins().iconst(types::I32, i64::from(n));
-        let (array, layout) = self.array_alloc(ty, len)?;
+        let layout = self.array_layout(ty)?;
+        let array = match layout.size(n).and_then(|size| u32::try_from(size).ok()) {
+            Some(size) => self.gc_alloc_fixed(ty, size, n),
+            // Too large for any heap: the runtime traps.
+            None => {
+                let len = self.b.ins().iconst(types::I32, i64::from(n));
+                self.array_alloc(ty, len)?.0
+            }
+        };
         for (i, v) in values.into_iter().enumerate() {
             let offset = layout.elements_offset + i as u32 * layout.elem.size();
             self.store_gc(layout.elem, v, array, offset)?;

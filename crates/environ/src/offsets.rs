@@ -27,6 +27,23 @@ pub mod store_context {
     /// [`cont::FREE_LINK`](super::cont::FREE_LINK) fields; `cont.new` pops and a return pushes in
     /// generated code.
     pub const CONT_FREE: u32 = 40;
+    /// The GC heap's allocation runs, one [`gc_run`](super::gc_run) per size class
+    /// ([`GC_SIZE_CLASSES`](crate::GC_SIZE_CLASSES)), in class order.
+    pub const GC_RUNS: u32 = 48;
+}
+
+/// Layout of `VMGcRun`: the free slots of one GC size class that allocation bumps through.
+/// Generated code allocates an object of a class by bumping its run's cursor when the slot
+/// fits below the limit, and calls the runtime (which finds the next run) when it does not.
+/// Every slot of a run is allocated for the collector, and not zeroed: generated code writes
+/// the header and every field of an object it takes.
+pub mod gc_run {
+    /// The next free slot (`usize`).
+    pub const CURSOR: u32 = 0;
+    /// The end of the run (`usize`).
+    pub const LIMIT: u32 = 8;
+    /// Size of a run.
+    pub const SIZE: u32 = 16;
 }
 
 /// Code generation settings that depend on the engine's configuration.

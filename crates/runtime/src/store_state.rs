@@ -69,6 +69,11 @@ const MIN_CONT_THRESHOLD: usize = 4096;
 /// The heap size below which allocation does not collect.
 const MIN_GC_THRESHOLD: usize = 8 << 20;
 
+/// After a collection, allocation collects again when the heap holds this many times the
+/// bytes that survived: each collection marks the live objects once, so the larger the factor,
+/// the less marking per byte allocated (and the more memory held).
+const GC_GROWTH: usize = 3;
+
 impl StoreState {
     /// A store state whose continuations get stacks of `stack_config`, from `stack_pool` if
     /// given, reading the engine's epoch from `epoch`.
@@ -111,8 +116,15 @@ impl StoreState {
 
     /// Registers `instance` (its element segments) as a root of the collector.
     pub(crate) fn register_instance(&self, instance: *const Instance) {
-        // SAFETY: as in `register_table`.
-        unsafe { (*self.gc_roots.get()).instances.push(instance) };
+        // SAFETY: as in `register_table`; the instance is live.
+        unsafe {
+            let roots = &mut *self.gc_roots.get();
+            let module = (*instance).module();
+            roots
+                .layouts
+                .register_module(&module.info, &module.type_ids);
+            roots.instances.push(instance);
+        }
     }
 
     /// Notes that wasm calls a host function whose trampoline's frame holds address `sp`: the
@@ -152,8 +164,10 @@ impl StoreState {
         let collected = unsafe { collector::collect(self, heap.as_deref_mut()) };
         if let Some(heap) = heap {
             let live = heap.allocated_bytes();
-            self.gc_threshold
-                .set(live.saturating_mul(2).max(MIN_GC_THRESHOLD));
+            let threshold = live.saturating_mul(GC_GROWTH).max(MIN_GC_THRESHOLD);
+            self.gc_threshold.set(threshold);
+            // What allocation takes before the next collection stays committed.
+            heap.release_free_chunks(threshold - live);
         }
         self.cont_threshold.set(
             collected
@@ -211,7 +225,13 @@ impl StoreState {
             let heap = unsafe { &mut *self.gc_heap.get() };
             Ok(match heap {
                 Some(heap) => heap,
-                None => heap.insert(GcHeap::new(self.gc_heap_size)?),
+                // SAFETY: the runs are in the state (so not null), which outlives the heap it
+                // holds, and only the heap and generated code of this store's thread change
+                // them.
+                None => heap.insert(unsafe {
+                    let runs = NonNull::new_unchecked(self.vm.gc_runs.get());
+                    GcHeap::new(self.gc_heap_size, runs, self.gc_zeal)
+                }?),
             })
         };
         let due = heap()?.allocated_bytes().saturating_add(size) > self.gc_threshold.get();

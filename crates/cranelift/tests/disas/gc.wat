@@ -17,21 +17,44 @@
 ;;     stack_limit = gv2
 ;;
 ;; block0(v0: i64, v1: i64, v2: i32):
-;;     v9 = load.i64 notrap aligned readonly can_move v0+16
-;;     v10 = load.i64 notrap aligned readonly can_move v9+128
+;;     v9 = load.i64 notrap aligned readonly can_move v0+8
+;;     v10 = load.i64 notrap aligned v9+48
+;;     v11 = load.i64 notrap aligned v9+56
+;;     v5 = iconst.i64 16
+;;     v13 = iadd v10, v5  ; v5 = 16
+;;     v14 = icmp ule v13, v11
+;;     brif v14, block2, block3
+;;
+;; block2:
+;;     v23 = iadd.i64 v10, v5  ; v5 = 16
+;;     store notrap aligned v23, v9+48
+;;     v24 = load.i64 notrap aligned readonly can_move v0+24
+;;     v25 = load.i32 notrap aligned readonly can_move v24
+;;     v16 = uextend.i64 v25
+;;     v17 = iconst.i64 -4294967296
+;;     v18 = bor v16, v17  ; v17 = -4294967296
+;;     store notrap aligned v18, v10
+;;     jump block4(v10)
+;;
+;; block3 cold:
+;;     v19 = load.i64 notrap aligned readonly can_move v0+16
+;;     v20 = load.i64 notrap aligned readonly can_move v19+128
 ;;     v7 = load.i64 notrap aligned readonly can_move v0+24
 ;;     v8 = load.i32 notrap aligned readonly can_move v7
-;;     v5 = iconst.i64 16
+;;     v22 = iconst.i64 16
 ;;     v6 = iconst.i32 -1
-;;     v11 = call_indirect sig0, v10(v0, v8, v5, v6)  ; v5 = 16, v6 = -1
-;;     trapz v11, user16
-;;     store notrap aligned v2, v11+8
-;;     v4 = iconst.i32 7
-;;     istore8 notrap aligned v4, v11+12  ; v4 = 7
-;;     jump block1
+;;     v21 = call_indirect sig0, v20(v0, v8, v22, v6)  ; v22 = 16, v6 = -1
+;;     trapz v21, user16
+;;     jump block4(v21)
 ;;
-;; block1:
-;;     return v11
+;; block4(v15: i64):
+;;     store.i32 notrap aligned v2, v15+8
+;;     v4 = iconst.i32 7
+;;     istore8 notrap aligned v4, v15+12  ; v4 = 7
+;;     jump block1(v15)
+;;
+;; block1(v3: i64):
+;;     return v3
 ;; }
 ;;
 ;; function u0:1(i64 vmctx, i64, i64) -> i32 tail {

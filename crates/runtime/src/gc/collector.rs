@@ -2,8 +2,9 @@
 //! finds roots **conservatively**: every word of every place a GC reference can be while wasm
 //! runs is taken for a reference if it is the address of an allocated object. That is never
 //! less than the precise roots (so no live object is freed), at the price of sometimes keeping
-//! garbage a stale word points to. Objects are traced conservatively too (every word). Objects
-//! never move, so nothing is rewritten.
+//! garbage a stale word points to. Objects are traced precisely: the layout of the type in
+//! each object's header says where its references are. Objects never move, so nothing is
+//! rewritten.
 //!
 //! Continuations are reached like objects: a word that is the address of a continuation
 //! object (the low half of a fat reference) reaches it, and a reached continuation is traced:
@@ -23,11 +24,12 @@
 //!   the payloads of exceptions, and the references the host was given (pinned until the
 //!   store is dropped).
 
-use crate::gc::GcHeap;
+use crate::gc::{GcHeap, TraceLayout, TraceLayouts};
 use crate::instance::Instance;
 use crate::store_state::StoreState;
 use crate::vm::{recycle, VMContRef, VMGlobalDefinition, VMTableDefinition};
 use std::collections::{HashMap, HashSet};
+use wasmfx_environ::{gc_header, GcStorage, REF_TAG_MASK};
 
 /// What the collector scans besides stacks, continuations and exceptions.
 #[derive(Debug, Default)]
@@ -40,6 +42,8 @@ pub(crate) struct GcRoots {
     pub(crate) instances: Vec<*const Instance>,
     /// References handed to the host, kept alive until the store is dropped.
     pub(crate) pinned: HashSet<usize>,
+    /// Where the references of each struct and array type of the store are.
+    pub(crate) layouts: TraceLayouts,
 }
 
 /// The callee-saved registers of the System V ABI, which may still hold values of the wasm
@@ -96,6 +100,7 @@ struct ContInfo {
 /// but not yet traced.
 struct Marker<'a> {
     heap: Option<&'a mut GcHeap>,
+    layouts: &'a TraceLayouts,
     conts: HashMap<usize, ContInfo>,
     pending_objects: Vec<usize>,
     pending_conts: Vec<usize>,
@@ -118,6 +123,75 @@ impl Marker<'_> {
         }
     }
 
+    /// Marks the object `word` refers to, if it is the address of one: `word` is a reference
+    /// (null, an `i31`, a host's reference or an object's address).
+    fn reference(&mut self, word: usize) {
+        if word == 0 || word as u64 & REF_TAG_MASK != 0 {
+            return;
+        }
+        if let Some(heap) = self.heap.as_deref_mut() {
+            if heap.mark(word) {
+                self.pending_objects.push(word);
+            }
+        }
+    }
+
+    /// Marks the continuation `word` is the address of, if it is one: `word` is the object
+    /// half of a continuation reference (null or a continuation's address).
+    fn continuation(&mut self, word: usize) {
+        if let Some(info) = self.conts.get_mut(&word) {
+            if !info.reached {
+                info.reached = true;
+                self.pending_conts.push(word);
+            }
+        }
+    }
+
+    /// Marks what the references of `object` refer to, as its type's layout says.
+    ///
+    /// # Safety
+    ///
+    /// `object` must be a live object of the heap.
+    unsafe fn trace_object(&mut self, object: usize) {
+        let layouts = self.layouts;
+        let read = |offset: usize| {
+            // SAFETY: per the contract, a word of the live object.
+            unsafe { ((object + offset) as *const usize).read() }
+        };
+        // SAFETY: per the contract, the header is readable.
+        let type_id = unsafe { *((object + gc_header::TYPE_ID as usize) as *const u32) };
+        match layouts.get(type_id) {
+            Some(TraceLayout::Struct { refs, conts }) => {
+                for &offset in refs.iter() {
+                    self.reference(read(offset as usize));
+                }
+                for &offset in conts.iter() {
+                    self.continuation(read(offset as usize));
+                }
+            }
+            Some(&TraceLayout::Array {
+                elements_offset,
+                elem,
+            }) => {
+                // SAFETY: per the contract, the header is readable.
+                let len = unsafe { *((object + gc_header::LENGTH as usize) as *const u32) };
+                let at = |i: u32| elements_offset as usize + i as usize * elem.size() as usize;
+                match elem {
+                    GcStorage::Ref => (0..len).for_each(|i| self.reference(read(at(i)))),
+                    GcStorage::ContRef => (0..len).for_each(|i| self.continuation(read(at(i)))),
+                    _ => {}
+                }
+            }
+            None => {
+                // Every type allocated in the store is registered; were one not, its words
+                // would still be traced, conservatively.
+                let size = self.heap.as_deref().map_or(0, |h| h.object_size(object));
+                // SAFETY: per the contract, the object's block is readable.
+                unsafe { self.range(object, object + size) };
+            }
+        }
+    }
+
     /// Marks every object or continuation a word of `[start, end)` is the address of.
     ///
     /// # Safety
@@ -133,18 +207,14 @@ impl Marker<'_> {
         }
     }
 
-    /// Traces what was reached until nothing is left: the words of objects, and of reached
-    /// continuations their stacks, their payload buffers and the continuations suspended with
-    /// them.
+    /// Traces what was reached until nothing is left: the references of objects, and of
+    /// reached continuations their stacks, their payload buffers and the continuations
+    /// suspended with them.
     fn trace(&mut self) {
         loop {
             if let Some(object) = self.pending_objects.pop() {
-                let size = self
-                    .heap
-                    .as_deref()
-                    .map_or(0, |heap| heap.object_size(object));
-                // SAFETY: a live object of the heap, `size` bytes long.
-                unsafe { self.range(object, object + size) };
+                // SAFETY: a marked object of the heap: live.
+                unsafe { self.trace_object(object) };
             } else if let Some(cont) = self.pending_conts.pop() {
                 // SAFETY: a continuation object of the store that is not free.
                 unsafe { self.trace_continuation(cont as *mut VMContRef) };
@@ -193,7 +263,10 @@ impl Marker<'_> {
 /// wasm, or the host between calls), with no reference into the heap held anywhere the roots
 /// do not cover.
 #[inline(never)]
-pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> Collected {
+pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) -> Collected {
+    if let Some(heap) = heap.as_deref_mut() {
+        heap.retire_runs();
+    }
     let registers = std::hint::black_box(spill_registers());
     let sp_now = stack_pointer();
 
@@ -309,6 +382,7 @@ pub(crate) unsafe fn collect(state: &StoreState, heap: Option<&mut GcHeap>) -> C
 
     let mut marker = Marker {
         heap,
+        layouts: &roots.layouts,
         conts,
         pending_objects: Vec::new(),
         pending_conts: Vec::new(),

@@ -1,12 +1,15 @@
 //! The GC heap (see `docs/gc.md`): one reservation divided into chunks of
 //! [`GC_CHUNK_SIZE`] bytes. A chunk holds objects of one size class, or is part of one large
-//! object. Each size class allocates from its free list, then by bumping through its current
-//! chunk, then from a new chunk. Marks live in a bitmap per chunk beside the heap; a sweep
-//! rebuilds the free lists from the slots left unmarked and releases chunks left empty.
-//! Objects never move.
+//! object. Each size class allocates by bumping through a *run* of free slots (a `VMGcRun`,
+//! which generated code bumps too); an exhausted run is refilled with the next free slots of a
+//! chunk the last sweep left partly free, else with a free chunk. Allocated and mark bits live
+//! in bitmaps per chunk beside the heap; a sweep keeps the marked objects and frees the rest,
+//! 64 slots at a time. Objects never move.
 
 use crate::region::Region;
+use crate::vm::{VMGcRun, VMGcRuns};
 use anyhow::{bail, Result};
+use std::ptr::NonNull;
 use wasmfx_environ::{size_class, GC_CHUNK_SIZE, GC_SIZE_CLASSES};
 
 /// Number of size classes.
@@ -51,16 +54,26 @@ struct Chunk {
     allocated: Vec<u64>,
     /// One bit per slot: marked by the current collection.
     marked: Vec<u64>,
+    /// Whether the chunk's pages may hold non-zero bytes (it was used since it was last
+    /// released, or since the heap was reserved).
+    dirty: bool,
 }
 
 impl Chunk {
-    fn new(usage: ChunkUse, slots: usize) -> Chunk {
+    /// A never-used chunk: free, and zero.
+    const UNUSED: Chunk = Chunk {
+        usage: ChunkUse::Free,
+        allocated: Vec::new(),
+        marked: Vec::new(),
+        dirty: false,
+    };
+
+    /// Puts the chunk to `usage`, with `slots` slots, none allocated.
+    fn carve(&mut self, usage: ChunkUse, slots: usize) {
         let words = slots.div_ceil(64);
-        Chunk {
-            usage,
-            allocated: vec![0; words],
-            marked: vec![0; words],
-        }
+        self.usage = usage;
+        self.allocated = vec![0; words];
+        self.marked = vec![0; words];
     }
 }
 
@@ -69,23 +82,51 @@ fn bit(bits: &[u64], i: usize) -> bool {
     bits[i / 64] & (1 << (i % 64)) != 0
 }
 
-/// Sets bit `i` of `bits` to `value`.
-fn set_bit(bits: &mut [u64], i: usize, value: bool) {
-    if value {
-        bits[i / 64] |= 1 << (i % 64);
-    } else {
-        bits[i / 64] &= !(1 << (i % 64));
+/// Sets bit `i` of `bits`.
+fn set_bit(bits: &mut [u64], i: usize) {
+    bits[i / 64] |= 1 << (i % 64);
+}
+
+/// Sets bits `[start, end)` of `bits` to `value`, a word at a time.
+fn set_bits(bits: &mut [u64], start: usize, end: usize, value: bool) {
+    let mut at = start;
+    while at < end {
+        let word = at / 64;
+        let upto = end.min((word + 1) * 64);
+        let width = upto - at;
+        let mask = (u64::MAX >> (64 - width)) << (at % 64);
+        if value {
+            bits[word] |= mask;
+        } else {
+            bits[word] &= !mask;
+        }
+        at = upto;
     }
 }
 
-/// One size class's allocation state.
-#[derive(Debug, Clone, Copy, Default)]
+/// The first bit at or after `from` and below `end` that equals `value`, or `end`.
+fn find_bit(bits: &[u64], from: usize, end: usize, value: bool) -> usize {
+    let mut word = from / 64;
+    let mut mask = u64::MAX << (from % 64);
+    while word * 64 < end {
+        let candidates = if value { bits[word] } else { !bits[word] } & mask;
+        if candidates != 0 {
+            return (word * 64 + candidates.trailing_zeros() as usize).min(end);
+        }
+        word += 1;
+        mask = u64::MAX;
+    }
+    end
+}
+
+/// One size class's search for free slots after a sweep.
+#[derive(Debug, Default)]
 struct ClassState {
-    /// The first free slot, linked through the slots' first words (0: none).
-    free: usize,
-    /// The next never-used slot of the class's current chunk, and the end of that chunk.
-    bump: usize,
-    bump_end: usize,
+    /// The chunk being searched and the slot the search goes on from.
+    current: Option<(usize, usize)>,
+    /// Chunks of the class the last sweep left partly free, to search after the current one
+    /// (the lowest last).
+    partial: Vec<usize>,
 }
 
 /// A store's GC heap.
@@ -97,14 +138,28 @@ pub struct GcHeap {
     /// No chunk below this index is free: where the search for free chunks starts.
     first_maybe_free: usize,
     classes: [ClassState; CLASSES],
-    /// Bytes in allocated slots and large objects.
+    /// The allocation run of each size class, which generated code bumps too.
+    runs: NonNull<VMGcRuns>,
+    /// Whether runs hold one slot only, so that every allocation reaches the runtime.
+    single_slot_runs: bool,
+    /// Bytes in allocated slots (runs included) and large objects.
     allocated_bytes: usize,
 }
 
 impl GcHeap {
     /// A heap of at most `max_bytes` (rounded up to whole chunks), reserved now and committed
-    /// as it is used.
-    pub fn new(max_bytes: usize) -> Result<GcHeap> {
+    /// as it is used, whose allocation runs are `runs`. With `single_slot_runs`, each run
+    /// holds one slot, so that every allocation asks the runtime.
+    ///
+    /// # Safety
+    ///
+    /// `runs` must stay valid for the heap's lifetime, and only the heap and allocations on
+    /// the thread using it (generated code's fast path) may change them.
+    pub unsafe fn new(
+        max_bytes: usize,
+        runs: NonNull<VMGcRuns>,
+        single_slot_runs: bool,
+    ) -> Result<GcHeap> {
         let Some(len) = max_bytes.checked_next_multiple_of(GC_CHUNK_SIZE) else {
             bail!("a GC heap of {max_bytes} bytes is too large");
         };
@@ -112,7 +167,9 @@ impl GcHeap {
             region: Region::reserve_accessible(len, "the GC heap")?,
             chunks: Vec::new(),
             first_maybe_free: 0,
-            classes: [ClassState::default(); CLASSES],
+            classes: std::array::from_fn(|_| ClassState::default()),
+            runs,
+            single_slot_runs,
             allocated_bytes: 0,
         })
     }
@@ -122,7 +179,8 @@ impl GcHeap {
         self.region.len()
     }
 
-    /// Bytes taken by allocated objects (rounded up to their slots).
+    /// Bytes taken by allocated objects (rounded up to their slots) and by the free slots of
+    /// allocation runs.
     pub fn allocated_bytes(&self) -> usize {
         self.allocated_bytes
     }
@@ -132,59 +190,111 @@ impl GcHeap {
         addr.wrapping_sub(self.region.base()) < self.region.len()
     }
 
+    /// The allocation run of size class `class`.
+    fn run(&mut self, class: usize) -> &mut VMGcRun {
+        // SAFETY: per `new`'s contract, the runs are valid and changed by nothing else while
+        // the heap is in use.
+        unsafe { &mut (*self.runs.as_ptr())[class] }
+    }
+
     /// A zeroed block of at least `size` bytes, 8-aligned, or `None` when the heap is full.
     pub fn alloc(&mut self, size: usize) -> Option<usize> {
-        let addr = match size_class(size.max(1)) {
-            Some(class) => self.alloc_small(class)?,
-            None => self.alloc_large(size)?,
-        };
-        let slot = self.slot_size(addr);
-        // SAFETY: a block of the heap's accessible reservation nothing else uses.
-        unsafe { std::ptr::write_bytes(addr as *mut u8, 0, slot) };
-        self.allocated_bytes += slot;
-        Some(addr)
+        match size_class(size.max(1)) {
+            Some(class) => self.alloc_small(class),
+            None => self.alloc_large(size),
+        }
     }
 
-    /// A slot of size class `class`, marked allocated.
+    /// A zeroed slot of size class `class` from its run, refilled first if it is exhausted.
     fn alloc_small(&mut self, class: usize) -> Option<usize> {
-        let slot_size = GC_SIZE_CLASSES[class] as usize;
-        let state = &mut self.classes[class];
-        let addr = if state.free != 0 {
-            let addr = state.free;
-            // SAFETY: free slots hold the address of the next free slot in their first word.
-            state.free = unsafe { *(addr as *const usize) };
-            addr
-        } else {
-            if state.bump + slot_size > state.bump_end || state.bump == 0 {
-                let chunk = self.take_chunks(1)?;
-                let slots = GC_CHUNK_SIZE / slot_size;
-                self.chunks[chunk] = Chunk::new(ChunkUse::Small { class }, slots);
-                let start = self.chunk_base(chunk);
-                let state = &mut self.classes[class];
-                state.bump = start;
-                state.bump_end = start + slots * slot_size;
-            }
-            let state = &mut self.classes[class];
-            let addr = state.bump;
-            state.bump += slot_size;
-            addr
-        };
-        let (chunk, slot) = self.locate(addr);
-        set_bit(&mut self.chunks[chunk].allocated, slot, true);
+        let size = GC_SIZE_CLASSES[class] as usize;
+        if self.run(class).limit - self.run(class).cursor < size {
+            self.refill(class)?;
+        }
+        let run = self.run(class);
+        let addr = run.cursor;
+        run.cursor += size;
+        // SAFETY: a slot of the heap's accessible reservation nothing else uses.
+        unsafe { std::ptr::write_bytes(addr as *mut u8, 0, size) };
         Some(addr)
     }
 
-    /// Whole chunks for an object of `size` bytes.
+    /// Makes the next free slots of size class `class` its run, allocated. They are not
+    /// zeroed: whoever takes a slot writes all of it that is read (generated code writes the
+    /// header and every field; the runtime zeroes the slot).
+    fn refill(&mut self, class: usize) -> Option<()> {
+        let size = GC_SIZE_CLASSES[class] as usize;
+        let slots = GC_CHUNK_SIZE / size;
+        loop {
+            if let Some((index, from)) = self.classes[class].current {
+                let chunk = &mut self.chunks[index];
+                let start = find_bit(&chunk.allocated, from, slots, false);
+                if start < slots {
+                    let end = if self.single_slot_runs {
+                        start + 1
+                    } else {
+                        find_bit(&chunk.allocated, start, slots, true)
+                    };
+                    set_bits(&mut chunk.allocated, start, end, true);
+                    chunk.dirty = true;
+                    self.classes[class].current = Some((index, end));
+                    let base = self.chunk_base(index);
+                    let (cursor, limit) = (base + start * size, base + end * size);
+                    self.allocated_bytes += limit - cursor;
+                    *self.run(class) = VMGcRun { cursor, limit };
+                    return Some(());
+                }
+                self.classes[class].current = None;
+            }
+            let next = match self.classes[class].partial.pop() {
+                Some(index) => index,
+                None => {
+                    let index = self.take_chunks(1)?;
+                    self.chunks[index].carve(ChunkUse::Small { class }, slots);
+                    index
+                }
+            };
+            self.classes[class].current = Some((next, 0));
+        }
+    }
+
+    /// Takes back the free slots left in every allocation run (they are allocated while in a
+    /// run): done before marking, so that only objects are allocated then.
+    pub fn retire_runs(&mut self) {
+        for class in 0..CLASSES {
+            let run = std::mem::take(self.run(class));
+            if run.cursor == run.limit {
+                continue;
+            }
+            let size = GC_SIZE_CLASSES[class] as usize;
+            let (index, start) = self.locate(run.cursor);
+            let end = start + (run.limit - run.cursor) / size;
+            set_bits(&mut self.chunks[index].allocated, start, end, false);
+            self.allocated_bytes -= run.limit - run.cursor;
+        }
+    }
+
+    /// Whole chunks for an object of `size` bytes, zeroed.
     fn alloc_large(&mut self, size: usize) -> Option<usize> {
         let count = size.div_ceil(GC_CHUNK_SIZE);
         let first = self.take_chunks(count)?;
-        let mut head = Chunk::new(ChunkUse::LargeHead { chunks: count }, 1);
-        set_bit(&mut head.allocated, 0, true);
-        self.chunks[first] = head;
-        for chunk in first + 1..first + count {
-            self.chunks[chunk] = Chunk::new(ChunkUse::LargeTail, 0);
+        let mut dirty = false;
+        for (i, chunk) in self.chunks[first..first + count].iter_mut().enumerate() {
+            let usage = match i {
+                0 => ChunkUse::LargeHead { chunks: count },
+                _ => ChunkUse::LargeTail,
+            };
+            chunk.carve(usage, usize::from(i == 0));
+            dirty |= std::mem::replace(&mut chunk.dirty, true);
         }
-        Some(self.chunk_base(first))
+        set_bit(&mut self.chunks[first].allocated, 0);
+        let addr = self.chunk_base(first);
+        if dirty {
+            // SAFETY: whole chunks of the heap's accessible reservation nothing else uses.
+            unsafe { std::ptr::write_bytes(addr as *mut u8, 0, size) };
+        }
+        self.allocated_bytes += count * GC_CHUNK_SIZE;
+        Some(addr)
     }
 
     /// The index of the first of `count` free contiguous chunks, reusing freed chunks before
@@ -216,8 +326,7 @@ impl GcHeap {
         if first + count > total {
             return None;
         }
-        self.chunks
-            .resize(first + count, Chunk::new(ChunkUse::Free, 0));
+        self.chunks.resize(first + count, Chunk::UNUSED);
         Some(first)
     }
 
@@ -238,11 +347,6 @@ impl GcHeap {
 
     /// The size of the block holding the allocated object at `addr`.
     pub(crate) fn object_size(&self, addr: usize) -> usize {
-        self.slot_size(addr)
-    }
-
-    /// The size of the block at `addr`, the start of an allocated object.
-    fn slot_size(&self, addr: usize) -> usize {
         let (chunk, _) = self.locate(addr);
         match self.chunks[chunk].usage {
             ChunkUse::Small { class } => GC_SIZE_CLASSES[class] as usize,
@@ -282,7 +386,7 @@ impl GcHeap {
         if bit(marks, slot) {
             return false;
         }
-        set_bit(marks, slot, true);
+        set_bit(marks, slot);
         true
     }
 
@@ -292,13 +396,16 @@ impl GcHeap {
             .is_some_and(|(chunk, slot)| bit(&self.chunks[chunk].marked, slot))
     }
 
-    /// Frees every allocated object left unmarked and clears the marks. Free slots are linked
-    /// into their class's free list; chunks left empty become free for any use and their pages
-    /// are released. Returns the bytes freed.
+    /// Frees every allocated object left unmarked and clears the marks (after
+    /// [`GcHeap::retire_runs`] and marking). Chunks left partly free are searched for runs
+    /// again, lowest first; chunks left empty become free for any use. Returns the bytes
+    /// freed.
     pub fn sweep(&mut self) -> usize {
         let before = self.allocated_bytes;
-        self.classes = [ClassState::default(); CLASSES];
-        for index in 0..self.chunks.len() {
+        for class in &mut self.classes {
+            *class = ClassState::default();
+        }
+        for index in (0..self.chunks.len()).rev() {
             match self.chunks[index].usage {
                 ChunkUse::Small { class } => self.sweep_small(index, class),
                 ChunkUse::LargeHead { chunks } => {
@@ -306,7 +413,7 @@ impl GcHeap {
                         self.free_chunks(index, chunks);
                         self.allocated_bytes -= chunks * GC_CHUNK_SIZE;
                     } else {
-                        set_bit(&mut self.chunks[index].marked, 0, false);
+                        self.chunks[index].marked[0] = 0;
                     }
                 }
                 ChunkUse::Free | ChunkUse::LargeTail => {}
@@ -318,44 +425,63 @@ impl GcHeap {
     /// Sweeps small chunk `index` of size class `class`.
     fn sweep_small(&mut self, index: usize, class: usize) {
         let size = GC_SIZE_CLASSES[class] as usize;
-        let slots = GC_CHUNK_SIZE / size;
-        let base = self.chunk_base(index);
         let chunk = &mut self.chunks[index];
-        let mut live = 0;
-        for slot in 0..slots {
-            if bit(&chunk.allocated, slot) && !bit(&chunk.marked, slot) {
-                set_bit(&mut chunk.allocated, slot, false);
-                self.allocated_bytes -= size;
-            }
-            live += usize::from(bit(&chunk.allocated, slot));
+        let (mut live, mut freed) = (0, 0);
+        for (allocated, marked) in chunk.allocated.iter_mut().zip(chunk.marked.iter_mut()) {
+            freed += (*allocated & !*marked).count_ones() as usize;
+            *allocated &= *marked;
+            live += allocated.count_ones() as usize;
+            *marked = 0;
         }
-        chunk.marked.fill(0);
+        self.allocated_bytes -= freed * size;
         if live == 0 {
             self.free_chunks(index, 1);
-            return;
-        }
-        let chunk = &self.chunks[index];
-        let state = &mut self.classes[class];
-        for slot in (0..slots).rev() {
-            if !bit(&chunk.allocated, slot) {
-                let addr = base + slot * size;
-                // SAFETY: a free slot of the heap: its first word links the free list.
-                unsafe { *(addr as *mut usize) = state.free };
-                state.free = addr;
-            }
+        } else if live < GC_CHUNK_SIZE / size {
+            self.classes[class].partial.push(index);
         }
     }
 
-    /// Makes `count` chunks from `first` free, releasing their pages.
+    /// Makes `count` chunks from `first` free (their pages stay committed until
+    /// [`GcHeap::release_free_chunks`]).
     fn free_chunks(&mut self, first: usize, count: usize) {
         self.first_maybe_free = self.first_maybe_free.min(first);
         for chunk in &mut self.chunks[first..first + count] {
-            *chunk = Chunk::new(ChunkUse::Free, 0);
+            chunk.carve(ChunkUse::Free, 0);
         }
-        // Released pages read as zero when used again; a failure only keeps them resident.
-        let _ = self
-            .region
-            .release(first * GC_CHUNK_SIZE, count * GC_CHUNK_SIZE);
+    }
+
+    /// Releases the pages of free chunks beyond the lowest `keep_bytes` worth of them that
+    /// are committed: those serve the allocations before the next collection without page
+    /// faults, the rest go back to the system.
+    pub fn release_free_chunks(&mut self, keep_bytes: usize) {
+        let mut keep = keep_bytes / GC_CHUNK_SIZE;
+        let releasable = |chunk: &Chunk| chunk.usage == ChunkUse::Free && chunk.dirty;
+        let mut index = 0;
+        while index < self.chunks.len() {
+            if !releasable(&self.chunks[index]) {
+                index += 1;
+            } else if keep > 0 {
+                keep -= 1;
+                index += 1;
+            } else {
+                let first = index;
+                while index < self.chunks.len() && releasable(&self.chunks[index]) {
+                    self.chunks[index].dirty = false;
+                    index += 1;
+                }
+                // Released pages read as zero; a failure only keeps them resident (and
+                // they are zeroed when used again, as the chunks are still dirty).
+                if self
+                    .region
+                    .release(first * GC_CHUNK_SIZE, (index - first) * GC_CHUNK_SIZE)
+                    .is_err()
+                {
+                    for chunk in &mut self.chunks[first..index] {
+                        chunk.dirty = true;
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -364,7 +490,18 @@ mod tests {
     use super::*;
 
     fn heap(chunks: usize) -> GcHeap {
-        GcHeap::new(chunks * GC_CHUNK_SIZE).unwrap()
+        let runs = Box::leak(Box::new([VMGcRun::default(); CLASSES]));
+        // SAFETY: the runs are leaked, so they outlive the heap, and only it uses them.
+        unsafe { GcHeap::new(chunks * GC_CHUNK_SIZE, NonNull::from(runs), false) }.unwrap()
+    }
+
+    /// A collection of `heap` keeping exactly the objects `live`: the bytes freed.
+    fn collect(heap: &mut GcHeap, live: &[usize]) -> usize {
+        heap.retire_runs();
+        for &addr in live {
+            assert!(heap.mark(addr));
+        }
+        heap.sweep()
     }
 
     #[test]
@@ -382,6 +519,40 @@ mod tests {
             assert!(seen.insert(addr));
         }
         assert!(!heap.contains(heap.region.base() + heap.capacity()));
+    }
+
+    #[test]
+    fn bit_ranges_are_set_and_found() {
+        for (start, end) in [
+            (0, 0),
+            (0, 1),
+            (3, 64),
+            (0, 64),
+            (63, 65),
+            (5, 150),
+            (64, 128),
+        ] {
+            let mut bits = [0u64; 3];
+            set_bits(&mut bits, start, end, true);
+            for i in 0..192 {
+                assert_eq!(
+                    bit(&bits, i),
+                    (start..end).contains(&i),
+                    "{start}..{end}: {i}"
+                );
+            }
+            assert_eq!(
+                find_bit(&bits, 0, 192, true),
+                if start < end { start } else { 192 }
+            );
+            assert_eq!(find_bit(&bits, start, 192, false), end);
+            assert_eq!(
+                find_bit(&bits, start, start.min(100), false),
+                start.min(100)
+            );
+            set_bits(&mut bits, start, end, false);
+            assert_eq!(bits, [0; 3]);
+        }
     }
 
     #[test]
@@ -409,11 +580,10 @@ mod tests {
             .filter(|&addr| chunk_of(addr) % 2 == 0)
             .collect();
         for &addr in &kept {
-            heap.mark(addr);
             // SAFETY: a live object of 64 bytes.
             unsafe { *(addr as *mut usize) = addr };
         }
-        heap.sweep();
+        collect(&mut heap, &kept);
         // Chunks 1, 3, 5 and 7 are free: a two-chunk object takes 7 and a new chunk 8, a
         // one-chunk object the lowest free chunk, 1.
         let two = heap.alloc(2 * GC_CHUNK_SIZE).unwrap();
@@ -444,6 +614,10 @@ mod tests {
     fn sweep_frees_unmarked_objects_and_keeps_marked_ones() {
         let mut heap = heap(4);
         let objects: Vec<usize> = (0..100).map(|_| heap.alloc(32).unwrap()).collect();
+        // The run of the class took the whole chunk.
+        assert_eq!(heap.allocated_bytes(), GC_CHUNK_SIZE);
+        heap.retire_runs();
+        assert_eq!(heap.allocated_bytes(), 100 * 32);
         for (i, &addr) in objects.iter().enumerate() {
             // SAFETY: 32 bytes of an allocated object.
             unsafe { *(addr as *mut u64) = i as u64 };
@@ -453,6 +627,7 @@ mod tests {
             }
         }
         assert!(!heap.mark(objects[0] + 8), "not the start of an object");
+        assert!(!heap.mark(objects[99] + 32), "a retired slot");
         assert_eq!(heap.sweep(), 50 * 32);
         assert_eq!(heap.allocated_bytes(), 50 * 32);
         for (i, &addr) in objects.iter().enumerate() {
@@ -462,13 +637,17 @@ mod tests {
                 assert!(!heap.is_marked(addr), "marks are cleared");
             }
         }
-        // The freed slots are reused, zeroed.
+        // The freed slots are reused, zeroed, in runs between the survivors, lowest first.
         let reused: Vec<usize> = (0..50).map(|_| heap.alloc(32).unwrap()).collect();
+        let odd: Vec<usize> = objects.iter().copied().skip(1).step_by(2).collect();
+        assert_eq!(reused, odd);
         for addr in &reused {
-            assert!(objects.contains(addr));
             // SAFETY: an allocated object.
             assert_eq!(unsafe { *(*addr as *const u64) }, 0);
         }
+        // Then the rest of the chunk, in one run.
+        assert_eq!(heap.alloc(32).unwrap(), objects[99] + 32);
+        assert_eq!(heap.run(2).limit, objects[0] + GC_CHUNK_SIZE);
     }
 
     #[test]
@@ -477,14 +656,50 @@ mod tests {
         let big = heap.alloc(3 * GC_CHUNK_SIZE).unwrap();
         assert!(heap.alloc(2 * GC_CHUNK_SIZE).is_none());
         let small = heap.alloc(16).unwrap();
-        heap.mark(small);
-        assert_eq!(heap.sweep(), 3 * GC_CHUNK_SIZE);
+        assert_eq!(collect(&mut heap, &[small]), 3 * GC_CHUNK_SIZE);
         // The large object's chunks now serve another large object.
         let again = heap.alloc(2 * GC_CHUNK_SIZE).unwrap();
         assert_eq!(again, big);
         // An empty small chunk is free for any use.
-        assert_eq!(heap.sweep(), 16 + 2 * GC_CHUNK_SIZE);
+        assert_eq!(collect(&mut heap, &[]), 16 + 2 * GC_CHUNK_SIZE);
         assert_eq!(heap.allocated_bytes(), 0);
         assert!(heap.alloc(4 * GC_CHUNK_SIZE).is_some());
+    }
+
+    #[test]
+    fn single_slot_runs_hold_one_slot() {
+        let runs = Box::leak(Box::new([VMGcRun::default(); CLASSES]));
+        // SAFETY: the runs are leaked, so they outlive the heap, and only it uses them.
+        let mut heap =
+            unsafe { GcHeap::new(4 * GC_CHUNK_SIZE, NonNull::from(runs), true) }.unwrap();
+        let first = heap.alloc(24).unwrap();
+        assert_eq!(heap.allocated_bytes(), 24);
+        let run = *heap.run(1);
+        assert_eq!(run.cursor, run.limit);
+        assert_eq!(heap.alloc(24).unwrap(), first + 24);
+    }
+
+    #[test]
+    fn free_chunks_stay_committed_up_to_the_budget() {
+        let mut heap = heap(8);
+        for _ in 0..6 * (GC_CHUNK_SIZE / 64) {
+            let addr = heap.alloc(64).unwrap();
+            // SAFETY: a new object of 64 bytes.
+            unsafe { std::ptr::write_bytes(addr as *mut u8, 0xff, 64) };
+        }
+        collect(&mut heap, &[]);
+        let dirty = |heap: &GcHeap| heap.chunks.iter().filter(|chunk| chunk.dirty).count();
+        assert_eq!(dirty(&heap), 6);
+        heap.release_free_chunks(2 * GC_CHUNK_SIZE);
+        assert_eq!(dirty(&heap), 2);
+        assert!(
+            heap.chunks[0].dirty && heap.chunks[1].dirty,
+            "the lowest are kept"
+        );
+        // A released chunk reads as zero and is used without zeroing; a kept one is zeroed.
+        let addr = heap.alloc(GC_CHUNK_SIZE * 3).unwrap();
+        // SAFETY: a large object of three chunks.
+        let bytes = unsafe { std::slice::from_raw_parts(addr as *const u8, 3 * GC_CHUNK_SIZE) };
+        assert!(bytes.iter().all(|b| *b == 0));
     }
 }

@@ -4,5 +4,8 @@
 pub(crate) mod collector;
 mod heap;
 pub(crate) mod objects;
+mod trace;
+
+pub(crate) use trace::{TraceLayout, TraceLayouts};
 
 pub use heap::GcHeap;

@@ -8,6 +8,7 @@
 mod cont_ref;
 mod definitions;
 mod func_ref;
+mod gc_run;
 mod host_func;
 mod stack_context;
 mod store_context;
@@ -17,9 +18,10 @@ pub(crate) use cont_ref::recycle;
 pub use cont_ref::{VMContRef, INLINE_PAYLOAD_SLOTS};
 pub use definitions::{VMGlobalDefinition, VMMemoryDefinition, VMTableDefinition};
 pub use func_ref::VMFuncRef;
+pub use gc_run::VMGcRun;
 pub use host_func::{HostCallback, VMHostFuncContext};
 pub use stack_context::VMStackContext;
-pub use store_context::VMStoreContext;
+pub use store_context::{VMGcRuns, VMStoreContext};
 pub use val::VMVal;
 
 /// Asserts that each named field of `$ty` is at the offset given by the compiler's constant.

@@ -1,9 +1,13 @@
 //! `VMStoreContext`: the per-store state generated code reads and writes. The runtime's own
 //! per-store state lives beside it, in `StoreState`.
 
-use super::VMContRef;
+use super::{VMContRef, VMGcRun};
 use std::cell::UnsafeCell;
 use std::sync::atomic::AtomicU64;
+use wasmfx_environ::GC_SIZE_CLASSES;
+
+/// The allocation runs of the GC heap, one per size class.
+pub type VMGcRuns = [VMGcRun; GC_SIZE_CLASSES.len()];
 
 /// Per-store state that generated code reads.
 #[repr(C)]
@@ -21,6 +25,8 @@ pub struct VMStoreContext {
     pub epoch_deadline: UnsafeCell<u64>,
     /// The first free continuation object, linked through their `parent` fields.
     pub cont_free: UnsafeCell<*mut VMContRef>,
+    /// The GC heap's allocation run of each size class (empty until the heap fills them).
+    pub gc_runs: UnsafeCell<VMGcRuns>,
 }
 
 impl VMStoreContext {
@@ -33,6 +39,7 @@ impl VMStoreContext {
             epoch_ptr: UnsafeCell::new(epoch),
             epoch_deadline: UnsafeCell::new(0),
             cont_free: UnsafeCell::new(std::ptr::null_mut()),
+            gc_runs: UnsafeCell::new([VMGcRun::default(); GC_SIZE_CLASSES.len()]),
         }
     }
 }
@@ -52,6 +59,7 @@ mod tests {
             epoch_ptr => store_context::EPOCH_PTR,
             epoch_deadline => store_context::EPOCH_DEADLINE,
             cont_free => store_context::CONT_FREE,
+            gc_runs => store_context::GC_RUNS,
         });
     }
 }
