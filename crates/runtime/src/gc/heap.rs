@@ -261,12 +261,12 @@ impl GcHeap {
     /// Takes back the free slots left in every allocation run (they are allocated while in a
     /// run): done before marking, so that only objects are allocated then.
     pub fn retire_runs(&mut self) {
-        for class in 0..CLASSES {
+        for (class, &size) in GC_SIZE_CLASSES.iter().enumerate() {
             let run = std::mem::take(self.run(class));
             if run.cursor == run.limit {
                 continue;
             }
-            let size = GC_SIZE_CLASSES[class] as usize;
+            let size = size as usize;
             let (index, start) = self.locate(run.cursor);
             let end = start + (run.limit - run.cursor) / size;
             set_bits(&mut self.chunks[index].allocated, start, end, false);
