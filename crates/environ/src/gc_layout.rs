@@ -2,7 +2,11 @@
 //! field of a struct type and each element of an array type lives, and the size classes and
 //! chunk size of the GC heap. The compiler and the runtime both lay objects out from here.
 
-use crate::{ModuleInfo, ModuleType, TableElemType};
+use crate::{
+    abstract_top, ModuleInfo, ModuleType, TableElemType, TypeRegistry, WasmCompositeType,
+    WasmFieldType, WasmHeapType, WasmValType,
+};
+use wasmparser::AbstractHeapType;
 use wasmparser::{StorageType, ValType};
 
 /// Layout of the header every GC object starts with.
@@ -219,6 +223,59 @@ impl ModuleInfo {
     pub fn array_layout(&self, ty: u32) -> Option<ArrayLayout> {
         match self.types.get(ty as usize)? {
             ModuleType::Array(a) => Some(ArrayLayout::new(self.gc_storage(a.0.element_type))),
+            _ => None,
+        }
+    }
+}
+
+/// The layout of the objects of a struct or array type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GcTypeLayout {
+    /// A struct type's.
+    Struct(StructLayout),
+    /// An array type's.
+    Array(ArrayLayout),
+}
+
+impl TypeRegistry {
+    /// How a field or element of engine-canonical type `field` is stored.
+    pub fn field_storage(&self, field: &WasmFieldType) -> GcStorage {
+        match (field.packed_bits, field.ty) {
+            (Some(8), _) => GcStorage::I8,
+            (Some(_), _) => GcStorage::I16,
+            (None, WasmValType::I32) => GcStorage::I32,
+            (None, WasmValType::I64) => GcStorage::I64,
+            (None, WasmValType::F32) => GcStorage::F32,
+            (None, WasmValType::F64) => GcStorage::F64,
+            (None, WasmValType::V128) => GcStorage::V128,
+            (None, WasmValType::Ref(r)) => {
+                let is_cont = match r.heap {
+                    WasmHeapType::Abstract { ty, .. } => abstract_top(ty) == AbstractHeapType::Cont,
+                    WasmHeapType::Concrete(index) => index.engine().is_some_and(|id| {
+                        matches!(self.get(id).composite, WasmCompositeType::Cont(_))
+                    }),
+                };
+                if is_cont {
+                    GcStorage::ContRef
+                } else {
+                    GcStorage::Ref
+                }
+            }
+        }
+    }
+
+    /// The layout of the objects of engine type `id`, if it is a struct or array type.
+    pub fn gc_layout(&self, id: u32) -> Option<GcTypeLayout> {
+        if id as usize >= self.len() {
+            return None;
+        }
+        match &self.get(id).composite {
+            WasmCompositeType::Struct(fields) => Some(GcTypeLayout::Struct(StructLayout::new(
+                fields.iter().map(|f| self.field_storage(f)),
+            ))),
+            WasmCompositeType::Array(elem) => Some(GcTypeLayout::Array(ArrayLayout::new(
+                self.field_storage(elem),
+            ))),
             _ => None,
         }
     }

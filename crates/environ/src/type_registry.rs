@@ -125,6 +125,16 @@ impl TypeRegistry {
         first
     }
 
+    /// The number of types registered: ids are below it.
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    /// Whether no type is registered.
+    pub fn is_empty(&self) -> bool {
+        self.types.is_empty()
+    }
+
     /// The canonical type with engine id `id`.
     pub fn get(&self, id: u32) -> &WasmSubType {
         &self.types[id as usize].sub

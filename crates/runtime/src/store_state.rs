@@ -4,7 +4,7 @@
 
 use crate::continuations::{ContPool, StackConfig};
 use crate::gc::collector::{self, GcRoots};
-use crate::gc::GcHeap;
+use crate::gc::{GcHeap, HostRoots};
 use crate::instance::Instance;
 use crate::limits::ResourceLimiter;
 use crate::pooling::StackPool;
@@ -15,7 +15,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use wasmfx_environ::{gc_header, REF_TAG_MASK};
+use wasmfx_environ::{gc_header, GcTypeLayout, REF_TAG_MASK};
 
 /// How a store's GC heap is configured.
 #[derive(Debug, Clone, Copy)]
@@ -140,8 +140,24 @@ impl StoreState {
         unsafe { (*self.host_call_sps.get()).pop() };
     }
 
-    /// Keeps the object `bits` refers to (if it is an object) alive until the store is
-    /// dropped: for references handed to the host.
+    /// Runs `f` on the GC references the host holds (which `f` must not use the store
+    /// state from).
+    pub fn with_host_roots<R>(&self, f: impl FnOnce(&mut HostRoots) -> R) -> R {
+        // SAFETY: the roots are only used by the thread running the store, and by nothing
+        // else while `f` runs.
+        f(unsafe { &mut (*self.gc_roots.get()).host })
+    }
+
+    /// Makes objects of engine type `type_id`, laid out as `layout`, traceable in this store
+    /// (done for every type of an instance's module when it is created; the host registers
+    /// the types it allocates).
+    pub fn register_gc_type(&self, type_id: u32, layout: &GcTypeLayout) {
+        // SAFETY: as in `register_table`.
+        unsafe { (*self.gc_roots.get()).layouts.register(type_id, layout) };
+    }
+
+    /// Keeps the continuation object `bits` refers to alive until the store is dropped: for
+    /// continuation references handed to the host.
     pub fn pin_gc_ref(&self, bits: u64) {
         if bits != 0 && bits & REF_TAG_MASK == 0 {
             // SAFETY: as in `register_table`.
@@ -158,6 +174,7 @@ impl StoreState {
     /// where the collector looks (see `gc::collector`): from the host between calls into wasm
     /// or from a host function, or from a builtin called by wasm.
     pub unsafe fn collect_garbage(&self) -> usize {
+        self.with_host_roots(HostRoots::release_dropped);
         // SAFETY: the heap is not otherwise referenced during the collection.
         let mut heap = unsafe { &mut *self.gc_heap.get() }.as_mut();
         // SAFETY: per the contract.
@@ -210,7 +227,7 @@ impl StoreState {
     /// garbage may be collected first: only callers whose references are all where the
     /// collector looks may ask for that (builtins called by wasm do; constant evaluation, whose
     /// operand stack is a Rust vector, does not).
-    pub(crate) fn gc_alloc(
+    pub fn gc_alloc(
         &self,
         type_id: u32,
         size: usize,

@@ -5,14 +5,18 @@
 //! an `i31ref` is `(value << 1) | 1`, a host's external reference made internal
 //! (`any.convert_extern`) keeps its `(index << 2) | 2` word, and anything else is the 8-aligned
 //! address of a GC object of the store's heap, whose header holds its engine-wide type id and
-//! its length (an array's element count, or [`gc_header::STRUCT_LENGTH`] for a struct). Every
-//! reference handed to the host is pinned (the collector keeps its object until the store is
-//! dropped), so a reference the host holds stays valid as long as its store.
+//! its length (an array's element count, or [`gc_header::STRUCT_LENGTH`] for a struct).
+//!
+//! An [`AnyRef`] to an object does not hold the address: it names a *root* of the store (see
+//! `crate::rooting`), which the collector keeps the object alive for, and which is released
+//! when the [`RootScope`](crate::RootScope) it was made in ends. Using the reference after that
+//! is an error, never a dangling read.
 
 use crate::store::StoreOpaque;
 use crate::{AsContext, HeapType, TypeId};
-use anyhow::{bail, Result};
+use anyhow::{anyhow, bail, Result};
 use wasmfx_environ::{gc_header, HOST_EXTERN_TAG, I31_TAG, REF_TAG_MASK};
+use wasmfx_runtime::RootHandle;
 
 /// An unboxed 31-bit integer: the value of an `i31ref`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -58,16 +62,28 @@ impl I31 {
 /// `arrayref` and references to defined struct and array types): an unboxed [`I31`], or a
 /// struct or array object of its store's GC heap.
 ///
-/// The reference belongs to the store it was made in or read from, and stays valid as long as
-/// that store. Methods that look at the object take the store and fail if it is another one.
-/// Equality is reference identity, as `ref.eq` sees it: two `i31` references are equal when
-/// their values are, two objects when they are the same object.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+/// The reference belongs to the store it was made in or read from. A reference to an object
+/// is rooted in the innermost [`RootScope`](crate::RootScope) active when it was made (or, with
+/// none, in the store until it is dropped; a host function's call is a scope of its own), like
+/// wasmtime's `Rooted<AnyRef>`; [`AnyRef::to_owned_rooted`] keeps it beyond. Methods that look
+/// at the object take the store and fail if it is another one, or if the reference's scope has
+/// ended. [`AnyRef::ref_eq`] compares references as `ref.eq` does.
+#[derive(Clone, Copy)]
 pub struct AnyRef {
     /// The id of the store the reference belongs to.
     store: u64,
-    /// The reference's bits, never 0 (null is `None` around an `AnyRef`).
-    bits: u64,
+    /// The reference, or its root.
+    handle: Handle,
+}
+
+/// How an [`AnyRef`] holds its reference.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Handle {
+    /// The reference's bits (never 0): an `i31ref` or a host reference made internal, which
+    /// need no root.
+    Unboxed(u64),
+    /// A scoped root of the store holding an object's address.
+    Rooted(RootHandle),
 }
 
 /// What a reference refers to.
@@ -113,40 +129,60 @@ unsafe fn read_header(addr: usize) -> ObjectHeader {
 }
 
 impl AnyRef {
-    /// The reference with bits `bits` (from a value slot, table or global of `store`), or
-    /// `None` for null.
+    /// The reference with bits `bits` (from a value slot, table or global of `store`), rooted
+    /// in the innermost scope if it is an object's address, or `None` for null.
     pub(crate) fn from_raw(store: &StoreOpaque, bits: u64) -> Option<AnyRef> {
-        // The host may keep the reference as long as the store lives: the object must too.
-        store.state.pin_gc_ref(bits);
-        (bits != 0).then_some(AnyRef {
+        let handle = match bits {
+            0 => return None,
+            bits if bits & REF_TAG_MASK != 0 => Handle::Unboxed(bits),
+            address => Handle::Rooted(
+                store
+                    .state
+                    .with_host_roots(|roots| roots.push_scoped(u128::from(address))),
+            ),
+        };
+        Some(AnyRef {
             store: store.id,
-            bits,
+            handle,
         })
     }
 
     /// The reference's bits, for a value slot of `store`; an error if it belongs to another
-    /// store.
+    /// store or its scope has ended.
     pub(crate) fn to_raw(self, store: &StoreOpaque) -> Result<u64> {
         self.check_store(store)?;
-        Ok(self.bits)
+        match self.handle {
+            Handle::Unboxed(bits) => Ok(bits),
+            Handle::Rooted(root) => store
+                .state
+                .with_host_roots(|roots| roots.scoped(root))
+                .map(|bits| bits as u64)
+                .ok_or_else(|| {
+                    anyhow!("a GC reference used after the root scope it was made in ended")
+                }),
+        }
     }
 
     /// An `i31ref` holding `value`, for use in `store`.
     pub fn from_i31(store: impl AsContext, value: I31) -> AnyRef {
-        AnyRef {
-            store: store.as_context().0.opaque.id,
-            bits: (u64::from(value.get_u32()) << 1) | 1,
-        }
+        AnyRef::from_parts(
+            store.as_context().0.opaque.id,
+            (u64::from(value.get_u32()) << 1) | 1,
+        )
     }
 
     /// Whether this is an `i31ref`.
     pub fn is_i31(&self) -> bool {
-        self.bits & I31_TAG != 0
+        self.unboxed_bits().is_some_and(|bits| bits & I31_TAG != 0)
     }
 
-    /// The reference's bits, unchecked: for an [`ExternRef`](crate::ExternRef) wrapping it.
-    pub(crate) fn bits(&self) -> u64 {
-        self.bits
+    /// The reference's bits if it needs no root (an `i31ref` or a host reference made
+    /// internal).
+    pub(crate) fn unboxed_bits(&self) -> Option<u64> {
+        match self.handle {
+            Handle::Unboxed(bits) => Some(bits),
+            Handle::Rooted(_) => None,
+        }
     }
 
     /// The id of the store the reference belongs to.
@@ -154,16 +190,28 @@ impl AnyRef {
         self.store
     }
 
-    /// The reference of store `store` with (non-zero) bits `bits`.
+    /// The reference of store `store` with bits `bits`, an `i31ref` or a host reference made
+    /// internal (non-zero, tagged).
     pub(crate) fn from_parts(store: u64, bits: u64) -> AnyRef {
-        AnyRef { store, bits }
+        AnyRef {
+            store,
+            handle: Handle::Unboxed(bits),
+        }
     }
 
     /// The integer, if this is an `i31ref`.
     pub fn as_i31(&self) -> Option<I31> {
         // The shift leaves the 31 bits of the value: `wrapping_u32` keeps them all.
-        self.is_i31()
-            .then(|| I31::wrapping_u32((self.bits >> 1) as u32))
+        let bits = self.unboxed_bits().filter(|bits| bits & I31_TAG != 0)?;
+        Some(I31::wrapping_u32((bits >> 1) as u32))
+    }
+
+    /// Whether `self` and `other` are the same reference, as `ref.eq` compares them: equal
+    /// `i31` values, or the same object. Fails if either belongs to another store or its scope
+    /// has ended.
+    pub fn ref_eq(&self, store: impl AsContext, other: &AnyRef) -> Result<bool> {
+        let store = &store.as_context().0.opaque;
+        Ok(self.to_raw(store)? == other.to_raw(store)?)
     }
 
     /// Whether this is an `eqref` (an `i31ref`, a struct or an array): a reference `ref.eq`
@@ -237,7 +285,8 @@ impl AnyRef {
 
     /// Whether this is a host's external reference made internal.
     fn is_host_extern(&self) -> bool {
-        self.bits & REF_TAG_MASK == HOST_EXTERN_TAG
+        self.unboxed_bits()
+            .is_some_and(|bits| bits & REF_TAG_MASK == HOST_EXTERN_TAG)
     }
 
     /// Fails if the reference belongs to another store than `store`.
@@ -251,27 +300,35 @@ impl AnyRef {
     /// What the reference refers to, with the object's header; an error if the reference
     /// belongs to another store.
     fn referent(&self, store: &StoreOpaque) -> Result<Referent> {
-        self.check_store(store)?;
+        let bits = self.to_raw(store)?;
         if self.is_i31() {
             return Ok(Referent::I31);
         }
         if self.is_host_extern() {
             return Ok(Referent::HostExtern);
         }
-        // SAFETY: a non-null reference with neither tag that wasm code of `store` produced
-        // (the host cannot make others) is the address of an object of the store's GC heap.
-        // The reference was pinned when it reached the host, so the collector keeps its
-        // object until the store is dropped; `store` is borrowed here, so the object is live.
-        Ok(Referent::Object(unsafe { read_header(self.bits as usize) }))
+        // SAFETY: a rooted reference holds the address of an object of the store's GC heap
+        // (wasm code of `store` produced it; the host cannot make others), and its root, live
+        // as `to_raw` checked, keeps the object from being collected.
+        Ok(Referent::Object(unsafe { read_header(bits as usize) }))
+    }
+
+    /// The address of the object this refers to, with its header, if it refers to one.
+    pub(crate) fn object(&self, store: &StoreOpaque) -> Result<Option<(usize, u32, u32)>> {
+        let address = self.to_raw(store)? as usize;
+        Ok(match self.referent(store)? {
+            Referent::Object(header) => Some((address, header.type_id, header.length)),
+            _ => None,
+        })
     }
 }
 
 impl std::fmt::Debug for AnyRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.as_i31() {
-            Some(i) => write!(f, "AnyRef(i31 {})", i.get_u32()),
-            None if self.is_host_extern() => write!(f, "AnyRef(host {})", self.bits >> 2),
-            None => write!(f, "AnyRef(object {:#x})", self.bits),
+        match (self.as_i31(), self.handle) {
+            (Some(i), _) => write!(f, "AnyRef(i31 {})", i.get_u32()),
+            (None, Handle::Unboxed(bits)) => write!(f, "AnyRef(host {})", bits >> 2),
+            (None, Handle::Rooted(root)) => write!(f, "AnyRef(root {})", root.index),
         }
     }
 }
@@ -401,7 +458,8 @@ mod tests {
         ] {
             assert_eq!(a_ref.matches_heap(opaque, heap), expected, "{heap:?}");
         }
-        assert_ne!(a_ref, t_ref);
-        assert_eq!(AnyRef::from_raw(opaque, 0), None);
+        assert!(!a_ref.ref_eq(&store, &t_ref).unwrap());
+        assert!(a_ref.ref_eq(&store, &a_ref).unwrap());
+        assert!(AnyRef::from_raw(opaque, 0).is_none());
     }
 }

@@ -55,13 +55,23 @@ unsafe extern "C" fn host_callback(
         )
     };
     // The calling wasm frames are above the value buffer, on this stack (for the collector).
+    // The call is a root scope: the GC references it makes go when it returns (its results
+    // are in `vals` by then).
     // SAFETY: the store outlives its host functions' calls; no reference to it is held here.
-    unsafe { (*host.store).state.enter_host_call(values as usize) };
+    let scope = unsafe {
+        let state = &(*host.store).state;
+        state.enter_host_call(values as usize);
+        state.with_host_roots(|roots| roots.scope_start())
+    };
     let result = catch_unwind(AssertUnwindSafe(|| {
         (host.call)(host.store, caller_vmctx, vals)
     }));
     // SAFETY: as above; the host function's references to the store are gone.
-    unsafe { (*host.store).state.exit_host_call() };
+    unsafe {
+        let state = &(*host.store).state;
+        state.with_host_roots(|roots| roots.end_scope(scope));
+        state.exit_host_call();
+    }
     match result {
         Ok(Ok(())) => host_status::OK,
         Ok(Err(e)) => {

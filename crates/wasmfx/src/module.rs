@@ -3,7 +3,7 @@
 
 use crate::{cache, precompiled};
 use crate::{
-    Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType,
+    Engine, ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, TableType, TypeId,
 };
 use anyhow::{Context, Result};
 use std::borrow::Cow;
@@ -250,6 +250,12 @@ impl Module {
     }
 
     /// The engine id of each of the module's types.
+    /// The engine's id of the module's type `index` (as the type section numbers them), for
+    /// the host to name a struct or array type it allocates ([`StructRef::new`](crate::StructRef::new)).
+    pub fn type_id(&self, index: u32) -> Option<TypeId> {
+        self.type_ids().get(index as usize).map(|&id| TypeId(id))
+    }
+
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.inner.compiled.type_ids
     }

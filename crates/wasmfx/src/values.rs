@@ -10,12 +10,12 @@ use wasmfx_environ::AbstractHeapType;
 use wasmfx_runtime::VMVal;
 
 /// An `externref`: a reference to a host value, or a GC reference wasm made external
-/// (`extern.convert_any`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// (`extern.convert_any`), rooted as an [`AnyRef`] is.
+#[derive(Clone, Copy, Debug)]
 pub struct ExternRef(ExternKind);
 
 /// What an [`ExternRef`] refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 enum ExternKind {
     /// A host value of the store.
     Host(Stored),
@@ -34,7 +34,10 @@ impl ExternRef {
     /// `anyref` made external, as `extern.convert_any` does (a host reference made internal
     /// becomes that host reference again).
     pub fn convert_any(anyref: AnyRef) -> ExternRef {
-        match wasmfx_environ::host_extern_index(anyref.bits()) {
+        match anyref
+            .unboxed_bits()
+            .and_then(wasmfx_environ::host_extern_index)
+        {
             Some(index) => ExternRef(ExternKind::Host(Stored {
                 store: anyref.store_id(),
                 index,

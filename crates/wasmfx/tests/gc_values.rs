@@ -69,7 +69,9 @@ fn i31_round_trips_through_a_table() {
     call(&mut store, &instance, "copy", &[]).unwrap();
     let any = instance.get_table(&mut store, "any").unwrap();
     match (any.get(&mut store, 1), value) {
-        (Some(Val::AnyRef(Some(a))), Val::AnyRef(Some(b))) => assert_eq!(a, b),
+        (Some(Val::AnyRef(Some(a))), Val::AnyRef(Some(b))) => {
+            assert!(a.ref_eq(&store, &b).unwrap())
+        }
         other => panic!("not the reference stored: {other:?}"),
     }
 }
@@ -177,8 +179,12 @@ fn i31_debug_and_api() {
     assert!(!r.is_array(&store).unwrap());
     assert_eq!(r.array_len(&store).unwrap(), None);
     assert_eq!(r.ty(&store).unwrap(), HeapType::I31);
-    assert_eq!(r, AnyRef::from_i31(&store, I31::wrapping_u32(9)));
-    assert_ne!(r, AnyRef::from_i31(&store, I31::wrapping_u32(10)));
+    assert!(r
+        .ref_eq(&store, &AnyRef::from_i31(&store, I31::wrapping_u32(9)))
+        .unwrap());
+    assert!(!r
+        .ref_eq(&store, &AnyRef::from_i31(&store, I31::wrapping_u32(10)))
+        .unwrap());
 }
 
 /// Moves references between the `extern` and `any` hierarchies, and makes GC objects.
@@ -206,7 +212,7 @@ fn references_move_between_the_extern_and_any_hierarchies() {
     let Val::AnyRef(Some(internal)) = internal[0] else {
         panic!("expected an anyref, got {internal:?}");
     };
-    assert_eq!(internal, host.to_any());
+    assert!(internal.ref_eq(&store, &host.to_any()).unwrap());
     assert!(!internal.is_eqref(&store).unwrap());
     let is_eq = call(
         &mut store,
@@ -227,7 +233,7 @@ fn references_move_between_the_extern_and_any_hierarchies() {
     let Val::ExternRef(Some(back)) = back[0] else {
         panic!("expected an externref, got {back:?}");
     };
-    assert_eq!(back, host);
+    assert!(back.to_any().ref_eq(&store, &host.to_any()).unwrap());
     assert_eq!(
         back.data(&store).and_then(|d| d.downcast_ref::<u32>()),
         Some(&42)
@@ -250,8 +256,9 @@ fn references_move_between_the_extern_and_any_hierarchies() {
         panic!("expected an externref, got {external:?}");
     };
     assert!(external.data(&store).is_none());
-    assert_eq!(external.to_any(), pair);
-    assert_eq!(ExternRef::convert_any(pair), external);
+    assert!(external.to_any().ref_eq(&store, &pair).unwrap());
+    let again = ExternRef::convert_any(pair).to_any();
+    assert!(again.ref_eq(&store, &external.to_any()).unwrap());
     let first = call(
         &mut store,
         &instance,

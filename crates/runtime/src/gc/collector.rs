@@ -21,10 +21,10 @@
 //!   known on it, after the callee-saved registers are spilled to the collector's frame;
 //! - the running continuations;
 //! - tables and globals (registered when created), the evaluated items of element segments,
-//!   the payloads of exceptions, and the references the host was given (pinned until the
-//!   store is dropped).
+//!   the payloads of exceptions, the references the host holds (scoped and owned roots) and
+//!   the continuation references the host was given (pinned until the store is dropped).
 
-use crate::gc::{GcHeap, TraceLayout, TraceLayouts};
+use crate::gc::{GcHeap, HostRoots, TraceLayout, TraceLayouts};
 use crate::instance::Instance;
 use crate::store_state::StoreState;
 use crate::vm::{recycle, VMContRef, VMGlobalDefinition, VMTableDefinition};
@@ -40,8 +40,10 @@ pub(crate) struct GcRoots {
     pub(crate) globals: Vec<*const VMGlobalDefinition>,
     /// Every instance of the store (for its element segments).
     pub(crate) instances: Vec<*const Instance>,
-    /// References handed to the host, kept alive until the store is dropped.
+    /// Continuation references handed to the host, kept alive until the store is dropped.
     pub(crate) pinned: HashSet<usize>,
+    /// The GC references the host holds.
+    pub(crate) host: HostRoots,
     /// Where the references of each struct and array type of the store are.
     pub(crate) layouts: TraceLayouts,
 }
@@ -426,6 +428,10 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
     }
     for &pinned in &roots.pinned {
         marker.word(pinned);
+    }
+    for bits in roots.host.all() {
+        // A reference word, or the object half of a continuation reference.
+        marker.word(bits as usize);
     }
     marker.trace();
 

@@ -3,9 +3,11 @@
 
 pub(crate) mod collector;
 mod heap;
+mod host_roots;
 pub(crate) mod objects;
 mod trace;
 
 pub(crate) use trace::{TraceLayout, TraceLayouts};
 
 pub use heap::GcHeap;
+pub use host_roots::{HostRoots, RootHandle};

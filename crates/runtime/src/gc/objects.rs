@@ -7,13 +7,32 @@ use crate::instance::range;
 use crate::traps::{set_deferred_trap, set_host_error, TrapReason};
 use wasmfx_environ::{gc_header, ArrayLayout, GcStorage, Trap};
 
+/// Reads the bits of the value stored as `storage` at `addr` (packed integers zero-extended),
+/// as a table element or value slot holds them.
+///
+/// # Safety
+///
+/// `addr` must be a field or element of a live GC object stored as `storage`.
+pub unsafe fn load_bits(addr: usize, storage: GcStorage) -> u128 {
+    // SAFETY: per the contract, `addr` holds such a value, aligned for it.
+    unsafe {
+        match storage {
+            GcStorage::I8 => u128::from(*(addr as *const u8)),
+            GcStorage::I16 => u128::from(*(addr as *const u16)),
+            GcStorage::I32 | GcStorage::F32 => u128::from(*(addr as *const u32)),
+            GcStorage::I64 | GcStorage::F64 | GcStorage::Ref => u128::from(*(addr as *const u64)),
+            GcStorage::V128 | GcStorage::ContRef => (addr as *const u128).read_unaligned(),
+        }
+    }
+}
+
 /// Writes `bits` (a value's bits, as in a table element or value slot) at `addr`, stored as
 /// `storage`.
 ///
 /// # Safety
 ///
 /// `addr` must be a field or element of a live GC object stored as `storage`.
-pub(crate) unsafe fn store_bits(addr: usize, storage: GcStorage, bits: u128) {
+pub unsafe fn store_bits(addr: usize, storage: GcStorage, bits: u128) {
     // SAFETY: per the contract, `addr` has room for the value, aligned for it.
     unsafe {
         match storage {
@@ -37,7 +56,7 @@ unsafe fn array_len(array: usize) -> u32 {
 }
 
 /// The address of element `index` of `array`, laid out as `layout`.
-pub(crate) fn element(array: usize, layout: &ArrayLayout, index: usize) -> usize {
+pub fn element(array: usize, layout: &ArrayLayout, index: usize) -> usize {
     array + layout.elements_offset as usize + index * layout.elem.size() as usize
 }
 

@@ -2,7 +2,7 @@
 //! type id when an instance of a module defining the type joins the store, read by the marker
 //! for every object it traces (from the type id in the object's header).
 
-use wasmfx_environ::{GcStorage, ModuleInfo};
+use wasmfx_environ::{GcStorage, GcTypeLayout, ModuleInfo};
 
 /// Where an object's references are.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,12 +27,22 @@ impl TraceLayouts {
     /// are `type_ids`.
     pub(crate) fn register_module(&mut self, info: &ModuleInfo, type_ids: &[u32]) {
         for (ty, &id) in type_ids.iter().enumerate() {
-            let id = id as usize;
-            if self.by_type_id.get(id).is_some_and(Option::is_some) {
+            if self.get(id).is_some() {
                 continue;
             }
             let ty = ty as u32;
-            let layout = if let Some(layout) = info.struct_layout(ty) {
+            if let Some(layout) = info.struct_layout(ty) {
+                self.register(id, &GcTypeLayout::Struct(layout));
+            } else if let Some(layout) = info.array_layout(ty) {
+                self.register(id, &GcTypeLayout::Array(layout));
+            }
+        }
+    }
+
+    /// Registers engine type `type_id`, whose objects are laid out as `layout`.
+    pub(crate) fn register(&mut self, type_id: u32, layout: &GcTypeLayout) {
+        let trace = match layout {
+            GcTypeLayout::Struct(layout) => {
                 let offsets = |kind: GcStorage| {
                     let fields = layout.fields.iter().filter(move |f| f.storage == kind);
                     fields.map(|f| f.offset).collect()
@@ -41,19 +51,17 @@ impl TraceLayouts {
                     refs: offsets(GcStorage::Ref),
                     conts: offsets(GcStorage::ContRef),
                 }
-            } else if let Some(layout) = info.array_layout(ty) {
-                TraceLayout::Array {
-                    elements_offset: layout.elements_offset,
-                    elem: layout.elem,
-                }
-            } else {
-                continue;
-            };
-            if self.by_type_id.len() <= id {
-                self.by_type_id.resize(id + 1, None);
             }
-            self.by_type_id[id] = Some(layout);
+            GcTypeLayout::Array(layout) => TraceLayout::Array {
+                elements_offset: layout.elements_offset,
+                elem: layout.elem,
+            },
+        };
+        let id = type_id as usize;
+        if self.by_type_id.len() <= id {
+            self.by_type_id.resize(id + 1, None);
         }
+        self.by_type_id[id] = Some(trace);
     }
 
     /// The layout of engine type `type_id`, if it is a registered struct or array type.
