@@ -10,7 +10,8 @@ use cranelift_frontend::FunctionBuilder;
 use std::collections::HashMap;
 use wasmfx_environ::wasmparser::{FuncType, ValType};
 use wasmfx_environ::{
-    memory_def, table_def, Builtin, BuiltinType, ModuleInfo, TableElemType, VMOffsets, PTR_SIZE,
+    memory_def, store_context, table_def, Builtin, BuiltinType, ModuleInfo, TableElemType,
+    VMOffsets, PTR_SIZE,
 };
 
 /// The calling convention of every wasm function (and of calls between them).
@@ -110,6 +111,19 @@ impl<'m> FuncEnv<'m> {
     /// The Cranelift type of wasm value type `ty` of this module.
     pub fn value_type(&self, ty: ValType) -> anyhow::Result<Type> {
         value_type(self.module, ty)
+    }
+
+    /// Whether values of wasm type `ty` are references the collector must find in frames:
+    /// those of the `any` and `extern` hierarchies (GC objects; `externref` may hold one) and
+    /// continuation references (their continuations).
+    pub fn needs_stack_map(&self, ty: ValType) -> bool {
+        match ty {
+            ValType::Ref(r) => matches!(
+                self.module.ref_repr(r),
+                TableElemType::GcRef | TableElemType::ExternRef | TableElemType::ContRef
+            ),
+            _ => false,
+        }
     }
 
     /// The Cranelift types of the parameters and results of function type `index`.
@@ -265,7 +279,37 @@ impl<'m> FuncEnv<'m> {
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(self.vmctx);
         all.extend_from_slice(args);
+        // A builtin that may collect learns where this frame is (its stack pointer is the
+        // same at the call, the frame being fixed), and forgets it when it returns.
+        let store = builtin
+            .may_collect()
+            .then(|| self.vmctx_load(b, VMOffsets::STORE_CONTEXT));
+        if let Some(store) = store {
+            let sp = b.ins().get_stack_pointer(types::I64);
+            let fp = b.ins().get_frame_pointer(types::I64);
+            b.ins().store(
+                trusted_flags(),
+                sp,
+                store,
+                store_context::LAST_WASM_SP as i32,
+            );
+            b.ins().store(
+                trusted_flags(),
+                fp,
+                store,
+                store_context::LAST_WASM_FP as i32,
+            );
+        }
         let call = b.ins().call_indirect(sig, fptr, &all);
+        if let Some(store) = store {
+            let zero = b.ins().iconst(types::I64, 0);
+            b.ins().store(
+                trusted_flags(),
+                zero,
+                store,
+                store_context::LAST_WASM_SP as i32,
+            );
+        }
         b.inst_results(call).first().copied()
     }
 }

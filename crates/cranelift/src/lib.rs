@@ -22,6 +22,7 @@
 
 mod func_env;
 mod gc;
+mod stack_maps;
 mod stack_switching;
 mod trampolines;
 mod translate;
@@ -36,7 +37,7 @@ use cranelift_codegen::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::collections::BTreeMap;
-use wasmfx_environ::{ExnCallSite, ExnHandler, FunctionBodyData, ModuleInfo, Trap};
+use wasmfx_environ::{ExnCallSite, ExnHandler, FunctionBodyData, ModuleInfo, StackMapSite, Trap};
 
 pub use func_env::{value_type, wasm_signature};
 
@@ -75,6 +76,8 @@ pub struct CompiledText {
     pub traps: Vec<(u32, Trap)>,
     /// Call sites with exception handlers, sorted by return address.
     pub exn_sites: Vec<ExnCallSite>,
+    /// Call sites with GC references live in the calling frame, sorted by return address.
+    pub stack_maps: Vec<StackMapSite>,
 }
 
 impl CompiledText {
@@ -92,6 +95,11 @@ impl CompiledText {
         self.traps.sort_by_key(|t| t.0);
         self.exn_sites
             .extend(other.exn_sites.iter().map(|site| relocate_site(site, base)));
+        self.stack_maps
+            .extend(other.stack_maps.iter().map(|site| StackMapSite {
+                ret_addr: base + site.ret_addr,
+                ..site.clone()
+            }));
         base
     }
 
@@ -161,6 +169,8 @@ impl CompiledText {
                 handlers,
             });
         }
+        self.stack_maps
+            .extend(stack_maps::sites(code.buffer.user_stack_maps(), start)?);
         self.funcs.push((start, code.code_buffer().len() as u32));
         Ok(())
     }
@@ -349,6 +359,7 @@ impl Compiler {
                 self.isa.frontend_config(),
             );
             translated?;
+            stack_maps::detach_from_switches(&mut ctx.func);
             allocs = validator.into_allocations();
             each(&mut ctx)?;
         }

@@ -87,7 +87,7 @@ impl Compiler {
             );
         }
         let mut cb_sig = Signature::new(self.native_call_conv());
-        for _ in 0..4 {
+        for _ in 0..5 {
             cb_sig.params.push(AbiParam::new(types::I64));
         }
         cb_sig.returns.push(AbiParam::new(types::I32));
@@ -99,9 +99,13 @@ impl Compiler {
             host_func_ctx::CALLBACK as i32,
         );
         let len = b.ins().iconst(types::I64, i64::from(slots));
-        let call = b
-            .ins()
-            .call_indirect(cb_sig, callback, &[host_ctx, caller_vmctx, values, len]);
+        // This frame's record links to the calling wasm frame: the collector walks from it.
+        let frame = b.ins().get_frame_pointer(types::I64);
+        let call = b.ins().call_indirect(
+            cb_sig,
+            callback,
+            &[host_ctx, caller_vmctx, values, len, frame],
+        );
         let status = b.inst_results(call)[0];
         let failed = b.create_block();
         let returned = b.create_block();

@@ -90,6 +90,9 @@ pub struct FuncTranslator<'a, 'm> {
     pub(crate) b: FunctionBuilder<'a>,
     pub(crate) env: FuncEnv<'m>,
     stack: Vec<Value>,
+    /// How many values at the bottom of `stack` were looked at for GC references since they
+    /// were pushed (see `declare_pushed_references`).
+    stack_checked: usize,
     frames: Vec<Frame>,
     locals: Vec<Variable>,
     reachable: bool,
@@ -161,6 +164,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             b,
             env,
             stack: Vec::new(),
+            stack_checked: 0,
             frames: Vec::new(),
             locals: Vec::new(),
             reachable: true,
@@ -221,6 +225,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 .value_type(*p)
                 .map_err(|e| at_offset(e, body_offset))?;
             let var = self.b.declare_var(cty);
+            if self.env.needs_stack_map(*p) {
+                self.b.declare_var_needs_stack_map(var);
+            }
             self.b.def_var(var, params[i + 2]);
             self.locals.push(var);
         }
@@ -232,6 +239,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             let cty = self.env.value_type(ty).map_err(|e| at_offset(e, offset))?;
             for _ in 0..count {
                 let var = self.b.declare_var(cty);
+                if self.env.needs_stack_map(ty) {
+                    self.b.declare_var_needs_stack_map(var);
+                }
                 let zero = self.zero(cty);
                 self.b.def_var(var, zero);
                 self.locals.push(var);
@@ -265,6 +275,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             let op = reader.read()?;
             validator.op(offset, &op)?;
             self.operator(&op).map_err(|e| at_offset(e, offset))?;
+            self.declare_pushed_references(validator)
+                .map_err(|e| at_offset(e, offset))?;
         }
         reader.finish()?;
 
@@ -276,6 +288,42 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.b.seal_all_blocks();
         self.b.finalize(frontend_config);
         Ok(())
+    }
+
+    /// Declares the GC references among the values pushed since the last call (the validator,
+    /// which has just checked the same instruction, knows their types) as needing stack maps:
+    /// Cranelift then keeps them in stack slots across every call, and describes those slots.
+    fn declare_pushed_references(
+        &mut self,
+        validator: &FuncValidator<ValidatorResources>,
+    ) -> Result<()> {
+        let height = self.stack.len();
+        if !self.reachable {
+            // Nothing is pushed in unreachable code; what was is checked.
+            self.stack_checked = self.stack_checked.min(height);
+            return Ok(());
+        }
+        if validator.operand_stack_height() as usize != height {
+            bail!(
+                "internal error: {height} operands translated, {} validated",
+                validator.operand_stack_height()
+            );
+        }
+        for i in self.stack_checked..height {
+            let Some(Some(ty)) = validator.get_operand_type(height - 1 - i) else {
+                bail!("internal error: operand {i} has no type");
+            };
+            if self.env.needs_stack_map(ty) {
+                self.b.declare_value_needs_stack_map(self.stack[i]);
+            }
+        }
+        self.stack_checked = height;
+        Ok(())
+    }
+
+    /// Notes that the operand stack may have shrunk.
+    fn stack_shrunk(&mut self) {
+        self.stack_checked = self.stack_checked.min(self.stack.len());
     }
 
     fn zero(&mut self, ty: Type) -> Value {
@@ -291,7 +339,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     }
 
     pub(crate) fn pop(&mut self) -> Value {
-        self.stack.pop().expect("validated operand stack")
+        let v = self.stack.pop().expect("validated operand stack");
+        self.stack_shrunk();
+        v
     }
 
     pub(crate) fn pop2(&mut self) -> (Value, Value) {
@@ -316,7 +366,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
 
     pub(crate) fn pop_n(&mut self, n: usize) -> Vec<Value> {
         let start = self.stack.len() - n;
-        self.stack.drain(start..).collect()
+        let values = self.stack.drain(start..).collect();
+        self.stack_shrunk();
+        values
     }
 
     pub(crate) fn stack_extend(&mut self, values: Vec<Value>) {
@@ -525,6 +577,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             _ => {}
         }
         self.stack.truncate(frame.height);
+        self.stack_shrunk();
         if exit_reachable {
             self.b.switch_to_block(frame.dest);
             self.b.seal_block(frame.dest);
@@ -1289,6 +1342,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             self.frames.last_mut().unwrap().exit_branched = true;
         }
         self.stack.truncate(height);
+        self.stack_shrunk();
         self.stack.extend(params);
         self.b.switch_to_block(else_block);
         self.b.seal_block(else_block);

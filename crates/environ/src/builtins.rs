@@ -119,6 +119,19 @@ impl Builtin {
         matches!(self, Builtin::throw_ref)
     }
 
+    /// Whether this builtin may run the garbage collector: generated code records where its
+    /// frame is (`store_context::LAST_WASM_SP` and `LAST_WASM_FP`) around calls to it, so that
+    /// the collector can find the calling frames' references.
+    pub fn may_collect(self) -> bool {
+        matches!(
+            self,
+            Builtin::gc_alloc
+                | Builtin::array_new_data
+                | Builtin::array_new_elem
+                | Builtin::cont_new
+        )
+    }
+
     /// This builtin's index in the builtin table.
     pub fn index(self) -> usize {
         self as usize

@@ -27,9 +27,15 @@ pub mod store_context {
     /// [`cont::FREE_LINK`](super::cont::FREE_LINK) fields; `cont.new` pops and a return pushes in
     /// generated code.
     pub const CONT_FREE: u32 = 40;
+    /// While generated code calls a builtin that may collect garbage
+    /// ([`Builtin::may_collect`](crate::Builtin::may_collect)): its stack pointer at the call
+    /// (the return address is just below it); 0 otherwise.
+    pub const LAST_WASM_SP: u32 = 48;
+    /// With [`LAST_WASM_SP`]: the calling frame's frame pointer.
+    pub const LAST_WASM_FP: u32 = 56;
     /// The GC heap's allocation runs, one [`gc_run`](super::gc_run) per size class
     /// ([`GC_SIZE_CLASSES`](crate::GC_SIZE_CLASSES)), in class order.
-    pub const GC_RUNS: u32 = 48;
+    pub const GC_RUNS: u32 = 64;
 }
 
 /// Layout of `VMGcRun`: the free slots of one GC size class that allocation bumps through.

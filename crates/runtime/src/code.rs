@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use wasmfx_environ::{ExnCallSite, Trap};
+use wasmfx_environ::{ExnCallSite, StackMapSite, Trap};
 
 /// Compiled code mapped read+execute. Unmapped (and unregistered) on drop.
 pub struct CodeMemory {
@@ -30,6 +30,8 @@ pub struct FrameInfo {
     pub traps: Vec<(u32, Trap)>,
     /// Call sites with exception handlers, sorted by return address.
     pub exn_sites: Vec<ExnCallSite>,
+    /// Call sites with GC references live in the calling frame, sorted by return address.
+    pub stack_maps: Vec<StackMapSite>,
 }
 
 /// Keeps a code range registered while alive.
@@ -141,6 +143,14 @@ impl CodeView<'_> {
         let sites = &entry.info.exn_sites;
         let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
         Some((entry.start, &sites[i]))
+    }
+
+    /// The stack map of the call site whose return address is `pc`, if it has one.
+    pub(crate) fn stack_map(&self, pc: usize) -> Option<&StackMapSite> {
+        let (entry, offset) = entry_at(self.map, pc)?;
+        let sites = &entry.info.stack_maps;
+        let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
+        Some(&sites[i])
     }
 }
 

@@ -49,11 +49,8 @@ pub struct StoreState {
     /// Whether every allocation collects first (a debugging aid: a missing root shows at
     /// once).
     gc_zeal: bool,
-    /// The frame of each call into the store that is in progress, outermost first: wasm of
-    /// that call runs below it on the same stack (for the collector).
-    pub(crate) entry_tops: UnsafeCell<Vec<usize>>,
-    /// For each call from wasm to a host function in progress, an address in the frame of its
-    /// trampoline, just below the calling wasm frames (for the collector).
+    /// For each call from wasm to a host function in progress, the frame record of its
+    /// trampoline, which links to the calling wasm frames (for the collector).
     pub(crate) host_call_sps: UnsafeCell<Vec<usize>>,
     /// The running chains of the outer entries into the store (each entry starts a chain of
     /// its own and keeps the one it interrupted here).
@@ -93,7 +90,6 @@ impl StoreState {
             gc_roots: UnsafeCell::new(GcRoots::default()),
             gc_threshold: Cell::new(MIN_GC_THRESHOLD),
             gc_zeal: gc.zeal,
-            entry_tops: UnsafeCell::new(Vec::new()),
             host_call_sps: UnsafeCell::new(Vec::new()),
             saved_chains: UnsafeCell::new(Vec::new()),
             cont_threshold: Cell::new(MIN_CONT_THRESHOLD),
@@ -127,11 +123,12 @@ impl StoreState {
         }
     }
 
-    /// Notes that wasm calls a host function whose trampoline's frame holds address `sp`: the
-    /// calling wasm frames are above it (for the collector). Paired with `exit_host_call`.
-    pub fn enter_host_call(&self, sp: usize) {
+    /// Notes that wasm calls a host function through a trampoline whose frame record is at
+    /// `record`: the calling wasm frames are linked from it (for the collector). Paired with
+    /// `exit_host_call`.
+    pub fn enter_host_call(&self, record: usize) {
         // SAFETY: used by the thread running the store only, not during this.
-        unsafe { (*self.host_call_sps.get()).push(sp) };
+        unsafe { (*self.host_call_sps.get()).push(record) };
     }
 
     /// Ends what the matching `enter_host_call` began.

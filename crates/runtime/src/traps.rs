@@ -222,9 +222,6 @@ pub unsafe fn catch_traps(
         // SAFETY: as above.
         unsafe { *store.stack_limit.get() = here.saturating_sub(max_stack) };
     }
-    // Wasm frames of this call are below this frame, on this stack (for the collector).
-    // SAFETY: the state is used by this thread only.
-    unsafe { (*store_state.entry_tops.get()).push(here) };
     // Each entry from the host starts a fresh chain of continuations: a suspension can never
     // reach past this host frame.
     // SAFETY: as above.
@@ -254,8 +251,10 @@ pub unsafe fn catch_traps(
         *store.stack_limit.get() = old_limit;
         (*store_state.saved_chains.get()).pop();
     }
+    // No builtin called by this entry's wasm runs any more, even if a trap cut one short
+    // (for the collector, which walks from the frame that called one).
     // SAFETY: as above.
-    unsafe { (*store_state.entry_tops.get()).pop() };
+    unsafe { *store.last_wasm_sp.get() = 0 };
     CURRENT.with(|c| c.set(state.prev));
     if trapped == 0 {
         return Ok(());

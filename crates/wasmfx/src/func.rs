@@ -45,6 +45,7 @@ unsafe extern "C" fn host_callback(
     caller_vmctx: *mut u8,
     values: *mut VMVal,
     len: usize,
+    frame: usize,
 ) -> u32 {
     // SAFETY: generated code passes the context of a live `HostFunc` and a buffer of `len`
     // slots on its stack.
@@ -54,13 +55,13 @@ unsafe extern "C" fn host_callback(
             std::slice::from_raw_parts_mut(values, len),
         )
     };
-    // The calling wasm frames are above the value buffer, on this stack (for the collector).
+    // The trampoline's frame record links to the calling wasm frames (for the collector).
     // The call is a root scope: the GC references it makes go when it returns (its results
     // are in `vals` by then).
     // SAFETY: the store outlives its host functions' calls; no reference to it is held here.
     let scope = unsafe {
         let state = &(*host.store).state;
-        state.enter_host_call(values as usize);
+        state.enter_host_call(frame);
         state.with_host_roots(|roots| roots.scope_start())
     };
     let result = catch_unwind(AssertUnwindSafe(|| {
@@ -327,6 +328,15 @@ impl<'a, T> Caller<'a, T> {
     /// The host data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.store.0.data
+    }
+
+    /// Collects the garbage of the store's GC heap now, as [`Store::gc`](crate::Store::gc)
+    /// does. Returns the bytes freed.
+    pub fn gc(&mut self) -> usize {
+        // SAFETY: called by a host function, which wasm called: the collector finds the
+        // calling wasm frames' references through the host call's trampoline, and the host's
+        // own references are rooted.
+        unsafe { self.store.0.opaque.state.collect_garbage() }
     }
 
     /// An export of the calling instance.

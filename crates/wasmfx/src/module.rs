@@ -11,7 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 use wasmfx_cranelift::CompiledText;
 use wasmfx_environ::{
-    wasmparser, EntityIndex, ExnCallSite, FunctionBodyData, ModuleInfo, ModuleType, Trap, VMOffsets,
+    wasmparser, EntityIndex, ExnCallSite, FunctionBodyData, ModuleInfo, ModuleType, StackMapSite,
+    Trap, VMOffsets,
 };
 use wasmfx_runtime::{CodeMemory, CompiledModule, FrameInfo};
 
@@ -49,6 +50,8 @@ pub(crate) struct CompiledArtifacts<'a> {
     pub(crate) traps: Vec<(u32, Trap)>,
     /// Call sites with exception handlers, sorted by return address.
     pub(crate) exn_sites: Vec<ExnCallSite>,
+    /// Call sites with GC references live in the calling frame, sorted by return address.
+    pub(crate) stack_maps: Vec<StackMapSite>,
     /// For each module type, the offset in `code` of its array-to-wasm trampoline, if a
     /// defined function has that type.
     pub(crate) array_trampolines: Vec<Option<u32>>,
@@ -170,6 +173,7 @@ impl Module {
             funcs,
             traps,
             exn_sites,
+            stack_maps,
             array_trampolines,
         } = artifacts;
         let num_defined = info.num_defined_funcs() as usize;
@@ -189,6 +193,7 @@ impl Module {
                 .collect(),
             traps,
             exn_sites,
+            stack_maps,
         });
         let array_trampolines = array_trampolines
             .iter()
@@ -354,12 +359,14 @@ fn compile_code(
         funcs,
         traps,
         exn_sites,
+        stack_maps,
     } = text;
     Ok(CompiledArtifacts {
         code: Cow::Owned(text),
         funcs,
         traps,
         exn_sites,
+        stack_maps,
         array_trampolines,
     })
 }
@@ -373,6 +380,7 @@ fn check_layout(info: &ModuleInfo, artifacts: &CompiledArtifacts<'_>) -> Result<
         funcs,
         traps,
         exn_sites,
+        stack_maps,
         array_trampolines,
     } = artifacts;
     let len = code.len() as u64;
@@ -389,7 +397,11 @@ fn check_layout(info: &ModuleInfo, artifacts: &CompiledArtifacts<'_>) -> Result<
         && traps.iter().all(|&(offset, _)| in_text(offset))
         && exn_sites
             .iter()
-            .all(|site| in_text(site.ret_addr) && site.handlers.iter().all(|h| in_text(h.target)));
+            .all(|site| in_text(site.ret_addr) && site.handlers.iter().all(|h| in_text(h.target)))
+        && stack_maps
+            .iter()
+            .all(|site| in_text(site.ret_addr) && site.is_well_formed())
+        && stack_maps.is_sorted_by_key(|site| site.ret_addr);
     if !consistent {
         anyhow::bail!("compiled code does not match its module (a corrupt precompiled module)");
     }

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use wasmfx_environ::{ExnCallSite, Trap};
+use wasmfx_environ::{ExnCallSite, StackMapSite, Trap};
 
 /// The first bytes of every precompiled module.
 const MAGIC: &[u8; 16] = b"\0wasmfx\0cwasm\0\0\0";
@@ -47,6 +47,7 @@ struct Payload<'a> {
     funcs: Cow<'a, [(u32, u32)]>,
     traps: Cow<'a, [(u32, Trap)]>,
     exn_sites: Cow<'a, [ExnCallSite]>,
+    stack_maps: Cow<'a, [StackMapSite]>,
     array_trampolines: Cow<'a, [Option<u32>]>,
 }
 
@@ -96,6 +97,7 @@ pub(crate) fn encode(engine: &Engine, wasm: &[u8], artifacts: &CompiledArtifacts
         funcs: Cow::Borrowed(&artifacts.funcs),
         traps: Cow::Borrowed(&artifacts.traps),
         exn_sites: Cow::Borrowed(&artifacts.exn_sites),
+        stack_maps: Cow::Borrowed(&artifacts.stack_maps),
         array_trampolines: Cow::Borrowed(&artifacts.array_trampolines),
     };
     let header = postcard::to_stdvec(&header).expect("encoding to a vector cannot fail");
@@ -147,6 +149,7 @@ pub(crate) fn decode<'a>(
         funcs: payload.funcs.into_owned(),
         traps: payload.traps.into_owned(),
         exn_sites: payload.exn_sites.into_owned(),
+        stack_maps: payload.stack_maps.into_owned(),
         array_trampolines: payload.array_trampolines.into_owned(),
     };
     Ok((payload.wasm, artifacts))

@@ -23,8 +23,8 @@
 ;; block2:
 ;;     v7 = load.i64 notrap aligned v5+8
 ;;     store notrap aligned v7, v4+40
-;;     v8 = iconst.i64 0
-;;     store notrap aligned v8, v5+8  ; v8 = 0
+;;     v22 = iconst.i64 0
+;;     store notrap aligned v22, v5+8  ; v22 = 0
 ;;     store.i64 notrap aligned v5, v5+16
 ;;     v9 = iconst.i32 0
 ;;     store notrap aligned v9, v5+76  ; v9 = 0
@@ -38,17 +38,23 @@
 ;;     jump block4(v5)
 ;;
 ;; block3:
+;;     v16 = get_stack_pointer.i64
+;;     store notrap aligned v16, v4+48
+;;     v17 = get_frame_pointer.i64
+;;     store notrap aligned v17, v4+56
 ;;     v13 = load.i64 notrap aligned readonly can_move v0+16
 ;;     v14 = load.i64 notrap aligned readonly can_move v13+104
-;;     v15 = call_indirect sig0, v14(v0, v2)
-;;     trapz v15, user16
-;;     jump block4(v15)
+;;     v18 = call_indirect sig0, v14(v0, v2)
+;;     v19 = iconst.i64 0
+;;     store notrap aligned v19, v4+48  ; v19 = 0
+;;     trapz v18, user16
+;;     jump block4(v18)
 ;;
 ;; block4(v6: i64):
-;;     v16 = load.i64 notrap aligned v6
+;;     v20 = load.i64 notrap aligned v6
 ;;     jump block1
 ;;
 ;; block1:
-;;     v17 = iconcat.i64 v6, v16
-;;     return v17
+;;     v21 = iconcat.i64 v6, v20
+;;     return v21
 ;; }

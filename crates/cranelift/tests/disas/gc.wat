@@ -18,34 +18,40 @@
 ;;
 ;; block0(v0: i64, v1: i64, v2: i32):
 ;;     v9 = load.i64 notrap aligned readonly can_move v0+8
-;;     v10 = load.i64 notrap aligned v9+48
-;;     v11 = load.i64 notrap aligned v9+56
+;;     v10 = load.i64 notrap aligned v9+64
+;;     v11 = load.i64 notrap aligned v9+72
 ;;     v5 = iconst.i64 16
 ;;     v13 = iadd v10, v5  ; v5 = 16
 ;;     v14 = icmp ule v13, v11
 ;;     brif v14, block2, block3
 ;;
 ;; block2:
-;;     v23 = iadd.i64 v10, v5  ; v5 = 16
-;;     store notrap aligned v23, v9+48
-;;     v24 = load.i64 notrap aligned readonly can_move v0+24
-;;     v25 = load.i32 notrap aligned readonly can_move v24
-;;     v16 = uextend.i64 v25
+;;     v27 = iadd.i64 v10, v5  ; v5 = 16
+;;     store notrap aligned v27, v9+64
+;;     v28 = load.i64 notrap aligned readonly can_move v0+24
+;;     v29 = load.i32 notrap aligned readonly can_move v28
+;;     v16 = uextend.i64 v29
 ;;     v17 = iconst.i64 -4294967296
 ;;     v18 = bor v16, v17  ; v17 = -4294967296
 ;;     store notrap aligned v18, v10
 ;;     jump block4(v10)
 ;;
 ;; block3 cold:
+;;     v22 = get_stack_pointer.i64
+;;     store notrap aligned v22, v9+48
+;;     v23 = get_frame_pointer.i64
+;;     store notrap aligned v23, v9+56
 ;;     v19 = load.i64 notrap aligned readonly can_move v0+16
 ;;     v20 = load.i64 notrap aligned readonly can_move v19+128
 ;;     v7 = load.i64 notrap aligned readonly can_move v0+24
 ;;     v8 = load.i32 notrap aligned readonly can_move v7
-;;     v22 = iconst.i64 16
+;;     v26 = iconst.i64 16
 ;;     v6 = iconst.i32 -1
-;;     v21 = call_indirect sig0, v20(v0, v8, v22, v6)  ; v22 = 16, v6 = -1
-;;     trapz v21, user16
-;;     jump block4(v21)
+;;     v24 = call_indirect sig0, v20(v0, v8, v26, v6)  ; v26 = 16, v6 = -1
+;;     v25 = iconst.i64 0
+;;     store notrap aligned v25, v9+48  ; v25 = 0
+;;     trapz v24, user16
+;;     jump block4(v24)
 ;;
 ;; block4(v15: i64):
 ;;     store.i32 notrap aligned v2, v15+8

@@ -12,6 +12,7 @@
 ;; ==== optimised CLIF; regenerate: WASMFX_BLESS=1 cargo test -p wasmfx-cranelift --test disas
 ;; function u0:0(i64 vmctx, i64, i128) tail {
 ;;     ss0 = explicit_slot 16, align = 8
+;;     ss1 = explicit_slot 16, align = 16
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+8
 ;;     gv2 = load.i64 notrap aligned gv1
@@ -20,6 +21,10 @@
 ;;     stack_limit = gv2
 ;;
 ;; block0(v0: i64, v1: i64, v2: i128):
+;;     v3 = iconst.i64 0
+;;     v4 = uextend.i128 v3  ; v3 = 0
+;;     v64 = stack_addr.i64 ss1
+;;     store notrap aligned v4, v64
 ;;     v5, v6 = isplit v2
 ;;     trapz v5, user13
 ;;     v7 = load.i64 notrap aligned v5
@@ -38,30 +43,29 @@
 ;; block2:
 ;;     v17 = load.i64 notrap aligned readonly can_move v0+16
 ;;     v18 = load.i64 notrap aligned readonly can_move v17+112
-;;     v65 = iadd.i32 v12, v13  ; v13 = 1
-;;     call_indirect sig0, v18(v0, v5, v65)
+;;     v68 = iadd.i32 v12, v13  ; v13 = 1
+;;     call_indirect sig0, v18(v0, v5, v68), stack_map=[i128 @ ss1+0]
 ;;     jump block3
 ;;
 ;; block3:
 ;;     v19 = load.i64 notrap aligned v5+80
-;;     v3 = iconst.i64 0
-;;     v4 = uextend.i128 v3  ; v3 = 0
+;;     v63 = load.i128 notrap aligned v64
 ;;     v20 = uextend.i64 v12
-;;     v62 = iconst.i64 4
-;;     v63 = ishl v20, v62  ; v62 = 4
-;;     v23 = iadd v19, v63
-;;     store notrap aligned v4, v23
+;;     v65 = iconst.i64 4
+;;     v66 = ishl v20, v65  ; v65 = 4
+;;     v23 = iadd v19, v66
+;;     store notrap aligned v63, v23
 ;;     v11 = iconst.i32 0
 ;;     store notrap aligned v11, v5+76  ; v11 = 0
 ;;     v24 = stack_addr.i64 ss0
 ;;     store.i64 notrap aligned v5, v24
 ;;     v25 = load.i64 notrap aligned readonly can_move v0+64
-;;     v66 = iconst.i64 1
-;;     v67 = bor v25, v66  ; v66 = 1
-;;     store notrap aligned v67, v24+8
+;;     v69 = iconst.i64 1
+;;     v70 = bor v25, v69  ; v69 = 1
+;;     store notrap aligned v70, v24+8
 ;;     store notrap aligned v24, v5+64
-;;     v68 = iconst.i32 1
-;;     store notrap aligned v68, v5+72  ; v68 = 1
+;;     v71 = iconst.i32 1
+;;     store notrap aligned v71, v5+72  ; v71 = 1
 ;;     v29 = load.i64 notrap aligned readonly can_move v0+8
 ;;     v30 = load.i64 notrap aligned v29+8
 ;;     store notrap aligned v30, v5+8
@@ -101,8 +105,8 @@
 ;;     v55 = load.i64 notrap aligned v29+40
 ;;     store notrap aligned v55, v41+8
 ;;     store.i64 notrap aligned v41, v29+40
-;;     v69 = load.i64 notrap aligned readonly can_move v0+16
-;;     v57 = load.i64 notrap aligned readonly can_move v69+96
+;;     v72 = load.i64 notrap aligned readonly can_move v0+16
+;;     v57 = load.i64 notrap aligned readonly can_move v72+96
 ;;     v58 = call_indirect sig1, v57(v0, v53)
 ;;     trap user16
 ;;

@@ -2,6 +2,7 @@
 //! the GC instructions.
 
 pub(crate) mod collector;
+mod frames;
 mod heap;
 mod host_roots;
 pub(crate) mod objects;

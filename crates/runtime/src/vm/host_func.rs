@@ -11,13 +11,16 @@ pub struct VMHostFuncContext {
     pub magic: u32,
     /// Padding.
     pub _pad: u32,
-    /// `extern "C" fn(ctx, caller_vmctx, values, len) -> u32`, non-zero on error.
+    /// `extern "C" fn(ctx, caller_vmctx, values, len, frame) -> u32`, non-zero on error.
     pub callback: HostCallback,
 }
 
-/// The callback of a host function, called by its wasm-to-host trampoline.
+/// The callback of a host function, called by its wasm-to-host trampoline with the host
+/// function's context, the calling instance's `VMContext`, the buffer of argument and result
+/// slots and its length, and the trampoline's frame pointer (its frame record links to the
+/// calling wasm frame, for the collector).
 pub type HostCallback =
-    unsafe extern "C" fn(*mut VMHostFuncContext, *mut u8, *mut VMVal, usize) -> u32;
+    unsafe extern "C" fn(*mut VMHostFuncContext, *mut u8, *mut VMVal, usize, usize) -> u32;
 
 #[cfg(test)]
 mod tests {

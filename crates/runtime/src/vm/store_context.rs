@@ -25,6 +25,11 @@ pub struct VMStoreContext {
     pub epoch_deadline: UnsafeCell<u64>,
     /// The first free continuation object, linked through their `parent` fields.
     pub cont_free: UnsafeCell<*mut VMContRef>,
+    /// While wasm calls a builtin that may collect garbage: its stack pointer at the call
+    /// (0 otherwise).
+    pub last_wasm_sp: UnsafeCell<usize>,
+    /// With `last_wasm_sp`: the calling wasm frame's frame pointer.
+    pub last_wasm_fp: UnsafeCell<usize>,
     /// The GC heap's allocation run of each size class (empty until the heap fills them).
     pub gc_runs: UnsafeCell<VMGcRuns>,
 }
@@ -39,6 +44,8 @@ impl VMStoreContext {
             epoch_ptr: UnsafeCell::new(epoch),
             epoch_deadline: UnsafeCell::new(0),
             cont_free: UnsafeCell::new(std::ptr::null_mut()),
+            last_wasm_sp: UnsafeCell::new(0),
+            last_wasm_fp: UnsafeCell::new(0),
             gc_runs: UnsafeCell::new([VMGcRun::default(); GC_SIZE_CLASSES.len()]),
         }
     }
@@ -59,6 +66,8 @@ mod tests {
             epoch_ptr => store_context::EPOCH_PTR,
             epoch_deadline => store_context::EPOCH_DEADLINE,
             cont_free => store_context::CONT_FREE,
+            last_wasm_sp => store_context::LAST_WASM_SP,
+            last_wasm_fp => store_context::LAST_WASM_FP,
             gc_runs => store_context::GC_RUNS,
         });
     }
