@@ -16,9 +16,9 @@ use anyhow::{bail, Result};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, MemFlagsData, Value};
 use wasmfx_environ::wasmparser::{AbstractHeapType, HeapType, RefType};
 use wasmfx_environ::{
-    concrete_index, func_ref, gc_header, gc_run, size_class, store_context, ArrayLayout, Builtin,
-    GcStorage, ModuleType, StructLayout, Trap, GC_SIZE_CLASSES, HOST_EXTERN_TAG, I31_TAG,
-    REF_TAG_MASK,
+    concrete_index, func_ref, gc_header, gc_run, size_class, store_context, type_display,
+    ArrayLayout, Builtin, GcStorage, ModuleType, StructLayout, Trap, VMOffsets, GC_SIZE_CLASSES,
+    HOST_EXTERN_TAG, I31_TAG, REF_TAG_MASK,
 };
 
 /// How a packed field or element is widened when read.
@@ -595,28 +595,91 @@ impl FuncTranslator<'_, '_> {
     }
 
     /// Whether engine type id `actual` is module type `index` or one of its subtypes: an
-    /// `I8`. A final type only matches itself; other types ask the runtime when the ids
-    /// differ.
+    /// `I8`. A final type only matches itself; for other types, see `supertype_test`.
     fn subtype_test(&mut self, actual: Value, index: u32) -> Value {
         let expected = self.env.type_id(&mut self.b, index);
-        let same = self.b.ins().icmp(IntCC::Equal, actual, expected);
         if self.env.module.sub_types[index as usize].is_final {
-            return same;
+            return self.b.ins().icmp(IntCC::Equal, actual, expected);
         }
+        self.supertype_test(actual, expected, index)
+    }
+
+    /// Whether engine type id `actual` (an `I32`) is `expected`, the engine id of module type
+    /// `index`, which is not final, or one of its subtypes: an `I8`. Equal ids match;
+    /// otherwise `expected` must be in `actual`'s supertype display (`type_display`) at the
+    /// depth of `index`, known here. A type the display table has no entry for asks the
+    /// runtime.
+    pub(crate) fn supertype_test(&mut self, actual: Value, expected: Value, index: u32) -> Value {
+        let depth = self.env.module.type_depth(index);
         let done = self.b.create_block();
         self.b.append_block_param(done, types::I8);
-        let slow = self.b.create_block();
+        let display = self.b.create_block();
+        let in_table = self.b.create_block();
+        let deep = self.b.create_block();
+        let shallow = self.b.create_block();
+        let runtime = self.b.create_block();
+        self.b.set_cold_block(runtime);
+        let same = self.b.ins().icmp(IntCC::Equal, actual, expected);
         self.b
             .ins()
-            .brif(same, done, &[ir::BlockArg::Value(same)], slow, &[]);
-        self.b.switch_to_block(slow);
-        self.b.seal_block(slow);
+            .brif(same, done, &[ir::BlockArg::Value(same)], display, &[]);
+
+        self.b.switch_to_block(display);
+        self.b.seal_block(display);
+        let capacity = i64::from(type_display::CAPACITY);
+        let fits = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, actual, capacity);
+        self.b.ins().brif(fits, in_table, &[], runtime, &[]);
+
+        self.b.switch_to_block(in_table);
+        self.b.seal_block(in_table);
+        let table = self.env.vmctx_load(&mut self.b, VMOffsets::TYPE_DISPLAYS);
+        let id = self.b.ins().uextend(types::I64, actual);
+        let offset = self.b.ins().imul_imm_u(id, i64::from(type_display::SIZE));
+        let entry = self.b.ins().iadd(table, offset);
+        let flags = trusted_flags();
+        let len = self
+            .b
+            .ins()
+            .load(types::I32, flags, entry, type_display::LEN as i32);
+        let deep_enough =
+            self.b
+                .ins()
+                .icmp_imm_u(IntCC::UnsignedGreaterThan, len, i64::from(depth));
+        self.b.ins().brif(deep_enough, deep, &[], shallow, &[]);
+
+        self.b.switch_to_block(deep);
+        self.b.seal_block(deep);
+        let chain = self
+            .b
+            .ins()
+            .load(types::I64, flags, entry, type_display::SUPERTYPES as i32);
+        let at_depth = self
+            .b
+            .ins()
+            .load(types::I32, flags, chain, (depth * 4) as i32);
+        let found = self.b.ins().icmp(IntCC::Equal, at_depth, expected);
+        self.b.ins().jump(done, &[ir::BlockArg::Value(found)]);
+
+        // Too shallow to be a subtype, unless the entry is missing.
+        self.b.switch_to_block(shallow);
+        self.b.seal_block(shallow);
+        let no = self.b.ins().iconst(types::I8, 0);
+        self.b
+            .ins()
+            .brif(len, done, &[ir::BlockArg::Value(no)], runtime, &[]);
+
+        self.b.switch_to_block(runtime);
+        self.b.seal_block(runtime);
         let status = self
             .env
             .call_builtin(&mut self.b, Builtin::check_subtype, &[actual, expected])
             .expect("returns a status");
         let is_subtype = self.b.ins().icmp_imm_u(IntCC::Equal, status, 0);
         self.b.ins().jump(done, &[ir::BlockArg::Value(is_subtype)]);
+
         self.b.switch_to_block(done);
         self.b.seal_block(done);
         self.b.block_params(done)[0]

@@ -1600,29 +1600,17 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             func_ref::TYPE_ID as i32,
         );
         let expected = self.env.type_id(&mut self.b, type_index);
-        let same = self.b.ins().icmp(IntCC::Equal, actual, expected);
         let is_final = self.env.module.sub_types[type_index as usize].is_final;
-        if is_final {
-            // A final type has no subtypes: only the same type matches.
-            self.b
-                .ins()
-                .trapz(same, trap(Trap::IndirectCallTypeMismatch));
+        // A final type has no subtypes: only the same type matches. Otherwise a declared
+        // subtype matches too.
+        let matches = if is_final {
+            self.b.ins().icmp(IntCC::Equal, actual, expected)
         } else {
-            // A declared subtype matches too: ask the runtime when the ids differ.
-            let slow = self.b.create_block();
-            let done = self.b.create_block();
-            self.b.ins().brif(same, done, &[], slow, &[]);
-            self.b.switch_to_block(slow);
-            self.b.seal_block(slow);
-            self.checked_builtin(
-                Builtin::check_subtype,
-                &[actual, expected],
-                Trap::IndirectCallTypeMismatch,
-            );
-            self.b.ins().jump(done, &[]);
-            self.b.switch_to_block(done);
-            self.b.seal_block(done);
-        }
+            self.supertype_test(actual, expected, type_index)
+        };
+        self.b
+            .ins()
+            .trapz(matches, trap(Trap::IndirectCallTypeMismatch));
         self.call_func_ref(fref, sig, n, tail);
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Parsing and validating a module's bytes into a [`ModuleInfo`]: everything about a module
 //! except its function bodies, which are handed to the compiler together with their validators.
 
-use crate::types::WasmSubType;
+use crate::types::{TypeIndex, WasmSubType};
 use crate::{ArrayLayout, StructLayout};
 use anyhow::{bail, Context, Result};
 use std::collections::HashMap;
@@ -316,6 +316,36 @@ pub struct ModuleInfo {
 }
 
 impl ModuleInfo {
+    /// The depth of module type `index` in its subtype hierarchy: the number of its declared
+    /// supertypes, transitively (0 for a type with none).
+    pub fn type_depth(&self, index: u32) -> u32 {
+        let mut depth = 0;
+        let mut ty = index;
+        loop {
+            let sup = match self.sub_types.get(ty as usize).and_then(|t| t.supertype) {
+                Some(TypeIndex::Module(sup)) => sup,
+                Some(TypeIndex::RecGroup(r)) => {
+                    let group = self
+                        .rec_groups
+                        .iter()
+                        .find(|&&(start, len)| (start..start + len).contains(&ty));
+                    match group {
+                        Some(&(start, _)) => start + r,
+                        None => break,
+                    }
+                }
+                _ => break,
+            };
+            // Validation makes every supertype an earlier type: the walk ends.
+            if sup >= ty {
+                break;
+            }
+            depth += 1;
+            ty = sup;
+        }
+        depth
+    }
+
     /// The function type of function `func`.
     pub fn func_type(&self, func: u32) -> &FuncType {
         self.func_type_at(self.functions[func as usize])

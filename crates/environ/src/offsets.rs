@@ -38,6 +38,22 @@ pub mod store_context {
     pub const GC_RUNS: u32 = 64;
 }
 
+/// Layout of `VMTypeDisplay`, an entry of the engine's table of supertype displays (indexed
+/// by engine type id): a type's supertype chain from the root of its hierarchy down to itself,
+/// so that a type of depth `d` is a subtype of `t` exactly when `t`'s depth is at most `d`
+/// and entry `t`'s depth of the chain is `t`. Generated code tests casts to types that are not
+/// final with it; an entry of length 0 (a type beyond the table) asks the runtime.
+pub mod type_display {
+    /// `*const u32`: the chain.
+    pub const SUPERTYPES: u32 = 0;
+    /// `u32`: the chain's length (the type's depth plus one), 0 for no entry.
+    pub const LEN: u32 = 8;
+    /// Size of an entry.
+    pub const SIZE: u32 = 16;
+    /// The number of entries (type ids) the table has room for.
+    pub const CAPACITY: u32 = 1 << 20;
+}
+
 /// Layout of `VMGcRun`: the free slots of one GC size class that allocation bumps through.
 /// Generated code allocates an object of a class by bumping its run's cursor when the slot
 /// fits below the limit, and calls the runtime (which finds the next run) when it does not.
@@ -342,7 +358,10 @@ impl VMOffsets {
     pub const STORE: u32 = 32;
     /// `*mut` the runtime's instance.
     pub const INSTANCE: u32 = 40;
-    const HEADER: u32 = 48;
+    /// `*const` the engine's table of supertype displays, by engine type id (see
+    /// [`type_display`]).
+    pub const TYPE_DISPLAYS: u32 = 48;
+    const HEADER: u32 = 56;
 
     /// The layout for `module`.
     pub fn new(module: &ModuleInfo) -> VMOffsets {

@@ -135,6 +135,13 @@ impl TypeRegistry {
         self.types.is_empty()
     }
 
+    /// The supertype chain of engine type `id`, from the root of its hierarchy down to `id`
+    /// itself. The slice stays where it is as long as the registry (types are never
+    /// removed, and each chain is a box of its own).
+    pub fn chain(&self, id: u32) -> &[u32] {
+        &self.types[id as usize].chain
+    }
+
     /// The canonical type with engine id `id`.
     pub fn get(&self, id: u32) -> &WasmSubType {
         &self.types[id as usize].sub

@@ -6,6 +6,7 @@ use crate::const_eval::eval;
 use crate::memory::Memory;
 use crate::store_state::StoreState;
 use crate::table::{Table, TableElem};
+use crate::type_displays::TypeDisplays;
 use crate::vm::*;
 use std::alloc::Layout;
 use std::sync::{Arc, RwLock};
@@ -27,6 +28,8 @@ pub struct CompiledModule {
     pub offsets: VMOffsets,
     /// The engine's type registry, for subtype checks at run time.
     pub type_registry: Arc<RwLock<TypeRegistry>>,
+    /// The engine's supertype displays, which generated code reads.
+    pub type_displays: Arc<TypeDisplays>,
 }
 
 impl CompiledModule {
@@ -118,6 +121,7 @@ impl Instance {
             put(VMOffsets::TYPE_IDS, module.type_ids.as_ptr() as usize);
             put(VMOffsets::STORE, store as usize);
             put(VMOffsets::INSTANCE, me);
+            put(VMOffsets::TYPE_DISPLAYS, module.type_displays.base());
             for (i, f) in imports.funcs.iter().enumerate() {
                 put(offsets.func_ref(i as u32), *f as usize);
             }

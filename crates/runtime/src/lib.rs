@@ -23,6 +23,7 @@ mod stacks;
 mod store_state;
 mod table;
 mod traps;
+mod type_displays;
 mod vm;
 
 pub use builtins::{builtins_table, UnhandledTag};
@@ -38,4 +39,5 @@ pub use memory::{Memory, WASM_PAGE_SIZE};
 pub use store_state::{GcConfig, StoreState};
 pub use table::{Table, TableElem, TableElemType};
 pub use traps::{catch_traps, set_host_error, FrameSymbol, TrapReason, WasmBacktrace, WasmTrap};
+pub use type_displays::TypeDisplays;
 pub use vm::*;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use wasmfx_cranelift::Compiler;
 use wasmfx_environ::{abstract_top, wasmparser, AbstractHeapType, TypeRegistry, WasmHeapType};
 use wasmfx_runtime::pooling::Pools;
-use wasmfx_runtime::{CodeMemory, FrameInfo};
+use wasmfx_runtime::{CodeMemory, FrameInfo, TypeDisplays};
 
 /// A compilation environment shared by modules and stores. Cheap to clone.
 #[derive(Clone)]
@@ -21,6 +21,8 @@ pub(crate) struct EngineInner {
     pub(crate) config: Config,
     pub(crate) compiler: Compiler,
     pub(crate) types: Arc<RwLock<TypeRegistry>>,
+    /// The supertype displays of the registered types, for generated code.
+    pub(crate) type_displays: Arc<TypeDisplays>,
     host_stubs: Mutex<HashMap<u32, (HostStubs, CodeMemory)>>,
     /// The pooling allocator's regions, with the pooling strategy.
     pub(crate) pools: Option<Pools>,
@@ -48,6 +50,7 @@ impl Engine {
                 config: config.clone(),
                 compiler: Compiler::new(config.tunables)?,
                 types: Arc::new(RwLock::new(TypeRegistry::default())),
+                type_displays: Arc::new(TypeDisplays::new()?),
                 host_stubs: Mutex::new(HashMap::new()),
                 pools: match &config.allocation_strategy {
                     InstanceAllocationStrategy::OnDemand => None,
@@ -104,7 +107,7 @@ impl Engine {
         if let Some(id) = self.types().func_id(&ty) {
             return id;
         }
-        self.types_mut().register_func(ty)
+        self.register_types(|types| types.register_func(ty))
     }
 
     /// The function type with engine-wide id `id`.
@@ -121,9 +124,14 @@ impl Engine {
         self.inner.types.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Write access to the type registry.
-    pub(crate) fn types_mut(&self) -> std::sync::RwLockWriteGuard<'_, TypeRegistry> {
-        self.inner.types.write().unwrap_or_else(|e| e.into_inner())
+    /// Registers types with `register`, then writes their supertype displays.
+    pub(crate) fn register_types<R>(&self, register: impl FnOnce(&mut TypeRegistry) -> R) -> R {
+        let mut types = self.inner.types.write().unwrap_or_else(|e| e.into_inner());
+        let result = register(&mut types);
+        // SAFETY: the engine's registry, which every module holding the displays keeps alive
+        // with them.
+        unsafe { self.inner.type_displays.sync(&types) };
+        result
     }
 
     /// The top of the hierarchy heap type `heap` belongs to (`func`, `extern`, `any`, `exn` or

@@ -211,6 +211,7 @@ impl Module {
                     array_trampolines,
                     offsets,
                     type_registry: engine.inner.types.clone(),
+                    type_displays: engine.inner.type_displays.clone(),
                 }),
                 func_types,
             }),
@@ -322,9 +323,8 @@ impl ParsedModule {
         binary: &'a [u8],
     ) -> Result<(ParsedModule, Vec<FunctionBodyData<'a>>)> {
         let (info, bodies) = wasmfx_environ::translate_module(binary, engine.config().features)?;
-        let type_ids = engine
-            .types_mut()
-            .register_module(&info.sub_types, &info.rec_groups);
+        let type_ids =
+            engine.register_types(|types| types.register_module(&info.sub_types, &info.rec_groups));
         let func_types = check_supported(&info, &type_ids)?;
         Ok((
             ParsedModule {

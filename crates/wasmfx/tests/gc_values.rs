@@ -268,3 +268,66 @@ fn references_move_between_the_extern_and_any_hierarchies() {
     .unwrap();
     assert_eq!(first[0].i32(), Some(7));
 }
+
+/// A hierarchy `$a <- $b <- $c` and `$a <- $d`, none final, and functions of a non-final type
+/// and of its subtype.
+const HIERARCHY: &str = r#"(module
+  (type $a (sub (struct)))
+  (type $b (sub $a (struct (field i32))))
+  (type $c (sub $b (struct (field i32) (field i64))))
+  (type $d (sub $a (struct (field f32))))
+  (type $f (sub (func (result i32))))
+  (type $g (sub $f (func (result i32))))
+  (table $funcs funcref (elem $one $two))
+  (func $one (type $f) (i32.const 1))
+  (func $two (type $g) (i32.const 2))
+  (func $make (param $kind i32) (result anyref)
+    (if (result anyref) (i32.eqz (local.get $kind)) (then (struct.new $a))
+      (else (if (result anyref) (i32.eq (local.get $kind) (i32.const 1))
+        (then (struct.new_default $b))
+        (else (if (result anyref) (i32.eq (local.get $kind) (i32.const 2))
+          (then (struct.new_default $c))
+          (else (struct.new_default $d))))))))
+  (func (export "test") (param $kind i32) (param $target i32) (result i32)
+    (local $r anyref)
+    (local.set $r (call $make (local.get $kind)))
+    (if (result i32) (i32.eqz (local.get $target)) (then (ref.test (ref $a) (local.get $r)))
+      (else (if (result i32) (i32.eq (local.get $target) (i32.const 1))
+        (then (ref.test (ref $b) (local.get $r)))
+        (else (if (result i32) (i32.eq (local.get $target) (i32.const 2))
+          (then (ref.test (ref $c) (local.get $r)))
+          (else (ref.test (ref $d) (local.get $r)))))))))
+  (func (export "call_f") (param i32) (result i32) (call_indirect $funcs (type $f) (local.get 0)))
+  (func (export "call_g") (param i32) (result i32) (call_indirect $funcs (type $g) (local.get 0)))
+)"#;
+
+#[test]
+fn casts_to_types_that_are_not_final_follow_the_hierarchy() {
+    let (mut store, instance) = instantiate(HIERARCHY);
+    // expected[kind][target]: whether an object of type `kind` is a `target`.
+    let expected = [
+        [1, 0, 0, 0], // $a
+        [1, 1, 0, 0], // $b
+        [1, 1, 1, 0], // $c
+        [1, 0, 0, 1], // $d
+    ];
+    for (kind, row) in expected.iter().enumerate() {
+        for (target, &is) in row.iter().enumerate() {
+            let args = [Val::I32(kind as i32), Val::I32(target as i32)];
+            let got = call(&mut store, &instance, "test", &args).unwrap();
+            assert_eq!(got[0].i32(), Some(is), "kind {kind}, target {target}");
+        }
+    }
+    // `$two` has the subtype `$g` of `$f`: it may be called as either; `$one` only as `$f`.
+    let call_as = |store: &mut Store<()>, name: &str, index: i32| {
+        call(store, &instance, name, &[Val::I32(index)]).map(|r| r[0].i32())
+    };
+    assert_eq!(call_as(&mut store, "call_f", 0).unwrap(), Some(1));
+    assert_eq!(call_as(&mut store, "call_f", 1).unwrap(), Some(2));
+    assert_eq!(call_as(&mut store, "call_g", 1).unwrap(), Some(2));
+    let mismatch = call_as(&mut store, "call_g", 0).unwrap_err();
+    assert!(
+        format!("{mismatch:?}").contains("indirect call type mismatch"),
+        "{mismatch:?}"
+    );
+}

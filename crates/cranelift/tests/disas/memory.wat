@@ -16,7 +16,7 @@
 ;;
 ;; block0(v0: i64, v1: i64, v2: i32):
 ;;     v4 = iconst.i32 7
-;;     v5 = load.i64 notrap aligned readonly can_move v0+56
+;;     v5 = load.i64 notrap aligned readonly can_move v0+64
 ;;     v6 = load.i64 notrap aligned readonly can_move v5
 ;;     v7 = uextend.i64 v2
 ;;     v8 = iadd v6, v7

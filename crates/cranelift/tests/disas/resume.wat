@@ -34,7 +34,7 @@
 ;;     store notrap aligned v12, v6+76  ; v12 = 0
 ;;     v14 = stack_addr.i64 ss0
 ;;     store notrap aligned v6, v14
-;;     v15 = load.i64 notrap aligned readonly can_move v0+56
+;;     v15 = load.i64 notrap aligned readonly can_move v0+64
 ;;     store notrap aligned v15, v14+8
 ;;     store notrap aligned v14, v6+64
 ;;     v16 = iconst.i32 1

@@ -29,7 +29,7 @@
 ;;     store notrap aligned v9, v4
 ;;     v13 = load.i64 notrap aligned readonly can_move v0+16
 ;;     v14 = load.i64 notrap aligned readonly can_move v13+88
-;;     v11 = load.i64 notrap aligned readonly can_move v0+56
+;;     v11 = load.i64 notrap aligned readonly can_move v0+64
 ;;     v12 = iconst.i32 1
 ;;     v15 = call_indirect sig0, v14(v0, v11, v12)  ; v12 = 1
 ;;     store notrap aligned v3, v15+16

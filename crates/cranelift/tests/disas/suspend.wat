@@ -28,7 +28,7 @@
 ;;     v11 = load.i64 notrap aligned v7+64
 ;;     v12 = iconst.i32 0
 ;;     v57 = iconst.i64 3
-;;     v77 = load.i64 notrap aligned readonly can_move v0+56
+;;     v77 = load.i64 notrap aligned readonly can_move v0+64
 ;;     v20 = iconst.i32 1
 ;;     jump block3(v12)  ; v12 = 0
 ;;
@@ -54,7 +54,7 @@
 ;; block5:
 ;;     v23 = load.i64 notrap aligned readonly can_move v0+16
 ;;     v24 = load.i64 notrap aligned readonly can_move v23+120
-;;     v4 = load.i64 notrap aligned readonly can_move v0+56
+;;     v4 = load.i64 notrap aligned readonly can_move v0+64
 ;;     call_indirect sig0, v24(v0, v4)
 ;;     trap user16
 ;;

@@ -59,7 +59,7 @@
 ;;     store notrap aligned v11, v5+76  ; v11 = 0
 ;;     v24 = stack_addr.i64 ss0
 ;;     store.i64 notrap aligned v5, v24
-;;     v25 = load.i64 notrap aligned readonly can_move v0+64
+;;     v25 = load.i64 notrap aligned readonly can_move v0+72
 ;;     v69 = iconst.i64 1
 ;;     v70 = bor v25, v69  ; v69 = 1
 ;;     store notrap aligned v70, v24+8
@@ -156,7 +156,7 @@
 ;;     v18 = load.i64 notrap aligned v14+64
 ;;     v19 = iconst.i32 0
 ;;     v76 = iconst.i64 3
-;;     v84 = load.i64 notrap aligned readonly can_move v0+64
+;;     v84 = load.i64 notrap aligned readonly can_move v0+72
 ;;     v85 = iconst.i64 1
 ;;     v86 = bor v84, v85  ; v85 = 1
 ;;     v27 = iconst.i32 1
@@ -184,7 +184,7 @@
 ;; block5:
 ;;     v30 = load.i64 notrap aligned readonly can_move v0+16
 ;;     v31 = load.i64 notrap aligned readonly can_move v30+120
-;;     v9 = load.i64 notrap aligned readonly can_move v0+64
+;;     v9 = load.i64 notrap aligned readonly can_move v0+72
 ;;     call_indirect sig0, v31(v0, v9)
 ;;     trap user16
 ;;

@@ -12,6 +12,7 @@ mod gc_run;
 mod host_func;
 mod stack_context;
 mod store_context;
+mod type_display;
 mod val;
 
 pub(crate) use cont_ref::recycle;
@@ -22,6 +23,7 @@ pub use gc_run::VMGcRun;
 pub use host_func::{HostCallback, VMHostFuncContext};
 pub use stack_context::VMStackContext;
 pub use store_context::{VMGcRuns, VMStoreContext};
+pub use type_display::VMTypeDisplay;
 pub use val::VMVal;
 
 /// Asserts that each named field of `$ty` is at the offset given by the compiler's constant.
