@@ -37,7 +37,7 @@ use cranelift_codegen::{
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use std::collections::BTreeMap;
-use wasmfx_environ::{ExnCallSite, ExnHandler, FunctionBodyData, ModuleInfo, StackMapSite, Trap};
+use wasmfx_environ::{ExnCallSite, ExnHandler, FunctionBodyData, ModuleInfo, StackMaps, Trap};
 
 pub use func_env::{value_type, wasm_signature};
 
@@ -76,8 +76,8 @@ pub struct CompiledText {
     pub traps: Vec<(u32, Trap)>,
     /// Call sites with exception handlers, sorted by return address.
     pub exn_sites: Vec<ExnCallSite>,
-    /// Call sites with GC references live in the calling frame, sorted by return address.
-    pub stack_maps: Vec<StackMapSite>,
+    /// Where GC references live in frames waiting at calls and at stack switches.
+    pub stack_maps: StackMaps,
 }
 
 impl CompiledText {
@@ -95,11 +95,7 @@ impl CompiledText {
         self.traps.sort_by_key(|t| t.0);
         self.exn_sites
             .extend(other.exn_sites.iter().map(|site| relocate_site(site, base)));
-        self.stack_maps
-            .extend(other.stack_maps.iter().map(|site| StackMapSite {
-                ret_addr: base + site.ret_addr,
-                ..site.clone()
-            }));
+        self.stack_maps.append(&other.stack_maps, base);
         base
     }
 
@@ -109,6 +105,7 @@ impl CompiledText {
         &mut self,
         code: &cranelift_codegen::CompiledCode,
         func: &ir::Function,
+        switches: &stack_maps::SwitchEntries,
         call_targets: &mut Vec<(u32, u32, i64)>,
     ) -> Result<()> {
         while !self.text.len().is_multiple_of(16) {
@@ -169,8 +166,12 @@ impl CompiledText {
                 handlers,
             });
         }
-        self.stack_maps
-            .extend(stack_maps::sites(code.buffer.user_stack_maps(), start)?);
+        let calls = stack_maps::sites(code.buffer.user_stack_maps(), start)?;
+        self.stack_maps.calls.extend(calls);
+        if !switches.is_empty() {
+            let switch_sites = stack_maps::switch_sites(code, switches, start)?;
+            self.stack_maps.switches.extend(switch_sites);
+        }
         self.funcs.push((start, code.code_buffer().len() as u32));
         Ok(())
     }
@@ -278,8 +279,8 @@ impl Compiler {
         catching_panics(|| {
             let mut out = CompiledText::default();
             let mut calls = Vec::new();
-            self.translate_each(module, bodies, |ctx| {
-                self.compile_into(ctx, &mut out, &mut calls)
+            self.translate_each(module, bodies, |ctx, switches| {
+                self.compile_into(ctx, switches, &mut out, &mut calls)
             })?;
             let starts: BTreeMap<u32, u32> = out
                 .funcs
@@ -311,7 +312,7 @@ impl Compiler {
     ) -> Result<Vec<String>> {
         catching_panics(|| {
             let mut clif = Vec::new();
-            self.translate_each(module, bodies, |ctx| {
+            self.translate_each(module, bodies, |ctx, _| {
                 ctx.optimize(&*self.isa, &mut Default::default())
                     .map_err(|e| {
                         anyhow!("Cranelift failed to optimise {}: {e:?}", ctx.func.name)
@@ -329,7 +330,7 @@ impl Compiler {
         &self,
         module: &ModuleInfo,
         bodies: Vec<FunctionBodyData<'_>>,
-        mut each: impl FnMut(&mut Context) -> Result<()>,
+        mut each: impl FnMut(&mut Context, &stack_maps::SwitchEntries) -> Result<()>,
     ) -> Result<()> {
         let mut fb_ctx = FunctionBuilderContext::new();
         let mut ctx = Context::new();
@@ -359,9 +360,9 @@ impl Compiler {
                 self.isa.frontend_config(),
             );
             translated?;
-            stack_maps::detach_from_switches(&mut ctx.func);
+            let switches = stack_maps::detach_from_switches(&mut ctx.func);
             allocs = validator.into_allocations();
-            each(&mut ctx)?;
+            each(&mut ctx, &switches)?;
         }
         Ok(())
     }
@@ -369,7 +370,7 @@ impl Compiler {
     fn compile_single(&self, func: ir::Function) -> Result<CompiledText> {
         let mut ctx = Context::for_function(func);
         let mut out = CompiledText::default();
-        self.compile_into(&mut ctx, &mut out, &mut Vec::new())?;
+        self.compile_into(&mut ctx, &Vec::new(), &mut out, &mut Vec::new())?;
         Ok(out)
     }
 
@@ -378,12 +379,13 @@ impl Compiler {
     fn compile_into(
         &self,
         ctx: &mut Context,
+        switches: &stack_maps::SwitchEntries,
         out: &mut CompiledText,
         calls: &mut Vec<(u32, u32, i64)>,
     ) -> Result<()> {
         ctx.compile(&*self.isa, &mut Default::default())
             .map_err(|e| anyhow!("Cranelift failed to compile {}: {:?}", e.func.name, e.inner))?;
         let code = ctx.compiled_code().expect("just compiled");
-        out.push(code, &ctx.func, calls)
+        out.push(code, &ctx.func, switches, calls)
     }
 }

@@ -23,7 +23,7 @@ pub use exn_table::{ExnCallSite, ExnHandler};
 pub use gc_layout::*;
 pub use module::*;
 pub use offsets::*;
-pub use stack_map::StackMapSite;
+pub use stack_map::{StackMapSite, StackMaps};
 pub use table_elem::{concrete_index, TableElemType};
 pub use trap::Trap;
 pub use type_registry::*;

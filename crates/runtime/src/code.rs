@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use wasmfx_environ::{ExnCallSite, StackMapSite, Trap};
+use wasmfx_environ::{ExnCallSite, StackMapSite, StackMaps, Trap};
 
 /// Compiled code mapped read+execute. Unmapped (and unregistered) on drop.
 pub struct CodeMemory {
@@ -30,8 +30,8 @@ pub struct FrameInfo {
     pub traps: Vec<(u32, Trap)>,
     /// Call sites with exception handlers, sorted by return address.
     pub exn_sites: Vec<ExnCallSite>,
-    /// Call sites with GC references live in the calling frame, sorted by return address.
-    pub stack_maps: Vec<StackMapSite>,
+    /// Where GC references live in frames waiting at calls and at stack switches.
+    pub stack_maps: StackMaps,
 }
 
 /// Keeps a code range registered while alive.
@@ -148,9 +148,14 @@ impl CodeView<'_> {
     /// The stack map of the call site whose return address is `pc`, if it has one.
     pub(crate) fn stack_map(&self, pc: usize) -> Option<&StackMapSite> {
         let (entry, offset) = entry_at(self.map, pc)?;
-        let sites = &entry.info.stack_maps;
-        let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
-        Some(&sites[i])
+        entry.info.stack_maps.at_call(offset)
+    }
+
+    /// The stack map of the stack switch a frame stopped at resumes behind at `pc`, if `pc`
+    /// is such a resume address.
+    pub(crate) fn switch_map(&self, pc: usize) -> Option<&StackMapSite> {
+        let (entry, offset) = entry_at(self.map, pc)?;
+        entry.info.stack_maps.at_switch(offset)
     }
 }
 

@@ -187,7 +187,7 @@ impl Engine {
             funcs: text.funcs.iter().map(|(s, l)| (*s, *l, None)).collect(),
             traps: text.traps,
             exn_sites: Vec::new(),
-            stack_maps: Vec::new(),
+            stack_maps: Default::default(),
         });
         let host_stubs = HostStubs {
             wasm_call: code.addr(0),

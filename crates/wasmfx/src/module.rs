@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use wasmfx_cranelift::CompiledText;
 use wasmfx_environ::{
-    wasmparser, EntityIndex, ExnCallSite, FunctionBodyData, ModuleInfo, ModuleType, StackMapSite,
+    wasmparser, EntityIndex, ExnCallSite, FunctionBodyData, ModuleInfo, ModuleType, StackMaps,
     Trap, VMOffsets,
 };
 use wasmfx_runtime::{CodeMemory, CompiledModule, FrameInfo};
@@ -50,8 +50,8 @@ pub(crate) struct CompiledArtifacts<'a> {
     pub(crate) traps: Vec<(u32, Trap)>,
     /// Call sites with exception handlers, sorted by return address.
     pub(crate) exn_sites: Vec<ExnCallSite>,
-    /// Call sites with GC references live in the calling frame, sorted by return address.
-    pub(crate) stack_maps: Vec<StackMapSite>,
+    /// Where GC references live in frames waiting at calls and at stack switches.
+    pub(crate) stack_maps: StackMaps,
     /// For each module type, the offset in `code` of its array-to-wasm trampoline, if a
     /// defined function has that type.
     pub(crate) array_trampolines: Vec<Option<u32>>,
@@ -398,10 +398,7 @@ fn check_layout(info: &ModuleInfo, artifacts: &CompiledArtifacts<'_>) -> Result<
         && exn_sites
             .iter()
             .all(|site| in_text(site.ret_addr) && site.handlers.iter().all(|h| in_text(h.target)))
-        && stack_maps
-            .iter()
-            .all(|site| in_text(site.ret_addr) && site.is_well_formed())
-        && stack_maps.is_sorted_by_key(|site| site.ret_addr);
+        && stack_maps.is_well_formed(code.len());
     if !consistent {
         anyhow::bail!("compiled code does not match its module (a corrupt precompiled module)");
     }

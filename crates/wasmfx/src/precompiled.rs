@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
-use wasmfx_environ::{ExnCallSite, StackMapSite, Trap};
+use wasmfx_environ::{ExnCallSite, StackMaps, Trap};
 
 /// The first bytes of every precompiled module.
 const MAGIC: &[u8; 16] = b"\0wasmfx\0cwasm\0\0\0";
@@ -47,7 +47,7 @@ struct Payload<'a> {
     funcs: Cow<'a, [(u32, u32)]>,
     traps: Cow<'a, [(u32, Trap)]>,
     exn_sites: Cow<'a, [ExnCallSite]>,
-    stack_maps: Cow<'a, [StackMapSite]>,
+    stack_maps: Cow<'a, StackMaps>,
     array_trampolines: Cow<'a, [Option<u32>]>,
 }
 

@@ -1,6 +1,7 @@
 //! Finding the references in wasm frames, for the collector: walking a stack's frames by their
-//! frame-pointer chain and reading, in each frame waiting at a call, the slots its stack map
-//! names; and finding where each stack of a suspended continuation segment is stopped.
+//! frame-pointer chain and reading, in each frame waiting at a call or stopped at a stack
+//! switch, the slots its stack map names; and finding where each stack of a suspended
+//! continuation segment is stopped.
 //!
 //! A frame record is a frame pointer: the caller's frame pointer is saved there and the return
 //! address into the caller just above it. A walk ends at a return address outside wasm code
@@ -12,6 +13,7 @@
 use super::collector::Marker;
 use crate::continuations::cont_start_return_address;
 use crate::vm::{VMContRef, VMStackContext};
+use wasmfx_environ::StackMapSite;
 
 /// The bounds `[bottom, top)` of a continuation stack, when a walk must stay within them.
 pub(super) type Bounds = Option<(usize, usize)>;
@@ -30,9 +32,18 @@ impl Marker<'_, '_> {
     /// Without bounds, `fp` must be the frame pointer of a live wasm frame waiting at that call.
     unsafe fn frame(&mut self, ra: usize, fp: usize, bounds: Bounds) {
         let code = self.code;
-        let Some(site) = code.stack_map(ra) else {
-            return;
-        };
+        if let Some(site) = code.stack_map(ra) {
+            // SAFETY: per the contract.
+            unsafe { self.site(site, fp, bounds) };
+        }
+    }
+
+    /// Marks the references the frame with frame pointer `fp` holds where `site` says.
+    ///
+    /// # Safety
+    ///
+    /// As for `frame`, with `site` the map of the place where the frame waits.
+    unsafe fn site(&mut self, site: &StackMapSite, fp: usize, bounds: Bounds) {
         let read = |distance: u32| {
             let at = fp.checked_sub(distance as usize)?;
             // SAFETY: a slot of the live frame (or, with bounds, a word of the stack).
@@ -90,21 +101,25 @@ impl Marker<'_, '_> {
     }
 
     /// Marks the references of a stack stopped at a stack switch whose context was saved at
-    /// `ctx`: the stopped frame's words (its spill slots are not described by any stack map),
-    /// then the frames above it.
+    /// `ctx`: the stopped frame's, as the switch's stack map says (or all its words, were the
+    /// switch unknown), then the frames above it.
     ///
     /// # Safety
     ///
     /// `ctx` must be readable; without bounds, it must be current (its stack is stopped there).
     pub(super) unsafe fn stopped(&mut self, ctx: *const VMStackContext, bounds: Bounds) {
         // SAFETY: per the contract.
-        let (sp, fp) = unsafe { ((*ctx).sp, (*ctx).fp) };
+        let (sp, fp, ip) = unsafe { ((*ctx).sp, (*ctx).fp, (*ctx).ip) };
         if sp == 0 || fp < sp || !within(bounds, sp, fp + 16 - sp) {
             return;
         }
+        let code = self.code;
         // SAFETY: the stopped frame, from its stack pointer to its frame record.
         unsafe {
-            self.range(sp, fp + 16);
+            match code.switch_map(ip) {
+                Some(site) => self.site(site, fp, bounds),
+                None => self.range(sp, fp + 16),
+            }
             self.walk(fp, bounds);
         }
     }
