@@ -15,6 +15,7 @@ use std::cell::{Cell, UnsafeCell};
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use wasmfx_environ::TableElemType;
 use wasmfx_environ::{gc_header, GcTypeLayout, REF_TAG_MASK};
 
 /// How a store's GC heap is configured.
@@ -96,18 +97,23 @@ impl StoreState {
         }
     }
 
-    /// Registers `table` (whose elements take `elem_size` bytes) as a root of the collector:
+    /// Registers `table` (whose elements are `elem` references) as a root of the collector:
     /// every table of the store must be, for as long as the store lives.
-    pub fn register_table(&self, table: *const VMTableDefinition, elem_size: usize) {
+    pub fn register_table(&self, table: *const VMTableDefinition, elem: TableElemType) {
         // SAFETY: the roots are only used by the thread running the store, not during this.
-        unsafe { (*self.gc_roots.get()).tables.push((table, elem_size)) };
+        unsafe { (*self.gc_roots.get()).tables.push((table, elem)) };
     }
 
-    /// Registers `global` as a root of the collector: every global of the store must be, for
-    /// as long as the store lives.
-    pub fn register_global(&self, global: *const VMGlobalDefinition) {
+    /// Registers `global` (holding a reference represented as `reference`, if it holds one)
+    /// as a root of the collector: every global of the store must be, for as long as the
+    /// store lives.
+    pub fn register_global(
+        &self,
+        global: *const VMGlobalDefinition,
+        reference: Option<TableElemType>,
+    ) {
         // SAFETY: as in `register_table`.
-        unsafe { (*self.gc_roots.get()).globals.push(global) };
+        unsafe { (*self.gc_roots.get()).globals.push((global, reference)) };
     }
 
     /// Registers `instance` (its element segments) as a root of the collector.

@@ -153,9 +153,7 @@ impl Table {
         };
         let mut t = t;
         // The collector scans every table (its definition is boxed: it never moves).
-        store
-            .state
-            .register_table(t.vmdef(), t.elem_type().elem_size());
+        store.state.register_table(t.vmdef(), t.elem_type());
         store.tables.push((t, ValType::Ref(ty.element())));
         Ok(Table(store.stored(store.tables.len() - 1)))
     }
@@ -240,8 +238,12 @@ impl Global {
             def: VMGlobalDefinition::default(),
             ty,
         });
-        // The collector scans every global (boxed: it never moves).
-        store.state.register_global(&data.def);
+        // The collector reads every global of a reference type (boxed: it never moves).
+        let reference = match data.ty.content() {
+            ValType::Ref(r) => Some(TableElemType::of_top(store.engine.heap_top(r.heap_type()))),
+            _ => None,
+        };
+        store.state.register_global(&data.def, reference);
         store.globals.push(data);
         Global(store.stored(store.globals.len() - 1))
     }

@@ -1,15 +1,14 @@
 //! The collector (see `docs/gc.md`): mark-sweep over the store's GC heap, which also
 //! reclaims continuations nothing refers to any more.
 //!
-//! Roots are found precisely where generated code keeps references across calls: every wasm
-//! frame waiting at a call is described by a stack map (`frames`), on the main stack and on
-//! every continuation stack, running or suspended. What is still scanned word by word (each
-//! word taken for a reference if it is the address of an allocated object or of a
-//! continuation object) is the one frame of each stack stopped at a stack switch (whose spill
-//! slots Cranelift does not describe), continuation payload buffers, exception payloads,
-//! globals and table elements. Objects are traced precisely: the layout of the type in each
-//! object's header says where its references are. Objects never move, so nothing is
-//! rewritten.
+//! Roots are found precisely where generated code keeps references: every wasm frame waiting
+//! at a call or stopped at a stack switch is described by a stack map (`frames`), on the main
+//! stack and on every continuation stack, running or suspended; globals and tables are read as
+//! their types say. What is still scanned word by word (each word taken for a reference if it
+//! is the address of an allocated object or of a continuation object) is continuation payload
+//! buffers, exception payloads, and a stopped frame whose switch were unknown. Objects are
+//! traced precisely: the layout of the type in each object's header says where its
+//! references are. Objects never move, so nothing is rewritten.
 //!
 //! Continuations are reached like objects, and a reached continuation is traced: its payload
 //! buffers and, for a suspended one, the frames of every stack of its suspended segment. The
@@ -23,15 +22,15 @@ use crate::instance::Instance;
 use crate::store_state::StoreState;
 use crate::vm::{recycle, VMContRef, VMGlobalDefinition, VMTableDefinition};
 use std::collections::{HashMap, HashSet};
-use wasmfx_environ::{gc_header, GcStorage, REF_TAG_MASK};
+use wasmfx_environ::{gc_header, GcStorage, TableElemType, REF_TAG_MASK};
 
 /// What the collector scans besides stacks, continuations and exceptions.
 #[derive(Debug, Default)]
 pub(crate) struct GcRoots {
-    /// Every table of the store, with its element size in bytes.
-    pub(crate) tables: Vec<(*const VMTableDefinition, usize)>,
-    /// Every global of the store.
-    pub(crate) globals: Vec<*const VMGlobalDefinition>,
+    /// Every table of the store, with the representation of its elements.
+    pub(crate) tables: Vec<(*const VMTableDefinition, TableElemType)>,
+    /// Every global of the store, with the representation of its value if it is a reference.
+    pub(crate) globals: Vec<(*const VMGlobalDefinition, Option<TableElemType>)>,
     /// Every instance of the store (for its element segments).
     pub(crate) instances: Vec<*const Instance>,
     /// Continuation references handed to the host, kept alive until the store is dropped.
@@ -98,6 +97,16 @@ impl Marker<'_, '_> {
             if heap.mark(word) {
                 self.pending_objects.push(word);
             }
+        }
+    }
+
+    /// Marks what `word`, a reference represented as `repr` (of a continuation reference, its
+    /// object half), refers to.
+    fn reference_of(&mut self, repr: TableElemType, word: usize) {
+        match repr {
+            TableElemType::GcRef | TableElemType::ExternRef => self.reference(word),
+            TableElemType::ContRef => self.continuation(word),
+            TableElemType::FuncRef | TableElemType::ExnRef => {}
         }
     }
 
@@ -300,18 +309,24 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
                 marker.stopped((*(c as *const VMContRef)).parent_ctx, None);
             }
         }
-        for &(table, elem_size) in &roots.tables {
-            // SAFETY: registered tables live as long as the store.
+        for &(table, elem) in &roots.tables {
+            // SAFETY: registered tables live as long as the store; their elements are
+            // readable.
             unsafe {
-                let start = (*table).base as usize;
-                marker.range(start, start + (*table).length * elem_size);
+                let (start, len) = ((*table).base as usize, (*table).length);
+                for i in 0..len {
+                    let word = *((start + i * elem.elem_size()) as *const usize);
+                    marker.reference_of(elem, word);
+                }
             }
         }
-        for &global in &roots.globals {
-            // SAFETY: registered globals live as long as the store.
-            let start = unsafe { (*global).storage.get() } as usize;
-            // SAFETY: the global's 16 bytes are readable.
-            unsafe { marker.range(start, start + 16) };
+        for &(global, reference) in &roots.globals {
+            if let Some(repr) = reference {
+                // SAFETY: registered globals live as long as the store; their first word is
+                // the reference (the object half of a continuation reference).
+                let word = unsafe { *((*global).storage.get() as *const usize) };
+                marker.reference_of(repr, word);
+            }
         }
         for &instance in &roots.instances {
             // SAFETY: registered instances live as long as the store.
