@@ -114,14 +114,11 @@ impl<'m> FuncEnv<'m> {
     }
 
     /// Whether values of wasm type `ty` are references the collector must find in frames:
-    /// those of the `any` and `extern` hierarchies (GC objects; `externref` may hold one) and
-    /// continuation references (their continuations).
+    /// those of the `any` and `extern` hierarchies (GC objects; `externref` may hold one),
+    /// exception references and continuation references (their continuations).
     pub fn needs_stack_map(&self, ty: ValType) -> bool {
         match ty {
-            ValType::Ref(r) => matches!(
-                self.module.ref_repr(r),
-                TableElemType::GcRef | TableElemType::ExternRef | TableElemType::ContRef
-            ),
+            ValType::Ref(r) => self.module.ref_repr(r) != TableElemType::FuncRef,
             _ => false,
         }
     }

@@ -226,22 +226,23 @@ impl FuncTranslator<'_, '_> {
         }
         let (params, results) = self.cont_func_types(ct)?;
         let r = self.pop();
+        // The exception to throw is made before the continuation is consumed: making it may
+        // collect, and the reference, live across that call, keeps the continuation.
+        let exn = match entry {
+            ResumeEntry::Arguments => None,
+            ResumeEntry::Throw(tag) => Some(self.new_exception(tag)?),
+            ResumeEntry::ThrowRef => Some(self.pop_exnref()),
+        };
         let (c, _) = self.consume(r);
         let zero32 = self.b.ins().iconst(types::I32, 0);
-        let signal = match entry {
-            ResumeEntry::Arguments => {
+        let signal = match exn {
+            None => {
                 let values = self.pop_n(params.len());
                 let bound = self.load_field(types::I32, c, cont::BOUND);
                 self.write_payload(c, bound, &values);
                 resume_signal::NORMAL
             }
-            ResumeEntry::Throw(tag) => {
-                let exn = self.new_exception(tag)?;
-                self.write_payload(c, zero32, &[exn]);
-                resume_signal::THROW
-            }
-            ResumeEntry::ThrowRef => {
-                let exn = self.pop_exnref();
+            Some(exn) => {
                 self.write_payload(c, zero32, &[exn]);
                 resume_signal::THROW
             }

@@ -1474,6 +1474,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             .env
             .call_builtin(&mut self.b, Builtin::exn_new, &[tag, count])
             .expect("exception pointer");
+        self.b.ins().trapz(exn, trap(Trap::HostError));
         for (i, v) in self.pop_n(n).into_iter().enumerate() {
             self.b
                 .ins()

@@ -76,7 +76,8 @@ builtins! {
     /// id) -> 0 if actual is a subtype of expected, else a non-zero failure.
     check_subtype(I32, I32) -> (I32);
     /// Allocates an exception: (tag identity, number of payload values) -> exception
-    /// pointer; the caller then writes the payload (see `exn` offsets).
+    /// pointer, or null when the collection it ran first failed (the error is recorded); the
+    /// caller then writes the payload (see `exn` offsets).
     exn_new(Ptr, I32) -> (Ptr);
     /// `throw_ref` of a non-null exception: (exception) -> never returns when a handler
     /// catches it; returns a non-zero status when it escapes to the host (the error is
@@ -129,6 +130,7 @@ impl Builtin {
                 | Builtin::array_new_data
                 | Builtin::array_new_elem
                 | Builtin::cont_new
+                | Builtin::exn_new
         )
     }
 

@@ -218,6 +218,13 @@ extern "C" fn check_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
 
 extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
     let store = instance(vmctx).store_state();
+    if store.exception_collection_due() {
+        // SAFETY: called by wasm, which recorded its frame for the collector; the payload
+        // values are written after this returns.
+        if catching_panics(|| unsafe { store.collect_garbage() }).is_none() {
+            return std::ptr::null_mut();
+        }
+    }
     crate::exceptions::alloc_exception(store, tag as usize, len as usize)
 }
 

@@ -92,13 +92,13 @@ pub unsafe fn exn_payload<'a>(exn: *const u8) -> &'a [VMVal] {
 }
 
 /// Allocates an exception with tag identity `tag` and room for `len` payload values, owned by
-/// `store` until it is dropped.
+/// `store` until the collector finds nothing refers to it (or the store is dropped).
 pub fn alloc_exception(store: &StoreState, tag: usize, len: usize) -> *mut u8 {
     let mut slots = vec![VMVal::default(); len + 1].into_boxed_slice();
     slots[0] = VMVal::u128(((len as u128) << 64) | tag as u128);
     let ptr = slots.as_mut_ptr() as *mut u8;
     // SAFETY: the store state is only used by the thread running its store.
-    unsafe { (*store.exceptions.get()).push(slots) };
+    unsafe { (*store.exceptions.get()).insert(ptr as usize, slots) };
     ptr
 }
 

@@ -12,6 +12,7 @@ use crate::vm::{VMContRef, VMGlobalDefinition, VMTableDefinition};
 use crate::vm::{VMStoreContext, VMVal};
 use anyhow::Result;
 use std::cell::{Cell, UnsafeCell};
+use std::collections::HashMap;
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -33,8 +34,11 @@ pub struct GcConfig {
 pub struct StoreState {
     /// What generated code reads and writes.
     pub vm: VMStoreContext,
-    /// Exception objects thrown in this store (see `exceptions`), freed with it.
-    pub(crate) exceptions: UnsafeCell<Vec<Box<[VMVal]>>>,
+    /// Exception objects made in this store (see `exceptions`), by address: freed by the
+    /// collector once nothing refers to them, or with the store.
+    pub(crate) exceptions: UnsafeCell<HashMap<usize, Box<[VMVal]>>>,
+    /// The number of exception objects at which making one collects first.
+    exn_threshold: Cell<usize>,
     /// The store's continuation objects and stacks.
     pub(crate) cont_pool: UnsafeCell<ContPool>,
     /// The store's resource limiter, if its host installed one.
@@ -61,6 +65,9 @@ pub struct StoreState {
     cont_threshold: Cell<usize>,
 }
 
+/// The number of exception objects below which making one does not collect.
+const MIN_EXN_THRESHOLD: usize = 4096;
+
 /// The number of continuation objects below which `cont.new` does not collect.
 const MIN_CONT_THRESHOLD: usize = 4096;
 
@@ -83,7 +90,8 @@ impl StoreState {
     ) -> StoreState {
         StoreState {
             vm: VMStoreContext::new(epoch),
-            exceptions: UnsafeCell::new(Vec::new()),
+            exceptions: UnsafeCell::new(HashMap::new()),
+            exn_threshold: Cell::new(MIN_EXN_THRESHOLD),
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
             limiter: UnsafeCell::new(None),
             gc_heap: UnsafeCell::new(None),
@@ -159,8 +167,8 @@ impl StoreState {
         unsafe { (*self.gc_roots.get()).layouts.register(type_id, layout) };
     }
 
-    /// Keeps the continuation object `bits` refers to alive until the store is dropped: for
-    /// continuation references handed to the host.
+    /// Keeps the continuation or exception object `bits` refers to alive until the store is
+    /// dropped: for continuation and exception references handed to the host.
     pub fn pin_gc_ref(&self, bits: u64) {
         if bits != 0 && bits & REF_TAG_MASK == 0 {
             // SAFETY: as in `register_table`.
@@ -195,7 +203,22 @@ impl StoreState {
                 .saturating_mul(2)
                 .max(MIN_CONT_THRESHOLD),
         );
+        self.exn_threshold.set(
+            collected
+                .live_exceptions
+                .saturating_mul(2)
+                .max(MIN_EXN_THRESHOLD),
+        );
         collected.freed_bytes
+    }
+
+    /// Whether making an exception should collect first: the store holds at least twice as
+    /// many exception objects as were live after the last collection (and at least
+    /// [`MIN_EXN_THRESHOLD`]).
+    pub(crate) fn exception_collection_due(&self) -> bool {
+        // SAFETY: the exceptions are not otherwise referenced here.
+        let count = unsafe { (*self.exceptions.get()).len() };
+        self.gc_zeal || count >= self.exn_threshold.get()
     }
 
     /// Whether `cont.new` should collect before it takes a new stack: the store holds at

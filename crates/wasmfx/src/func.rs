@@ -289,7 +289,7 @@ pub(crate) fn trap_to_error(store: &StoreOpaque, reason: TrapReason) -> anyhow::
         TrapReason::Wasm(t) => anyhow::Error::new(t.trap).context(t.backtrace),
         TrapReason::Host(e) => match e.downcast::<UncaughtException>() {
             Ok(uncaught) => anyhow::Error::new(crate::ThrownException {
-                exn: crate::ExnRef::from_raw_parts(store.id, uncaught.exn),
+                exn: crate::ExnRef::from_raw_parts(store, uncaught.exn),
                 tag_name: store.describe_exception_tag(uncaught.exn),
             }),
             Err(e) => e,

@@ -94,9 +94,12 @@ pub struct ExnRef {
 }
 
 impl ExnRef {
-    pub(crate) fn from_raw_parts(store: u64, ptr: *mut u8) -> ExnRef {
+    /// The exception object at `ptr` of `store`, which the host may keep: the collector
+    /// keeps it (and what its payload refers to) until the store is dropped.
+    pub(crate) fn from_raw_parts(store: &StoreOpaque, ptr: *mut u8) -> ExnRef {
+        store.state.pin_gc_ref(ptr as u64);
         ExnRef {
-            store,
+            store: store.id,
             ptr: ptr as usize,
         }
     }
@@ -420,7 +423,7 @@ impl Val {
                 }
                 AbstractHeapType::Exn => Val::ExnRef(match raw.get_u64() {
                     0 => None,
-                    p => Some(ExnRef::from_raw_parts(store.id, p as *mut u8)),
+                    p => Some(ExnRef::from_raw_parts(store, p as *mut u8)),
                 }),
                 AbstractHeapType::Cont => Val::ContRef(match raw.get_u64() {
                     0 => None,

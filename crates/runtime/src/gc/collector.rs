@@ -20,7 +20,7 @@ use crate::code::CodeView;
 use crate::gc::{GcHeap, HostRoots, TraceLayout, TraceLayouts};
 use crate::instance::Instance;
 use crate::store_state::StoreState;
-use crate::vm::{recycle, VMContRef, VMGlobalDefinition, VMTableDefinition};
+use crate::vm::{recycle, VMContRef, VMGlobalDefinition, VMTableDefinition, VMVal};
 use std::collections::{HashMap, HashSet};
 use wasmfx_environ::{gc_header, GcStorage, TableElemType, REF_TAG_MASK};
 
@@ -47,6 +47,8 @@ pub(crate) struct Collected {
     pub(crate) freed_bytes: usize,
     /// Continuation objects still in use (reached or running).
     pub(crate) live_continuations: usize,
+    /// Exception objects still in use.
+    pub(crate) live_exceptions: usize,
 }
 
 /// A continuation object that is not free, as the collector sees it.
@@ -66,37 +68,39 @@ pub(super) struct Marker<'a, 'c> {
     pub(super) conts: HashMap<usize, ContInfo>,
     /// The continuations on a running chain.
     running: HashSet<usize>,
+    /// The store's exception objects, by address.
+    exceptions: &'a HashMap<usize, Box<[VMVal]>>,
+    /// The exception objects reached.
+    reached_exceptions: HashSet<usize>,
     pending_objects: Vec<usize>,
     pending_conts: Vec<usize>,
+    pending_exceptions: Vec<usize>,
 }
 
 impl Marker<'_, '_> {
-    /// Marks the object or continuation `word` is the address of, if it is one.
+    /// Marks the object, exception or continuation `word` is the address of, if it is one.
     pub(super) fn word(&mut self, word: usize) {
-        if let Some(heap) = self.heap.as_deref_mut() {
-            if heap.mark(word) {
-                self.pending_objects.push(word);
-                return;
-            }
-        }
-        if let Some(info) = self.conts.get_mut(&word) {
-            if !info.reached {
-                info.reached = true;
-                self.pending_conts.push(word);
-            }
-        }
+        self.reference(word);
+        self.continuation(word);
     }
 
-    /// Marks the object `word` refers to, if it is the address of one: `word` is a reference
-    /// (null, an `i31`, a host's reference or an object's address).
+    /// Marks the object or exception `word` refers to, if it is the address of one: `word` is
+    /// a reference (null, an `i31`, a host's reference, an object's or an exception's
+    /// address).
     pub(super) fn reference(&mut self, word: usize) {
         if word == 0 || word as u64 & REF_TAG_MASK != 0 {
             return;
         }
         if let Some(heap) = self.heap.as_deref_mut() {
-            if heap.mark(word) {
-                self.pending_objects.push(word);
+            if heap.contains(word) {
+                if heap.mark(word) {
+                    self.pending_objects.push(word);
+                }
+                return;
             }
+        }
+        if self.exceptions.contains_key(&word) && self.reached_exceptions.insert(word) {
+            self.pending_exceptions.push(word);
         }
     }
 
@@ -104,9 +108,11 @@ impl Marker<'_, '_> {
     /// object half), refers to.
     fn reference_of(&mut self, repr: TableElemType, word: usize) {
         match repr {
-            TableElemType::GcRef | TableElemType::ExternRef => self.reference(word),
+            TableElemType::GcRef | TableElemType::ExternRef | TableElemType::ExnRef => {
+                self.reference(word)
+            }
             TableElemType::ContRef => self.continuation(word),
-            TableElemType::FuncRef | TableElemType::ExnRef => {}
+            TableElemType::FuncRef => {}
         }
     }
 
@@ -192,6 +198,13 @@ impl Marker<'_, '_> {
             } else if let Some(cont) = self.pending_conts.pop() {
                 // SAFETY: a continuation object of the store that is not free.
                 unsafe { self.trace_continuation(cont as *mut VMContRef) };
+            } else if let Some(exception) = self.pending_exceptions.pop() {
+                // The payload, after the header slot (tag and length).
+                let exceptions = self.exceptions;
+                let slots = &exceptions[&exception][1..];
+                let start = slots.as_ptr() as usize;
+                // SAFETY: the exception's slots are readable.
+                unsafe { self.range(start, start + std::mem::size_of_val(slots)) };
             } else {
                 return;
             }
@@ -291,8 +304,11 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
             code,
             conts,
             running: running.clone(),
+            exceptions,
+            reached_exceptions: HashSet::new(),
             pending_objects: Vec::new(),
             pending_conts: Vec::new(),
+            pending_exceptions: Vec::new(),
         };
         // SAFETY: the frames walked are live: the innermost wasm frames of a call into a
         // builtin that may collect (which recorded them), those calling each host function
@@ -336,11 +352,6 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
                 }
             }
         }
-        for exception in exceptions {
-            let start = exception.as_ptr() as usize;
-            // SAFETY: the exception's slots are readable.
-            unsafe { marker.range(start, start + std::mem::size_of_val(&**exception)) };
-        }
         for &pinned in &roots.pinned {
             marker.word(pinned);
         }
@@ -349,16 +360,20 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
             marker.word(bits as usize);
         }
         marker.trace();
-        (marker.heap, marker.conts)
+        (marker.heap, marker.conts, marker.reached_exceptions)
     });
     // Without the code registry (only while this thread registers code, when no collection
     // starts), nothing can be marked: nothing is freed.
-    let Some((heap, conts)) = marked else {
+    let Some((heap, conts, reached_exceptions)) = marked else {
         return Collected {
             freed_bytes: 0,
             live_continuations: pool.allocated() - free.len(),
+            live_exceptions: exceptions.len(),
         };
     };
+    // SAFETY: as above; the marker's view of the exceptions is gone.
+    let exceptions = unsafe { &mut *state.exceptions.get() };
+    exceptions.retain(|address, _| reached_exceptions.contains(address));
 
     let mut live_continuations = 0;
     for (&object, info) in &conts {
@@ -376,5 +391,6 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
     Collected {
         freed_bytes: heap.map_or(0, |heap| heap.sweep()),
         live_continuations,
+        live_exceptions: exceptions.len(),
     }
 }
