@@ -36,6 +36,7 @@ use cranelift_codegen::{
     Context, ExceptionContextLoc, FinalizedMachExceptionHandler, FinalizedRelocTarget,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use wasmfx_environ::{ExnCallSite, ExnHandler, FunctionBodyData, ModuleInfo, StackMaps, Trap};
 
@@ -81,7 +82,9 @@ pub struct CompiledText {
 }
 
 impl CompiledText {
-    /// Appends `other` (already linked), returning the offset at which its text starts.
+    /// Appends `other` (already linked, or with its calls to link given by the caller),
+    /// returning the offset at which its text starts. Every offset of `other` lands after
+    /// those already here, so sorted lists stay sorted.
     pub fn append(&mut self, other: &CompiledText) -> u32 {
         while !self.text.len().is_multiple_of(16) {
             self.text.push(0xcc);
@@ -92,7 +95,6 @@ impl CompiledText {
             .extend(other.funcs.iter().map(|(start, len)| (base + start, *len)));
         self.traps
             .extend(other.traps.iter().map(|(off, trap)| (base + off, *trap)));
-        self.traps.sort_by_key(|t| t.0);
         self.exn_sites
             .extend(other.exn_sites.iter().map(|site| relocate_site(site, base)));
         self.stack_maps.append(&other.stack_maps, base);
@@ -201,6 +203,28 @@ fn relocate_site(site: &ExnCallSite, base: u32) -> ExnCallSite {
     }
 }
 
+/// One function's code on its own (text from offset 0), with its calls to link: code offset,
+/// callee's function index, addend.
+type CompiledFunction = (CompiledText, Vec<(u32, u32, i64)>);
+
+/// What translating and compiling one function needs, reused from one function to the next
+/// (one per thread).
+struct Workspace {
+    ctx: Context,
+    builder: FunctionBuilderContext,
+    validator_allocs: wasmfx_environ::wasmparser::FuncValidatorAllocations,
+}
+
+impl Default for Workspace {
+    fn default() -> Workspace {
+        Workspace {
+            ctx: Context::new(),
+            builder: FunctionBuilderContext::new(),
+            validator_allocs: Default::default(),
+        }
+    }
+}
+
 /// A compiler for one target: the host's CPU.
 pub struct Compiler {
     isa: OwnedTargetIsa,
@@ -277,11 +301,31 @@ impl Compiler {
         bodies: Vec<FunctionBodyData<'_>>,
     ) -> Result<CompiledText> {
         catching_panics(|| {
+            // Each function is translated and compiled on its own, on every core; the results
+            // are laid out in order, so the output does not depend on the scheduling.
+            let compiled: Vec<Result<CompiledFunction>> = bodies
+                .into_par_iter()
+                .enumerate()
+                .map_init(Workspace::default, |workspace, (i, body)| {
+                    let switches = self.translate_one(module, i, body, workspace)?;
+                    let mut text = CompiledText::default();
+                    let mut calls = Vec::new();
+                    self.compile_into(&mut workspace.ctx, &switches, &mut text, &mut calls)?;
+                    Ok((text, calls))
+                })
+                .collect();
             let mut out = CompiledText::default();
             let mut calls = Vec::new();
-            self.translate_each(module, bodies, |ctx, switches| {
-                self.compile_into(ctx, switches, &mut out, &mut calls)
-            })?;
+            // The first error in function order, as a sequential compilation would give.
+            for function in compiled {
+                let (text, function_calls) = function?;
+                let base = out.append(&text);
+                calls.extend(
+                    function_calls
+                        .into_iter()
+                        .map(|(at, target, addend)| (base + at, target, addend)),
+                );
+            }
             let starts: BTreeMap<u32, u32> = out
                 .funcs
                 .iter()
@@ -332,39 +376,54 @@ impl Compiler {
         bodies: Vec<FunctionBodyData<'_>>,
         mut each: impl FnMut(&mut Context, &stack_maps::SwitchEntries) -> Result<()>,
     ) -> Result<()> {
-        let mut fb_ctx = FunctionBuilderContext::new();
-        let mut ctx = Context::new();
-        let mut allocs = wasmfx_environ::wasmparser::FuncValidatorAllocations::default();
+        let mut workspace = Workspace::default();
         for (i, body) in bodies.into_iter().enumerate() {
-            let func_index = module.num_imported_funcs + i as u32;
-            let mut validator = body.validator.into_validator(allocs);
-            let sig = wasm_signature(module, module.func_type(func_index));
-            let sig = match sig {
-                Ok(s) => s,
-                Err(e) => {
-                    // Validate anyway so invalid modules report validation errors first.
-                    validator.validate(&body.body)?;
-                    return Err(e);
-                }
-            };
-            ctx.clear();
-            ctx.func =
-                ir::Function::with_name_signature(ir::UserFuncName::user(0, func_index), sig);
-            let builder = FunctionBuilder::new(&mut ctx.func, &mut fb_ctx);
-            let mut env = func_env::FuncEnv::new(module, self.native_call_conv());
-            env.tunables = self.tunables;
-            let translated = translate::FuncTranslator::new(builder, env).translate(
-                func_index,
-                &body.body,
-                &mut validator,
-                self.isa.frontend_config(),
-            );
-            translated?;
-            let switches = stack_maps::detach_from_switches(&mut ctx.func);
-            allocs = validator.into_allocations();
-            each(&mut ctx, &switches)?;
+            let switches = self.translate_one(module, i, body, &mut workspace)?;
+            each(&mut workspace.ctx, &switches)?;
         }
         Ok(())
+    }
+
+    /// Translates (and validates) the body of defined function `i` of `module` into the
+    /// Cranelift function of `workspace.ctx`; the stack map entries of its stack switches.
+    fn translate_one(
+        &self,
+        module: &ModuleInfo,
+        i: usize,
+        body: FunctionBodyData<'_>,
+        workspace: &mut Workspace,
+    ) -> Result<stack_maps::SwitchEntries> {
+        let func_index = module.num_imported_funcs + i as u32;
+        let allocs = std::mem::take(&mut workspace.validator_allocs);
+        let mut validator = body.validator.into_validator(allocs);
+        let sig = match wasm_signature(module, module.func_type(func_index)) {
+            Ok(s) => s,
+            Err(e) => {
+                // Validate anyway so invalid modules report validation errors first.
+                validator.validate(&body.body)?;
+                return Err(e);
+            }
+        };
+        let ctx = &mut workspace.ctx;
+        ctx.clear();
+        ctx.func = ir::Function::with_name_signature(ir::UserFuncName::user(0, func_index), sig);
+        let builder = FunctionBuilder::new(&mut ctx.func, &mut workspace.builder);
+        let mut env = func_env::FuncEnv::new(module, self.native_call_conv());
+        env.tunables = self.tunables;
+        let translated = translate::FuncTranslator::new(builder, env).translate(
+            func_index,
+            &body.body,
+            &mut validator,
+            self.isa.frontend_config(),
+        );
+        if translated.is_err() {
+            // A translation stopped half way leaves the builder's context in use: the next
+            // function (on this thread) starts from a fresh one.
+            workspace.builder = FunctionBuilderContext::new();
+        }
+        translated?;
+        workspace.validator_allocs = validator.into_allocations();
+        Ok(stack_maps::detach_from_switches(&mut ctx.func))
     }
 
     fn compile_single(&self, func: ir::Function) -> Result<CompiledText> {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::instantiate_in;
-use wasmfx::{Config, Engine, Module, Trap};
+use wasmfx::{Config, Engine, Instance, Module, Store, Trap};
 
 /// A generator (continuations), an exception caught across a call, an indirect call and a
 /// trap two calls deep.
@@ -272,4 +272,43 @@ fn damaged_contents_are_refused() {
     damaged[at] ^= 0x10;
     let err = deserialize(&engine, &damaged).unwrap_err().to_string();
     assert!(err.contains("checksum"), "{err}");
+}
+
+/// Functions are compiled in parallel; the code is laid out in function order all the same,
+/// so compiling a module again gives the same bytes, and the first invalid function (in
+/// order) is the one reported.
+#[test]
+fn parallel_compilation_is_deterministic() {
+    let mut wat = String::from("(module\n");
+    for i in 0..300 {
+        wat.push_str(&format!(
+            "  (func $f{i} (export \"f{i}\") (param i32) (result i32)
+               (if (result i32) (i32.eqz (local.get 0)) (then (i32.const {i}))
+                 (else (call $f{i} (i32.sub (local.get 0) (i32.const 1))))))\n"
+        ));
+    }
+    wat.push(')');
+    let engine = Engine::default();
+    let first = engine.precompile_module(wat.as_bytes()).unwrap();
+    for _ in 0..3 {
+        assert!(engine.precompile_module(wat.as_bytes()).unwrap() == first);
+    }
+    let module = Module::new(&engine, &wat).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, "f123")
+        .unwrap();
+    assert_eq!(f.call(&mut store, 5).unwrap(), 123);
+
+    // Two invalid functions among valid ones: the first is reported.
+    let invalid = "(module
+      (func (result i32) (i32.const 1))
+      (func (result i32) (i64.const 2))
+      (func (result i32) (i32.const 3))
+      (func (result i32) (f32.const 4)))";
+    for _ in 0..5 {
+        let error = format!("{:#}", Module::new(&engine, invalid).unwrap_err());
+        assert!(error.contains("expected i32, found i64"), "{error}");
+    }
 }
