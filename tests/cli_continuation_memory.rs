@@ -46,12 +46,6 @@ fn abandoned_continuations_run_in_bounded_memory() {
     assert_eq!(common::text(&output.stdout).trim(), "200000");
 
     // Kept, 200,000 suspended continuations would take about 0.8 GB.
-    // SAFETY: `getrusage` writes the structure it is given.
-    let usage = unsafe {
-        let mut usage = std::mem::zeroed::<libc::rusage>();
-        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
-        usage
-    };
-    let peak_mib = usage.ru_maxrss / 1024;
+    let peak_mib = common::children_peak_rss_mib();
     assert!(peak_mib < 100, "peak resident size {peak_mib} MiB");
 }

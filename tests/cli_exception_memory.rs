@@ -39,12 +39,6 @@ fn exceptions_thrown_and_caught_are_freed() {
     );
 
     // Kept, 3,000,000 exception objects would take hundreds of MiB.
-    // SAFETY: `getrusage` writes the structure it is given.
-    let usage = unsafe {
-        let mut usage = std::mem::zeroed::<libc::rusage>();
-        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
-        usage
-    };
-    let peak_mib = usage.ru_maxrss / 1024;
+    let peak_mib = common::children_peak_rss_mib();
     assert!(peak_mib < 64, "peak resident size {peak_mib} MiB");
 }

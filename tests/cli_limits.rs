@@ -45,12 +45,6 @@ fn max_continuations_stops_a_module_that_parks_continuations_forever() {
     );
 
     // 10,000 suspended continuations take a few pages each.
-    // SAFETY: `getrusage` writes the structure it is given.
-    let usage = unsafe {
-        let mut usage = std::mem::zeroed::<libc::rusage>();
-        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
-        usage
-    };
-    let peak_mib = usage.ru_maxrss / 1024;
+    let peak_mib = common::children_peak_rss_mib();
     assert!(peak_mib < 256, "peak resident size {peak_mib} MiB");
 }

@@ -60,3 +60,15 @@ pub fn wasmfx_with_input(args: &[&str], stdin: &[u8]) -> Output {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// The peak resident size, in MiB, of the largest child process this process has waited
+/// for (a test binary with one test measures that test's runs).
+pub fn children_peak_rss_mib() -> i64 {
+    // SAFETY: `getrusage` writes the structure it is given.
+    let usage = unsafe {
+        let mut usage = std::mem::zeroed::<libc::rusage>();
+        assert_eq!(libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage), 0);
+        usage
+    };
+    usage.ru_maxrss / 1024
+}

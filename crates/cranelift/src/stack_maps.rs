@@ -80,27 +80,12 @@ pub(crate) fn switch_sites(
             let Some(entries) = entries.get(*number as usize) else {
                 bail!("a debug tag of no stack switch");
             };
-            let mut site = StackMapSite {
-                ret_addr: start + tags.offset,
-                refs: Vec::new(),
-                conts: Vec::new(),
-            };
-            for entry in entries {
-                // The slot is at sp + its offset, the frame pointer at sp + frame_to_fp.
+            // Each slot is at sp + its offset, the frame pointer at sp + frame_to_fp.
+            let entries = entries.iter().map(|entry| {
                 let at = layout.stackslots[entry.slot].offset + entry.offset;
-                let Some(distance) = layout.frame_to_fp_offset.checked_sub(at) else {
-                    bail!("a stack slot above the frame pointer");
-                };
-                match entry.ty {
-                    types::I64 => site.refs.push(distance),
-                    types::I128 => site.conts.push(distance),
-                    other => bail!("a stack map entry of type {other}"),
-                }
-            }
-            if !site.is_well_formed() {
-                bail!("a stack map entry outside the frame");
-            }
-            sites.push(site);
+                (entry.ty, layout.frame_to_fp_offset, at)
+            });
+            sites.push(site(start + tags.offset, entries)?);
         }
     }
     // One site per switch: the tag is on every instruction the switch was lowered to; the
@@ -116,28 +101,38 @@ pub(crate) fn sites(
     maps: &[(u32, u32, ir::UserStackMap)],
     start: u32,
 ) -> Result<Vec<StackMapSite>> {
-    let mut sites = Vec::with_capacity(maps.len());
-    for (ret_addr, span, map) in maps {
-        let mut site = StackMapSite {
-            ret_addr: start + ret_addr,
-            refs: Vec::new(),
-            conts: Vec::new(),
+    maps.iter()
+        .map(|(ret_addr, span, map)| {
+            // Each value is at sp + its offset, and the frame pointer at sp + span.
+            let entries = map.entries().map(|(ty, sp_offset)| (ty, *span, sp_offset));
+            site(start + ret_addr, entries)
+        })
+        .collect()
+}
+
+/// The stack map site at `ret_addr` of the values `entries` describes: each a type, the
+/// offset of the frame pointer from the stack pointer, and the value's.
+fn site(
+    ret_addr: u32,
+    entries: impl Iterator<Item = (ir::Type, u32, u32)>,
+) -> Result<StackMapSite> {
+    let mut site = StackMapSite {
+        ret_addr,
+        refs: Vec::new(),
+        conts: Vec::new(),
+    };
+    for (ty, fp_offset, offset) in entries {
+        let Some(distance) = fp_offset.checked_sub(offset) else {
+            bail!("a stack map entry above the frame pointer");
         };
-        for (ty, sp_offset) in map.entries() {
-            // The value is at sp + sp_offset, and the frame pointer at sp + span.
-            let Some(distance) = span.checked_sub(sp_offset) else {
-                bail!("a stack map entry above the frame pointer");
-            };
-            match ty {
-                types::I64 => site.refs.push(distance),
-                types::I128 => site.conts.push(distance),
-                other => bail!("a stack map entry of type {other}"),
-            }
+        match ty {
+            types::I64 => site.refs.push(distance),
+            types::I128 => site.conts.push(distance),
+            other => bail!("a stack map entry of type {other}"),
         }
-        if !site.is_well_formed() {
-            bail!("a stack map entry outside the frame");
-        }
-        sites.push(site);
     }
-    Ok(sites)
+    if !site.is_well_formed() {
+        bail!("a stack map entry outside the frame");
+    }
+    Ok(site)
 }
