@@ -104,36 +104,46 @@ impl ExnRef {
         }
     }
 
-    fn ptr(&self, store: &StoreOpaque) -> usize {
-        assert_eq!(self.store, store.id, "exception used with the wrong store");
-        self.ptr
+    /// The exception object's address; an error if it belongs to another store.
+    fn ptr(&self, store: &StoreOpaque) -> Result<usize> {
+        if self.store != store.id {
+            bail!("an exception used with a store it does not belong to");
+        }
+        Ok(self.ptr)
     }
 
-    /// The exception's tag.
-    pub fn tag(&self, store: impl AsContext) -> Tag {
+    /// The exception's tag. Fails if the exception belongs to another store.
+    pub fn tag(&self, store: impl AsContext) -> Result<Tag> {
         let s = &store.as_context().0.opaque;
-        // SAFETY: the exception belongs to this (live) store.
-        let identity = unsafe { wasmfx_runtime::exn_tag(self.ptr(s) as *const u8) };
-        let index = s
+        let ptr = self.ptr(s)?;
+        // SAFETY: the exception belongs to this (live) store, which keeps it (host-held
+        // exceptions are pinned).
+        let identity = unsafe { wasmfx_runtime::exn_tag(ptr as *const u8) };
+        match s
             .tags
             .iter()
             .position(|t| &**t as *const u32 as usize == identity)
-            .expect("an exception's tag belongs to its store");
-        Tag(s.stored(index))
+        {
+            Some(index) => Ok(Tag(s.stored(index))),
+            None => bail!("the exception's tag is not one of its store's"),
+        }
     }
 
-    /// The exception's payload: the arguments of the `throw` that created it.
-    pub fn payload(&self, mut store: impl AsContextMut) -> Vec<Val> {
-        let tag = self.tag(&mut store);
+    /// The exception's payload: the arguments of the `throw` that created it. Fails if the
+    /// exception belongs to another store.
+    pub fn payload(&self, mut store: impl AsContextMut) -> Result<Vec<Val>> {
+        let tag = self.tag(&mut store)?;
         let s = &mut store.as_context_mut().0.opaque;
         let ty = s.engine.func_type(tag.type_id(s));
-        // SAFETY: the exception belongs to this (live) store.
-        let slots = unsafe { wasmfx_runtime::exn_payload(self.ptr(s) as *const u8) }.to_vec();
-        ty.params()
+        let ptr = self.ptr(s)?;
+        // SAFETY: as in `tag`.
+        let slots = unsafe { wasmfx_runtime::exn_payload(ptr as *const u8) }.to_vec();
+        Ok(ty
+            .params()
             .iter()
             .zip(slots)
             .map(|(t, raw)| Val::from_raw(s, raw, *t))
-            .collect()
+            .collect())
     }
 }
 
@@ -399,7 +409,7 @@ impl Val {
             | Val::ExnRef(None)
             | Val::ContRef(None) => VMVal::u128(0),
             Val::ContRef(Some(c)) => VMVal::u128(c.bits(store)),
-            Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store) as u128),
+            Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store)? as u128),
             Val::AnyRef(Some(a)) => VMVal::u128(u128::from(a.to_raw(store)?)),
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),
             Val::ExternRef(Some(r)) => VMVal::u128(u128::from(r.to_raw(store)?)),

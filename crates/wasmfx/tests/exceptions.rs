@@ -4,7 +4,7 @@
 mod common;
 
 use common::{instantiate, instantiate_with_relay};
-use wasmfx::{ThrownException, Val};
+use wasmfx::{Engine, Store, ThrownException, Val};
 
 const THROWER: &str = r#"
 (module
@@ -52,9 +52,13 @@ fn escaped_exception_names_tag_and_payload() {
     assert!(err.to_string().contains("with tag `e`"), "{err}");
     let exn = thrown.exception();
     let tag = instance.get_tag(&mut store, "e").unwrap();
-    assert_eq!(exn.tag(&mut store), tag);
-    let payload = exn.payload(&mut store);
+    assert_eq!(exn.tag(&mut store).unwrap(), tag);
+    let payload = exn.payload(&mut store).unwrap();
     assert!(matches!(payload[..], [Val::I32(7), Val::I64(42)]));
+    // Used with another store, it is an error, not a panic.
+    let mut other = Store::new(&Engine::default(), ());
+    assert!(exn.tag(&other).is_err());
+    assert!(exn.payload(&mut other).is_err());
     // The store is still usable.
     let f = instance
         .get_typed_func::<(), (i32, i64)>(&mut store, "catch_deep")
@@ -103,7 +107,7 @@ fn exceptions_cross_host_frames() {
         .downcast_ref::<ThrownException>()
         .expect("an uncaught exception");
     assert!(matches!(
-        thrown.exception().payload(&mut store)[..],
+        thrown.exception().payload(&mut store).unwrap()[..],
         [Val::I32(9)]
     ));
 }
