@@ -216,14 +216,20 @@ extern "C" fn check_subtype(vmctx: *mut u8, actual: u32, expected: u32) -> u32 {
     u32::from(!types.is_subtype(actual, expected))
 }
 
+/// Collects the garbage of `store` for a builtin that may collect, called by wasm: `false`
+/// if the collector panicked (the panic is recorded; it must not unwind through generated
+/// code).
+fn collect_for_wasm(store: &crate::StoreState) -> bool {
+    // SAFETY: a builtin called by wasm, which recorded its frame: every reference is where
+    // the collector looks.
+    catching_panics(|| unsafe { store.collect_garbage() }).is_some()
+}
+
 extern "C" fn exn_new(vmctx: *mut u8, tag: *mut u8, len: u32) -> *mut u8 {
     let store = instance(vmctx).store_state();
-    if store.exception_collection_due() {
-        // SAFETY: called by wasm, which recorded its frame for the collector; the payload
-        // values are written after this returns.
-        if catching_panics(|| unsafe { store.collect_garbage() }).is_none() {
-            return std::ptr::null_mut();
-        }
+    // The payload values are written after this returns.
+    if store.exception_collection_due() && !collect_for_wasm(store) {
+        return std::ptr::null_mut();
     }
     crate::exceptions::alloc_exception(store, tag as usize, len as usize)
 }
@@ -232,14 +238,7 @@ extern "C" fn cont_new(vmctx: *mut u8, func_ref: *const VMFuncRef) -> *mut VMCon
     let store = instance(vmctx).store_state();
     // Unreached continuations are recycled by a collection: collect when the store holds many,
     // and before failing for want of a stack.
-    // A panic in the collector must not unwind through generated code.
-    let collect = || {
-        catching_panics(|| {
-            // SAFETY: a builtin called by wasm: every reference is where the collector looks.
-            unsafe { store.collect_garbage() }
-        })
-        .is_some()
-    };
+    let collect = || collect_for_wasm(store);
     if store.continuation_collection_due() {
         if !collect() {
             return std::ptr::null_mut();

@@ -37,8 +37,8 @@ pub struct StoreState {
     /// Exception objects made in this store (see `exceptions`), by address: freed by the
     /// collector once nothing refers to them, or with the store.
     pub(crate) exceptions: UnsafeCell<HashMap<usize, Box<[VMVal]>>>,
-    /// The number of exception objects at which making one collects first.
-    exn_threshold: Cell<usize>,
+    /// When making an exception collects first (counting exception objects).
+    exn_trigger: CollectionTrigger,
     /// The store's continuation objects and stacks.
     pub(crate) cont_pool: UnsafeCell<ContPool>,
     /// The store's resource limiter, if its host installed one.
@@ -49,8 +49,8 @@ pub struct StoreState {
     gc_heap_size: usize,
     /// What the collector scans besides stacks, continuations and exceptions.
     pub(crate) gc_roots: UnsafeCell<GcRoots>,
-    /// The bytes allocated in the heap at which the next allocation collects first.
-    gc_threshold: Cell<usize>,
+    /// When allocating in the GC heap collects first (counting allocated bytes).
+    gc_trigger: CollectionTrigger,
     /// Whether every allocation collects first (a debugging aid: a missing root shows at
     /// once).
     gc_zeal: bool,
@@ -60,24 +60,50 @@ pub struct StoreState {
     /// The running chains of the outer entries into the store (each entry starts a chain of
     /// its own and keeps the one it interrupted here).
     pub(crate) saved_chains: UnsafeCell<Vec<*mut VMContRef>>,
-    /// The number of continuation objects at which `cont.new` collects before it takes a new
-    /// stack.
-    cont_threshold: Cell<usize>,
+    /// When `cont.new` collects before it takes a new stack (counting continuation objects).
+    cont_trigger: CollectionTrigger,
 }
 
-/// The number of exception objects below which making one does not collect.
-const MIN_EXN_THRESHOLD: usize = 4096;
+/// When an allocation of some kind (GC heap bytes, continuation objects, exception objects)
+/// collects first: once the count would pass `growth` times what was live after the last
+/// collection, and `min`.
+struct CollectionTrigger {
+    /// The count an allocation may bring the store to without collecting.
+    limit: Cell<usize>,
+    growth: usize,
+    min: usize,
+}
 
-/// The number of continuation objects below which `cont.new` does not collect.
-const MIN_CONT_THRESHOLD: usize = 4096;
+impl CollectionTrigger {
+    const fn new(growth: usize, min: usize) -> CollectionTrigger {
+        CollectionTrigger {
+            limit: Cell::new(min),
+            growth,
+            min,
+        }
+    }
 
-/// The heap size below which allocation does not collect.
-const MIN_GC_THRESHOLD: usize = 8 << 20;
+    /// Whether an allocation that brings the count to `count` should collect first.
+    fn due(&self, count: usize) -> bool {
+        count > self.limit.get()
+    }
+
+    /// Notes a collection that left `live` counted; returns the new limit.
+    fn collected(&self, live: usize) -> usize {
+        let limit = live.saturating_mul(self.growth).max(self.min);
+        self.limit.set(limit);
+        limit
+    }
+}
 
 /// After a collection, allocation collects again when the heap holds this many times the
-/// bytes that survived: each collection marks the live objects once, so the larger the factor,
-/// the less marking per byte allocated (and the more memory held).
+/// bytes that survived (and at least 8 MiB): each collection marks the live objects once, so
+/// the larger the factor, the less marking per byte allocated (and the more memory held).
 const GC_GROWTH: usize = 3;
+
+/// Continuation and exception objects are collected when twice as many as were live after
+/// the last collection are allocated (and at least this many).
+const MIN_OBJECT_COUNT_TRIGGER: usize = 4096;
 
 impl StoreState {
     /// A store state whose continuations get stacks of `stack_config`, from `stack_pool` if
@@ -91,17 +117,17 @@ impl StoreState {
         StoreState {
             vm: VMStoreContext::new(epoch),
             exceptions: UnsafeCell::new(HashMap::new()),
-            exn_threshold: Cell::new(MIN_EXN_THRESHOLD),
+            exn_trigger: CollectionTrigger::new(2, MIN_OBJECT_COUNT_TRIGGER),
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
             limiter: UnsafeCell::new(None),
             gc_heap: UnsafeCell::new(None),
             gc_heap_size: gc.heap_size,
             gc_roots: UnsafeCell::new(GcRoots::default()),
-            gc_threshold: Cell::new(MIN_GC_THRESHOLD),
+            gc_trigger: CollectionTrigger::new(GC_GROWTH, 8 << 20),
             gc_zeal: gc.zeal,
             host_call_sps: UnsafeCell::new(Vec::new()),
             saved_chains: UnsafeCell::new(Vec::new()),
-            cont_threshold: Cell::new(MIN_CONT_THRESHOLD),
+            cont_trigger: CollectionTrigger::new(2, MIN_OBJECT_COUNT_TRIGGER),
         }
     }
 
@@ -192,42 +218,28 @@ impl StoreState {
         let collected = unsafe { collector::collect(self, heap.as_deref_mut()) };
         if let Some(heap) = heap {
             let live = heap.allocated_bytes();
-            let threshold = live.saturating_mul(GC_GROWTH).max(MIN_GC_THRESHOLD);
-            self.gc_threshold.set(threshold);
+            let limit = self.gc_trigger.collected(live);
             // What allocation takes before the next collection stays committed.
-            heap.release_free_chunks(threshold - live);
+            heap.release_free_chunks(limit - live);
         }
-        self.cont_threshold.set(
-            collected
-                .live_continuations
-                .saturating_mul(2)
-                .max(MIN_CONT_THRESHOLD),
-        );
-        self.exn_threshold.set(
-            collected
-                .live_exceptions
-                .saturating_mul(2)
-                .max(MIN_EXN_THRESHOLD),
-        );
+        self.cont_trigger.collected(collected.live_continuations);
+        self.exn_trigger.collected(collected.live_exceptions);
         collected.freed_bytes
     }
 
-    /// Whether making an exception should collect first: the store holds at least twice as
-    /// many exception objects as were live after the last collection (and at least
-    /// [`MIN_EXN_THRESHOLD`]).
+    /// Whether making an exception should collect first (see `CollectionTrigger`).
     pub(crate) fn exception_collection_due(&self) -> bool {
         // SAFETY: the exceptions are not otherwise referenced here.
         let count = unsafe { (*self.exceptions.get()).len() };
-        self.gc_zeal || count >= self.exn_threshold.get()
+        self.gc_zeal || self.exn_trigger.due(count + 1)
     }
 
-    /// Whether `cont.new` should collect before it takes a new stack: the store holds at
-    /// least twice as many continuations as were live after the last collection (and at
-    /// least [`MIN_CONT_THRESHOLD`]).
+    /// Whether `cont.new` should collect before it takes a new stack (see
+    /// `CollectionTrigger`).
     pub(crate) fn continuation_collection_due(&self) -> bool {
         // SAFETY: the pool is not otherwise referenced here.
         let allocated = unsafe { (*self.cont_pool.get()).allocated() };
-        self.gc_zeal || allocated >= self.cont_threshold.get()
+        self.gc_zeal || self.cont_trigger.due(allocated + 1)
     }
 
     /// Takes a continuation object from the free list (which a collection may have filled)
@@ -277,7 +289,9 @@ impl StoreState {
                 }?),
             })
         };
-        let due = heap()?.allocated_bytes().saturating_add(size) > self.gc_threshold.get();
+        let due = self
+            .gc_trigger
+            .due(heap()?.allocated_bytes().saturating_add(size));
         if may_collect && (self.gc_zeal || due) {
             // SAFETY: the caller allows collecting only when every reference is where the
             // collector looks.

@@ -80,28 +80,33 @@ pub(super) struct Marker<'a, 'c> {
 impl Marker<'_, '_> {
     /// Marks the object, exception or continuation `word` is the address of, if it is one.
     pub(super) fn word(&mut self, word: usize) {
-        self.reference(word);
-        self.continuation(word);
+        if !self.reference(word) {
+            self.continuation(word);
+        }
     }
 
     /// Marks the object or exception `word` refers to, if it is the address of one: `word` is
     /// a reference (null, an `i31`, a host's reference, an object's or an exception's
-    /// address).
-    pub(super) fn reference(&mut self, word: usize) {
+    /// address). Returns whether `word` is in the heap or an exception's address.
+    pub(super) fn reference(&mut self, word: usize) -> bool {
         if word == 0 || word as u64 & REF_TAG_MASK != 0 {
-            return;
+            return false;
         }
         if let Some(heap) = self.heap.as_deref_mut() {
             if heap.contains(word) {
                 if heap.mark(word) {
                     self.pending_objects.push(word);
                 }
-                return;
+                return true;
             }
         }
-        if self.exceptions.contains_key(&word) && self.reached_exceptions.insert(word) {
+        if !self.exceptions.contains_key(&word) {
+            return false;
+        }
+        if self.reached_exceptions.insert(word) {
             self.pending_exceptions.push(word);
         }
+        true
     }
 
     /// Marks what `word`, a reference represented as `repr` (of a continuation reference, its
@@ -109,7 +114,7 @@ impl Marker<'_, '_> {
     fn reference_of(&mut self, repr: TableElemType, word: usize) {
         match repr {
             TableElemType::GcRef | TableElemType::ExternRef | TableElemType::ExnRef => {
-                self.reference(word)
+                self.reference(word);
             }
             TableElemType::ContRef => self.continuation(word),
             TableElemType::FuncRef => {}
@@ -157,7 +162,9 @@ impl Marker<'_, '_> {
                 let len = unsafe { *((object + gc_header::LENGTH as usize) as *const u32) };
                 let at = |i: u32| elements_offset as usize + i as usize * elem.size() as usize;
                 match elem {
-                    GcStorage::Ref => (0..len).for_each(|i| self.reference(read(at(i)))),
+                    GcStorage::Ref => (0..len).for_each(|i| {
+                        self.reference(read(at(i)));
+                    }),
                     GcStorage::ContRef => (0..len).for_each(|i| self.continuation(read(at(i)))),
                     _ => {}
                 }
