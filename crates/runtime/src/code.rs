@@ -145,10 +145,11 @@ impl CodeView<'_> {
         Some((entry.start, &sites[i]))
     }
 
-    /// The stack map of the call site whose return address is `pc`, if it has one.
-    pub(crate) fn stack_map(&self, pc: usize) -> Option<&StackMapSite> {
+    /// For a `pc` in registered code, the stack map of the call site whose return address it
+    /// is, if that call site has one; `None` for a `pc` elsewhere.
+    pub(crate) fn stack_map(&self, pc: usize) -> Option<Option<&StackMapSite>> {
         let (entry, offset) = entry_at(self.map, pc)?;
-        entry.info.stack_maps.at_call(offset)
+        Some(entry.info.stack_maps.at_call(offset))
     }
 
     /// The stack map of the stack switch a frame stopped at resumes behind at `pc`, if `pc`

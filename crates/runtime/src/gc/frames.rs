@@ -32,7 +32,7 @@ impl Marker<'_, '_> {
     /// Without bounds, `fp` must be the frame pointer of a live wasm frame waiting at that call.
     unsafe fn frame(&mut self, ra: usize, fp: usize, bounds: Bounds) {
         let code = self.code;
-        if let Some(site) = code.stack_map(ra) {
+        if let Some(Some(site)) = code.stack_map(ra) {
             // SAFETY: per the contract.
             unsafe { self.site(site, fp, bounds) };
         }
@@ -71,11 +71,16 @@ impl Marker<'_, '_> {
             }
             // SAFETY: a frame record: the caller's frame pointer, then the return address.
             let (fp, ra) = unsafe { (*(record as *const usize), *((record + 8) as *const usize)) };
-            if ra == bottom || !self.code.contains(ra) {
-                return;
+            let code = self.code;
+            // One lookup tells whether `ra` is in wasm code and finds its stack map.
+            let site = match code.stack_map(ra) {
+                Some(site) if ra != bottom => site,
+                _ => return,
+            };
+            if let Some(site) = site {
+                // SAFETY: the caller's frame, waiting at the call returning to `ra`.
+                unsafe { self.site(site, fp, bounds) };
             }
-            // SAFETY: the caller's frame, waiting at the call returning to `ra`.
-            unsafe { self.frame(ra, fp, bounds) };
             // Frames lie above their callees; anything else ends a walk.
             if fp <= record {
                 return;
