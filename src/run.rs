@@ -202,24 +202,28 @@ impl RunCommand {
         }
     }
 
-    /// The module in FILE: compiled, or loaded if precompiled and allowed.
+    /// The module in FILE: compiled, or loaded if precompiled and allowed (mapped from the
+    /// file, not read: see `Module::deserialize_file`).
     fn load_module(&self, engine: &Engine) -> Result<Module> {
-        let bytes = std::fs::read(self.file())
-            .with_context(|| format!("failed to read `{}`", self.file().display()))?;
-        if !Engine::is_precompiled(&bytes) {
+        let file = self.file();
+        let precompiled = Engine::is_precompiled_file(file)
+            .with_context(|| format!("failed to read `{}`", file.display()))?;
+        if !precompiled {
+            let bytes = std::fs::read(file)
+                .with_context(|| format!("failed to read `{}`", file.display()))?;
             return Module::new(engine, &bytes)
-                .with_context(|| format!("failed to compile `{}`", self.file().display()));
+                .with_context(|| format!("failed to compile `{}`", file.display()));
         }
         if !self.allow_precompiled {
             bail!(
                 "`{}` is a precompiled module; running it requires `--allow-precompiled`",
-                self.file().display()
+                file.display()
             );
         }
         // SAFETY: the user allowed precompiled code, vouching for the file; the header checks
         // reject files from other builds and configurations.
-        unsafe { Module::deserialize(engine, &bytes) }
-            .with_context(|| format!("failed to load `{}`", self.file().display()))
+        unsafe { Module::deserialize_file(engine, file) }
+            .with_context(|| format!("failed to load `{}`", file.display()))
     }
 
     /// The program's WASI context: argv, environment, preopened directories and

@@ -8,6 +8,7 @@
 #![deny(missing_docs)]
 
 mod builtins;
+mod code_tables;
 mod exn_table;
 mod gc_layout;
 mod module;
@@ -19,6 +20,7 @@ mod type_registry;
 mod types;
 
 pub use builtins::{Builtin, BuiltinType, GROW_TRAPPED};
+pub use code_tables::{CodeTables, ExnSite, FuncEntry, StackMap, WordSource};
 pub use exn_table::{ExnCallSite, ExnHandler};
 pub use gc_layout::*;
 pub use module::*;

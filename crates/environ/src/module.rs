@@ -407,17 +407,51 @@ pub fn translate_module<'a>(
     wasm: &'a [u8],
     features: WasmFeatures,
 ) -> Result<(ModuleInfo, Vec<FunctionBodyData<'a>>)> {
+    parse_module(wasm, features, true)
+}
+
+/// Parses and validates `wasm` but for its function bodies, which are skipped unread, as are
+/// the function names: the description of a module whose code was compiled before (from a
+/// precompiled file, whose code tables hold the names), reading as little of it as possible.
+pub fn translate_module_without_code(wasm: &[u8], features: WasmFeatures) -> Result<ModuleInfo> {
+    Ok(parse_module(wasm, features, false)?.0)
+}
+
+/// [`translate_module`], or with `with_code` false [`translate_module_without_code`].
+fn parse_module(
+    wasm: &[u8],
+    features: WasmFeatures,
+    with_code: bool,
+) -> Result<(ModuleInfo, Vec<FunctionBodyData<'_>>)> {
     let mut validator = wasmparser::Validator::new_with_features(features);
     let mut info = ModuleInfo::default();
     let mut bodies = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        let payload = payload?;
-        if let wasmparser::ValidPayload::Func(func, body) = validator.payload(&payload)? {
-            bodies.push(FunctionBodyData {
-                body,
-                validator: func,
-            });
-            continue;
+    let mut parser = Parser::new(0);
+    let mut rest = wasm;
+    loop {
+        let (payload, consumed) = match parser.parse(rest, true)? {
+            wasmparser::Chunk::Parsed { consumed, payload } => (payload, consumed),
+            // With the whole input at hand the parser never asks for more: it reports a
+            // truncated module as an error instead.
+            wasmparser::Chunk::NeedMoreData(_) => anyhow::bail!("unexpected end of the module"),
+        };
+        rest = &rest[consumed..];
+        let valid = validator.payload(&payload)?;
+        match (&payload, valid) {
+            (Payload::End(_), _) => break,
+            (Payload::CodeSectionStart { size, .. }, _) if !with_code => {
+                parser.skip_section();
+                rest = rest.get(*size as usize..).unwrap_or(&[]);
+                continue;
+            }
+            (_, wasmparser::ValidPayload::Func(func, body)) => {
+                bodies.push(FunctionBodyData {
+                    body,
+                    validator: func,
+                });
+                continue;
+            }
+            _ => {}
         }
         match payload {
             Payload::TypeSection(reader) => {
@@ -580,7 +614,7 @@ pub fn translate_module<'a>(
             Payload::CustomSection(reader) => {
                 if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
                     // A malformed name section is ignored, as the spec allows.
-                    let _ = parse_names(&mut info, names);
+                    let _ = parse_names(&mut info, names, with_code);
                 }
             }
             _ => {}
@@ -589,11 +623,16 @@ pub fn translate_module<'a>(
     Ok((info, bodies))
 }
 
-fn parse_names(info: &mut ModuleInfo, names: wasmparser::NameSectionReader<'_>) -> Result<()> {
+/// Reads the module's name and, with `func_names`, the functions' names.
+fn parse_names(
+    info: &mut ModuleInfo,
+    names: wasmparser::NameSectionReader<'_>,
+    func_names: bool,
+) -> Result<()> {
     for name in names {
         match name? {
             wasmparser::Name::Module { name, .. } => info.name = Some(name.to_string()),
-            wasmparser::Name::Function(map) => {
+            wasmparser::Name::Function(map) if func_names => {
                 for naming in map {
                     let naming = naming?;
                     info.func_names

@@ -23,10 +23,11 @@ impl StackMapSite {
     /// Whether every distance is 8-aligned and below [`StackMapSite::MAX_DISTANCE`] (and
     /// leaves room for the value below the frame pointer).
     pub fn is_well_formed(&self) -> bool {
-        let ok = |d: &u32, size: u32| {
-            d.is_multiple_of(8) && *d >= size && *d <= StackMapSite::MAX_DISTANCE
-        };
-        self.refs.iter().all(|d| ok(d, 8)) && self.conts.iter().all(|d| ok(d, 16))
+        crate::StackMap {
+            refs: &self.refs,
+            conts: &self.conts,
+        }
+        .is_well_formed()
     }
 }
 
@@ -53,32 +54,5 @@ impl StackMaps {
         };
         self.calls.extend(other.calls.iter().map(moved));
         self.switches.extend(other.switches.iter().map(moved));
-    }
-
-    /// Whether every site is well formed, within `code_len` bytes of code, and sorted.
-    pub fn is_well_formed(&self, code_len: usize) -> bool {
-        [&self.calls, &self.switches].iter().all(|sites| {
-            sites.is_sorted_by_key(|site| site.ret_addr)
-                && sites
-                    .iter()
-                    .all(|site| (site.ret_addr as usize) < code_len && site.is_well_formed())
-        })
-    }
-
-    /// The site of the call returning to code offset `offset`, if it has one.
-    pub fn at_call(&self, offset: u32) -> Option<&StackMapSite> {
-        let i = self
-            .calls
-            .binary_search_by_key(&offset, |site| site.ret_addr)
-            .ok()?;
-        Some(&self.calls[i])
-    }
-
-    /// The site of the stack switch a frame stopped at resumes behind, from its resume
-    /// address's code offset `offset`.
-    pub fn at_switch(&self, offset: u32) -> Option<&StackMapSite> {
-        let after = self.switches.partition_point(|site| site.ret_addr < offset);
-        let site = self.switches.get(after.checked_sub(1)?)?;
-        (offset - site.ret_addr <= Self::MAX_SWITCH_LEN).then_some(site)
     }
 }

@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use rustix::mm::{mmap_anonymous, mprotect, munmap, MapFlags, MprotectFlags, ProtFlags};
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use wasmfx_environ::{ExnCallSite, StackMapSite, StackMaps, Trap};
+use wasmfx_environ::{CodeTables, ExnSite, StackMap, Trap};
 
 /// Compiled code mapped read+execute. Unmapped (and unregistered) on drop.
 pub struct CodeMemory {
@@ -24,14 +24,8 @@ unsafe impl Sync for CodeMemory {}
 pub struct FrameInfo {
     /// The module's name, if it has one.
     pub module_name: Option<String>,
-    /// For each function of the range: start offset, length, and name (`None` for trampolines).
-    pub funcs: Vec<(u32, u32, Option<String>)>,
-    /// Sorted trap sites: offset and trap.
-    pub traps: Vec<(u32, Trap)>,
-    /// Call sites with exception handlers, sorted by return address.
-    pub exn_sites: Vec<ExnCallSite>,
-    /// Where GC references live in frames waiting at calls and at stack switches.
-    pub stack_maps: StackMaps,
+    /// The functions and their names, trap sites, exception call sites and stack maps.
+    pub tables: CodeTables,
 }
 
 /// Keeps a code range registered while alive.
@@ -110,12 +104,7 @@ pub(crate) fn trap_at(pc: usize) -> (bool, Option<Trap>) {
     let Some((entry, offset)) = entry_at(&map, pc) else {
         return (false, None);
     };
-    let traps = &entry.info.traps;
-    let trap = traps
-        .binary_search_by_key(&offset, |t| t.0)
-        .ok()
-        .map(|i| traps[i].1);
-    (true, trap)
+    (true, entry.info.tables.trap_at(offset))
 }
 
 /// Calls `f` with a view of the registered code that answers any number of lookups under one
@@ -138,25 +127,23 @@ impl CodeView<'_> {
 
     /// The start of the code containing `pc` and the exception call site whose return
     /// address is `pc`, if there is one.
-    pub(crate) fn exn_site(&self, pc: usize) -> Option<(usize, &ExnCallSite)> {
+    pub(crate) fn exn_site(&self, pc: usize) -> Option<(usize, ExnSite<'_>)> {
         let (entry, offset) = entry_at(self.map, pc)?;
-        let sites = &entry.info.exn_sites;
-        let i = sites.binary_search_by_key(&offset, |s| s.ret_addr).ok()?;
-        Some((entry.start, &sites[i]))
+        Some((entry.start, entry.info.tables.exn_site(offset)?))
     }
 
     /// For a `pc` in registered code, the stack map of the call site whose return address it
     /// is, if that call site has one; `None` for a `pc` elsewhere.
-    pub(crate) fn stack_map(&self, pc: usize) -> Option<Option<&StackMapSite>> {
+    pub(crate) fn stack_map(&self, pc: usize) -> Option<Option<StackMap<'_>>> {
         let (entry, offset) = entry_at(self.map, pc)?;
-        Some(entry.info.stack_maps.at_call(offset))
+        Some(entry.info.tables.call_map(offset))
     }
 
     /// The stack map of the stack switch a frame stopped at resumes behind at `pc`, if `pc`
     /// is such a resume address.
-    pub(crate) fn switch_map(&self, pc: usize) -> Option<&StackMapSite> {
+    pub(crate) fn switch_map(&self, pc: usize) -> Option<StackMap<'_>> {
         let (entry, offset) = entry_at(self.map, pc)?;
-        entry.info.stack_maps.at_switch(offset)
+        entry.info.tables.switch_map(offset)
     }
 }
 
@@ -187,6 +174,22 @@ impl CodeMemory {
         // SAFETY: the range is our own mapping.
         unsafe { mprotect(ptr.cast(), len, MprotectFlags::READ | MprotectFlags::EXEC) }
             .context("making code executable")?;
+        Ok(CodeMemory {
+            ptr,
+            len,
+            registration: None,
+        })
+    }
+
+    /// Maps `len` bytes of `file` from `offset` (a multiple of the page size) executable,
+    /// without copying them: only the pages that run become resident. The file must not
+    /// shrink while the code is alive.
+    pub fn map_file(file: &std::fs::File, offset: u64, len: usize) -> Result<CodeMemory> {
+        if len == 0 {
+            return CodeMemory::new(&[]);
+        }
+        let ptr =
+            crate::file_mapping::map_file(file, offset, len, ProtFlags::READ | ProtFlags::EXEC)?;
         Ok(CodeMemory {
             ptr,
             len,

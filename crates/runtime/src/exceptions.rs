@@ -124,7 +124,7 @@ unsafe fn find_handler(exn: *const u8, mut pc: usize, mut fp: usize) -> Option<H
             let sp = fp - site.frame_offset as usize;
             // SAFETY: the call site saved its vmctx at this offset from the stack pointer.
             let vmctx = unsafe { *((sp + site.vmctx_sp_offset as usize) as *const usize) };
-            site.handlers.iter().find_map(|h| {
+            site.handlers().find_map(|h| {
                 let catches = match h.tag {
                     None => true,
                     // SAFETY: `off` is the offset of a tag pointer in that frame's vmctx.

@@ -35,11 +35,13 @@ pub(crate) fn record(start: usize, info: &FrameInfo) {
     };
     let module = info.module_name.as_deref().unwrap_or("wasm");
     let mut lines = String::new();
-    for (offset, len, name) in &info.funcs {
+    for func in 0..info.tables.func_count() {
+        let (offset, len) = info.tables.func(func);
+        let name = info.tables.func_name(func);
         let name = name.as_deref().unwrap_or("trampoline");
         lines.push_str(&format!(
             "{:x} {len:x} {module}::{name}\n",
-            start + *offset as usize
+            start + offset as usize
         ));
     }
     let _ = file.write_all(lines.as_bytes());

@@ -281,15 +281,14 @@ fn symbolize(pcs: &[usize], truncated: bool) -> WasmBacktrace {
         let Some((info, offset)) = lookup_code(pc) else {
             continue;
         };
-        let func = info
-            .funcs
-            .iter()
-            .find(|(start, len, _)| offset >= *start && offset < start + len);
-        if let Some((start, _, Some(name))) = func {
+        let Some(func) = info.tables.func_at(offset) else {
+            continue;
+        };
+        if let Some(name) = info.tables.func_name(func) {
             frames.push(FrameSymbol {
                 module_name: info.module_name.clone(),
-                func_name: name.clone(),
-                code_offset: offset - start,
+                func_name: name,
+                code_offset: offset - info.tables.func(func).0,
             });
         }
     }

@@ -24,11 +24,14 @@ pub(crate) fn entry(dir: &Path, engine: &Engine, binary: &[u8]) -> PathBuf {
 
 /// The module cached in `entry`, if there is one that loads.
 pub(crate) fn load(engine: &Engine, entry: &Path) -> Option<Module> {
-    let bytes = std::fs::read(entry).ok()?;
+    if !entry.exists() {
+        return None;
+    }
     // SAFETY: the cache directory holds only what `store` wrote: precompiled modules made by
     // `Engine::precompile_module`'s encoder, and the header check rejects files from other
-    // builds or settings (the key covers those too).
-    match unsafe { Module::deserialize(engine, &bytes) } {
+    // builds or settings (the key covers those too). Entries are replaced by renaming, never
+    // rewritten in place, so a mapped entry does not change under the module.
+    match unsafe { Module::deserialize_file(engine, entry) } {
         Ok(module) => Some(module),
         Err(_) => {
             let _ = std::fs::remove_file(entry);

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use wasmfx_cranelift::Compiler;
-use wasmfx_environ::{abstract_top, wasmparser, AbstractHeapType, TypeRegistry, WasmHeapType};
+use wasmfx_environ::{
+    abstract_top, wasmparser, AbstractHeapType, CodeTables, FuncEntry, TypeRegistry, WasmHeapType,
+};
 use wasmfx_runtime::pooling::Pools;
 use wasmfx_runtime::{CodeMemory, FrameInfo, TypeDisplays};
 
@@ -87,6 +89,14 @@ impl Engine {
     /// Whether `bytes` are a precompiled module rather than WebAssembly.
     pub fn is_precompiled(bytes: &[u8]) -> bool {
         crate::precompiled::is_precompiled(bytes)
+    }
+
+    /// Whether the file at `path` holds a precompiled module, from its first bytes, read
+    /// without the kernel reading ahead (which would make a precompiled file loaded next
+    /// with [`Module::deserialize_file`](crate::Module::deserialize_file) take more memory,
+    /// see there).
+    pub fn is_precompiled_file(path: impl AsRef<std::path::Path>) -> Result<bool> {
+        crate::precompiled::is_precompiled_file(path.as_ref())
     }
 
     /// The configuration.
@@ -182,12 +192,17 @@ impl Engine {
         let mut text = compiler.wasm_to_host(&Default::default(), &abi)?;
         let array_call = text.append(&compiler.array_to_wasm(&Default::default(), &abi)?);
         let mut code = CodeMemory::new(&text.text)?;
+        let funcs: Vec<FuncEntry> = text.funcs.iter().map(|&(s, l)| (s, l, None)).collect();
+        let words = CodeTables::encode(
+            text.text.len() as u32,
+            &funcs,
+            &text.traps,
+            &[],
+            &Default::default(),
+        );
         code.register(FrameInfo {
             module_name: None,
-            funcs: text.funcs.iter().map(|(s, l)| (*s, *l, None)).collect(),
-            traps: text.traps,
-            exn_sites: Vec::new(),
-            stack_maps: Default::default(),
+            tables: CodeTables::from_words(words)?,
         });
         let host_stubs = HostStubs {
             wasm_call: code.addr(0),

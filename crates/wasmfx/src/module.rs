@@ -11,8 +11,8 @@ use std::path::Path;
 use std::sync::Arc;
 use wasmfx_cranelift::CompiledText;
 use wasmfx_environ::{
-    wasmparser, EntityIndex, ExnCallSite, FunctionBodyData, ModuleInfo, ModuleType, StackMaps,
-    Trap, VMOffsets,
+    wasmparser, CodeTables, EntityIndex, FuncEntry, FunctionBodyData, ModuleInfo, ModuleType,
+    VMOffsets,
 };
 use wasmfx_runtime::{CodeMemory, CompiledModule, FrameInfo};
 
@@ -37,24 +37,59 @@ pub(crate) struct ModuleInner {
     pub(crate) func_types: Vec<Option<FuncType>>,
 }
 
+/// Where a module's machine code comes from.
+pub(crate) enum CodeSource<'a> {
+    /// Bytes in memory (just compiled, or a precompiled module's bytes), copied into an
+    /// executable mapping.
+    Bytes(Cow<'a, [u8]>),
+    /// `len` bytes of a precompiled file from `offset` (page-aligned), mapped executable.
+    File {
+        file: &'a std::fs::File,
+        offset: u64,
+        len: usize,
+    },
+}
+
+impl CodeSource<'_> {
+    fn len(&self) -> usize {
+        match self {
+            CodeSource::Bytes(bytes) => bytes.len(),
+            CodeSource::File { len, .. } => *len,
+        }
+    }
+}
+
 /// A module's machine code before it is mapped executable: what a compilation produces and
 /// what a precompiled file holds.
 pub(crate) struct CompiledArtifacts<'a> {
-    /// The defined functions' code, followed by the array-to-wasm trampolines: owned when
-    /// just compiled, borrowed from the bytes of a precompiled module.
-    pub(crate) code: Cow<'a, [u8]>,
-    /// Start and length in `code` of each function: the defined functions, then the
-    /// trampolines.
-    pub(crate) funcs: Vec<(u32, u32)>,
-    /// Trap sites, sorted by offset.
-    pub(crate) traps: Vec<(u32, Trap)>,
-    /// Call sites with exception handlers, sorted by return address.
-    pub(crate) exn_sites: Vec<ExnCallSite>,
-    /// Where GC references live in frames waiting at calls and at stack switches.
-    pub(crate) stack_maps: StackMaps,
+    /// The defined functions' code, followed by the array-to-wasm trampolines.
+    pub(crate) code: CodeSource<'a>,
+    /// The functions (the defined functions, then the trampolines) and the code's trap,
+    /// exception and stack map tables.
+    pub(crate) tables: CodeTables,
     /// For each module type, the offset in `code` of its array-to-wasm trampoline, if a
     /// defined function has that type.
     pub(crate) array_trampolines: Vec<Option<u32>>,
+}
+
+/// The output of compiling a module: its machine code and tables.
+pub(crate) struct CompiledCode {
+    /// The defined functions' code, followed by the array-to-wasm trampolines.
+    pub(crate) text: Vec<u8>,
+    /// As in [`CompiledArtifacts`].
+    pub(crate) tables: CodeTables,
+    /// As in [`CompiledArtifacts`].
+    pub(crate) array_trampolines: Vec<Option<u32>>,
+}
+
+impl CompiledCode {
+    fn into_artifacts(self) -> CompiledArtifacts<'static> {
+        CompiledArtifacts {
+            code: CodeSource::Bytes(Cow::Owned(self.text)),
+            tables: self.tables,
+            array_trampolines: self.array_trampolines,
+        }
+    }
 }
 
 /// A parsed module whose types are registered with the engine, before its code exists.
@@ -103,11 +138,11 @@ impl Module {
         }
         reporting_invalid(engine, binary, || {
             let (parsed, bodies) = ParsedModule::new(engine, binary)?;
-            let artifacts = compile_code(engine, &parsed.info, bodies)?;
+            let compiled = compile_code(engine, &parsed.info, bodies)?;
             if let Some(entry) = &cache_entry {
-                cache::store(entry, &precompiled::encode(engine, binary, &artifacts));
+                cache::store(entry, &precompiled::encode(engine, binary, &compiled));
             }
-            Module::from_parts(engine, parsed, artifacts)
+            Module::from_parts(engine, parsed, compiled.into_artifacts())
         })
     }
 
@@ -118,8 +153,8 @@ impl Module {
         let binary = to_binary(bytes)?;
         reporting_invalid(engine, &binary, || {
             let (parsed, bodies) = ParsedModule::new(engine, &binary)?;
-            let artifacts = compile_code(engine, &parsed.info, bodies)?;
-            Ok(precompiled::encode(engine, &binary, &artifacts))
+            let compiled = compile_code(engine, &parsed.info, bodies)?;
+            Ok(precompiled::encode(engine, &binary, &compiled))
         })
     }
 
@@ -137,7 +172,7 @@ impl Module {
     /// nothing catches deliberate tampering.
     pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let (binary, artifacts) = precompiled::decode(engine, bytes.as_ref())?;
-        let (parsed, _bodies) = ParsedModule::new(engine, binary)?;
+        let parsed = ParsedModule::without_code(engine, binary)?;
         Module::from_parts(engine, parsed, artifacts)
     }
 
@@ -146,13 +181,21 @@ impl Module {
     /// # Safety
     ///
     /// As for [`Module::deserialize`]: the file must be the unaltered output of
-    /// `precompile_module` or `wasmfx compile`.
+    /// `precompile_module` or `wasmfx compile`. Its machine code and tables are mapped from
+    /// the file rather than read into memory, so only what runs becomes resident; the file
+    /// must therefore not be changed or truncated while the module is alive (replace it by
+    /// renaming a new file over it instead).
     pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        // SAFETY: the caller vouches for the file's contents.
-        unsafe { Module::deserialize(engine, bytes) }
-            .with_context(|| format!("loading precompiled module {}", path.display()))
+        let load = || {
+            let file = std::fs::File::open(path).context("opening it")?;
+            let (binary, artifacts) = precompiled::decode_file(engine, &file)?;
+            let parsed = ParsedModule::without_code(engine, binary.bytes())?;
+            // The wasm binary's mapping goes when this returns: only the code and the tables
+            // stay mapped.
+            Module::from_parts(engine, parsed, artifacts)
+        };
+        load().with_context(|| format!("loading precompiled module {}", path.display()))
     }
 
     /// Maps the compiled code executable, registers its trap and exception tables, and puts
@@ -170,30 +213,19 @@ impl Module {
         check_layout(&info, &artifacts)?;
         let CompiledArtifacts {
             code,
-            funcs,
-            traps,
-            exn_sites,
-            stack_maps,
+            tables,
             array_trampolines,
         } = artifacts;
-        let num_defined = info.num_defined_funcs() as usize;
-        let func_offsets: Vec<u32> = funcs[..num_defined].iter().map(|(s, _)| *s).collect();
-        let mut code = CodeMemory::new(&code)?;
+        let func_offsets: Vec<u32> = (0..info.num_defined_funcs() as usize)
+            .map(|i| tables.func(i).0)
+            .collect();
+        let mut code = match code {
+            CodeSource::Bytes(bytes) => CodeMemory::new(&bytes)?,
+            CodeSource::File { file, offset, len } => CodeMemory::map_file(file, offset, len)?,
+        };
         code.register(FrameInfo {
             module_name: info.name.clone(),
-            funcs: funcs
-                .iter()
-                .enumerate()
-                .map(|(i, (start, len))| {
-                    // Trampolines, after the defined functions, have no name.
-                    let name = (i < num_defined)
-                        .then(|| info.func_display_name(info.num_imported_funcs + i as u32));
-                    (*start, *len, name)
-                })
-                .collect(),
-            traps,
-            exn_sites,
-            stack_maps,
+            tables,
         });
         let array_trampolines = array_trampolines
             .iter()
@@ -323,17 +355,27 @@ impl ParsedModule {
         binary: &'a [u8],
     ) -> Result<(ParsedModule, Vec<FunctionBodyData<'a>>)> {
         let (info, bodies) = wasmfx_environ::translate_module(binary, engine.config().features)?;
+        Ok((ParsedModule::register(engine, info)?, bodies))
+    }
+
+    /// Parses and validates all but the function bodies and names, for a module whose code
+    /// was compiled before, and registers its types.
+    fn without_code(engine: &Engine, binary: &[u8]) -> Result<ParsedModule> {
+        let features = engine.config().features;
+        let info = wasmfx_environ::translate_module_without_code(binary, features)?;
+        ParsedModule::register(engine, info)
+    }
+
+    /// Registers the module's types with the engine and checks they are supported.
+    fn register(engine: &Engine, info: ModuleInfo) -> Result<ParsedModule> {
         let type_ids =
             engine.register_types(|types| types.register_module(&info.sub_types, &info.rec_groups));
         let func_types = check_supported(&info, &type_ids)?;
-        Ok((
-            ParsedModule {
-                info,
-                type_ids,
-                func_types,
-            },
-            bodies,
-        ))
+        Ok(ParsedModule {
+            info,
+            type_ids,
+            func_types,
+        })
     }
 }
 
@@ -343,7 +385,7 @@ fn compile_code(
     engine: &Engine,
     info: &ModuleInfo,
     bodies: Vec<FunctionBodyData<'_>>,
-) -> Result<CompiledArtifacts<'static>> {
+) -> Result<CompiledCode> {
     let compiler = &engine.inner.compiler;
     let mut text = compiler.compile_module(info, bodies)?;
     let mut array_trampolines = vec![None; info.types.len()];
@@ -361,12 +403,22 @@ fn compile_code(
         exn_sites,
         stack_maps,
     } = text;
-    Ok(CompiledArtifacts {
-        code: Cow::Owned(text),
-        funcs,
-        traps,
-        exn_sites,
-        stack_maps,
+    let num_defined = info.num_defined_funcs() as usize;
+    let funcs: Vec<FuncEntry> = funcs
+        .iter()
+        .enumerate()
+        .map(|(i, &(start, len))| {
+            // Trampolines, after the defined functions, have no name.
+            let name = (i < num_defined)
+                .then(|| info.func_display_name(info.num_imported_funcs + i as u32));
+            (start, len, name)
+        })
+        .collect();
+    let code_len = u32::try_from(text.len()).context("the module's code exceeds 4 GiB")?;
+    let words = CodeTables::encode(code_len, &funcs, &traps, &exn_sites, &stack_maps);
+    Ok(CompiledCode {
+        text,
+        tables: CodeTables::from_words(words)?,
         array_trampolines,
     })
 }
@@ -377,28 +429,22 @@ fn compile_code(
 fn check_layout(info: &ModuleInfo, artifacts: &CompiledArtifacts<'_>) -> Result<()> {
     let CompiledArtifacts {
         code,
-        funcs,
-        traps,
-        exn_sites,
-        stack_maps,
+        tables,
         array_trampolines,
     } = artifacts;
     let len = code.len() as u64;
     let in_text = |offset: u32| u64::from(offset) < len;
     let trampolines = array_trampolines.iter().flatten().count();
-    let consistent = funcs.len() == info.num_defined_funcs() as usize + trampolines
-        && funcs
-            .iter()
-            .all(|&(start, size)| u64::from(start) + u64::from(size) <= len)
+    let consistent = u64::from(tables.code_len()) == len
+        && tables.func_count() == info.num_defined_funcs() as usize + trampolines
+        && (0..tables.func_count()).all(|i| {
+            let (start, size) = tables.func(i);
+            u64::from(start) + u64::from(size) <= len
+        })
         && array_trampolines.len() == info.types.len()
         && array_trampolines.iter().enumerate().all(|(ty, offset)| {
             offset.is_none_or(|o| in_text(o) && matches!(info.types[ty], ModuleType::Func(_)))
-        })
-        && traps.iter().all(|&(offset, _)| in_text(offset))
-        && exn_sites
-            .iter()
-            .all(|site| in_text(site.ret_addr) && site.handlers.iter().all(|h| in_text(h.target)))
-        && stack_maps.is_well_formed(code.len());
+        });
     if !consistent {
         anyhow::bail!("compiled code does not match its module (a corrupt precompiled module)");
     }

@@ -1,22 +1,34 @@
 //! Precompiled modules (`.cwasm` files): a module's machine code written out by
 //! [`Engine::precompile_module`](crate::Engine::precompile_module) and loaded back by
-//! [`Module::deserialize`](crate::Module::deserialize) without compiling again.
+//! [`Module::deserialize`](crate::Module::deserialize) or
+//! [`Module::deserialize_file`](crate::Module::deserialize_file) without compiling again.
 //!
 //! Layout: the magic bytes; the header (a little-endian `u32` length, then the header encoded
-//! with postcard); the SHA-256 of the payload; the payload (postcard). The header records the wasmfx version, the build id
-//! (a hash of the sources and locked dependencies that shape generated code, see `build.rs`)
-//! and every code generation setting; its layout never changes, so any build can read any
-//! file's header and say what differs. The payload holds the module's wasm binary (parsed
-//! again when loading, which is cheap next to compiling its function bodies), the machine
-//! code, and the function, trap and exception tables.
+//! with postcard); the SHA-256 of everything after it; the index (a little-endian `u32`
+//! length, then postcard) giving each section's place; then the sections, each starting at a
+//! multiple of [`SECTION_ALIGN`]: the module's wasm binary (parsed again when loading, all but
+//! its function bodies), the code tables (`CodeTables`: functions and names, traps,
+//! exception sites, stack maps) and the machine code.
+//!
+//! The header records the wasmfx version, the build id (a hash of the sources and locked
+//! dependencies that shape generated code, see `build.rs`) and every code generation setting;
+//! its layout never changes, so any build can read any file's header and say what differs.
+//!
+//! A file is loaded in place: the checksum is computed reading the file through a small
+//! buffer, then the wasm binary, the tables and the code are mapped from the file, so a run
+//! makes resident only the pages it touches (a large module's code and tables mostly stay on
+//! disk). Bytes already in memory are used where they lie, the tables copied.
 
-use crate::module::CompiledArtifacts;
+use crate::module::{CodeSource, CompiledArtifacts, CompiledCode};
 use crate::Engine;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::borrow::Cow;
-use wasmfx_environ::{ExnCallSite, StackMaps, Trap};
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+use wasmfx_environ::CodeTables;
+use wasmfx_runtime::{read_without_readahead, FileMapping};
 
 /// The first bytes of every precompiled module.
 const MAGIC: &[u8; 16] = b"\0wasmfx\0cwasm\0\0\0";
@@ -27,6 +39,13 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// This build's id (see `build.rs`).
 const BUILD_ID: &str = env!("WASMFX_BUILD_ID");
 
+/// Sections start at multiples of this, so that they can be mapped on their own (a multiple
+/// of the page size of every target wasmfx runs on).
+const SECTION_ALIGN: u64 = 4096;
+
+/// Bytes read at a time while checking a file's checksum.
+const CHECKSUM_CHUNK: usize = 1 << 20;
+
 /// What a precompiled module was compiled by and for. Its layout must never change.
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -36,24 +55,27 @@ struct Header {
     settings: Vec<(String, String)>,
 }
 
-/// The module and its compiled code (see `CompiledArtifacts`), borrowed when written and
-/// when read where the format allows.
+/// Where the sections are, as (file offset, length), and the small tables kept inline.
 #[derive(Serialize, Deserialize)]
-struct Payload<'a> {
-    /// The module's wasm binary.
-    wasm: &'a [u8],
-    /// The machine code.
-    text: &'a [u8],
-    funcs: Cow<'a, [(u32, u32)]>,
-    traps: Cow<'a, [(u32, Trap)]>,
-    exn_sites: Cow<'a, [ExnCallSite]>,
-    stack_maps: Cow<'a, StackMaps>,
-    array_trampolines: Cow<'a, [Option<u32>]>,
+struct Index {
+    wasm: (u64, u64),
+    tables: (u64, u64),
+    text: (u64, u64),
+    /// For each module type, the offset in the code of its array-to-wasm trampoline.
+    array_trampolines: Vec<Option<u32>>,
 }
 
 /// Whether `bytes` start like a precompiled module.
 pub(crate) fn is_precompiled(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
+}
+
+/// Whether the file at `path` starts like a precompiled module.
+pub(crate) fn is_precompiled_file(path: &std::path::Path) -> Result<bool> {
+    let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    read_without_readahead(&file);
+    let mut start = [0; MAGIC.len()];
+    Ok(file.read_exact_at(&mut start, 0).is_ok() && is_precompiled(&start))
 }
 
 /// The code generation settings of `engine`, as a precompiled module records them: the
@@ -84,52 +106,120 @@ pub(crate) fn identity(engine: &Engine) -> String {
     identity
 }
 
-/// A precompiled module of `wasm`, whose compiled code is `artifacts`, for `engine`.
-pub(crate) fn encode(engine: &Engine, wasm: &[u8], artifacts: &CompiledArtifacts<'_>) -> Vec<u8> {
+/// A precompiled module of `wasm`, whose compiled code is `compiled`, for `engine`.
+pub(crate) fn encode(engine: &Engine, wasm: &[u8], compiled: &CompiledCode) -> Vec<u8> {
     let header = Header {
         version: VERSION.to_string(),
         build: BUILD_ID.to_string(),
         settings: settings(engine).to_vec(),
     };
-    let payload = Payload {
-        wasm,
-        text: &artifacts.code,
-        funcs: Cow::Borrowed(&artifacts.funcs),
-        traps: Cow::Borrowed(&artifacts.traps),
-        exn_sites: Cow::Borrowed(&artifacts.exn_sites),
-        stack_maps: Cow::Borrowed(&artifacts.stack_maps),
-        array_trampolines: Cow::Borrowed(&artifacts.array_trampolines),
-    };
+    let tables: Vec<u8> = compiled
+        .tables
+        .all_words()
+        .iter()
+        .flat_map(|w| w.to_le_bytes())
+        .collect();
     let header = postcard::to_stdvec(&header).expect("encoding to a vector cannot fail");
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(&header);
-    // The payload's checksum goes before it: reserve its place, then fill it in.
+    // The checksum goes before what it covers: reserve its place, then fill it in.
     let digest_at = out.len();
     out.extend_from_slice(&[0; 32]);
-    let mut out = postcard::to_extend(&payload, out).expect("encoding to a vector cannot fail");
+    // The index gives the sections' offsets, which depend on the index's length: lay the
+    // sections out behind an index of the greatest length it can have with these offsets.
+    let sections: [&[u8]; 3] = [wasm, &tables, &compiled.text];
+    let mut index = Index {
+        wasm: (0, 0),
+        tables: (0, 0),
+        text: (0, 0),
+        array_trampolines: compiled.array_trampolines.clone(),
+    };
+    let place = |index: &mut Index, index_len: usize| {
+        let mut at = (out.len() + 4 + index_len) as u64;
+        let mut places = [(0, 0); 3];
+        for (place, section) in places.iter_mut().zip(sections) {
+            at = at.next_multiple_of(SECTION_ALIGN);
+            *place = (at, section.len() as u64);
+            at += section.len() as u64;
+        }
+        [index.wasm, index.tables, index.text] = places;
+    };
+    // Offsets encode in at most 10 bytes each: place once with a generous index length.
+    let reserved_len = postcard::to_stdvec(&index).expect("encodes").len() + 6 * 10;
+    place(&mut index, reserved_len);
+    let encoded_index = postcard::to_stdvec(&index).expect("encoding to a vector cannot fail");
+    assert!(
+        encoded_index.len() <= reserved_len,
+        "the index fits its reserved length"
+    );
+    out.extend_from_slice(&(encoded_index.len() as u32).to_le_bytes());
+    out.extend_from_slice(&encoded_index);
+    for (section, (offset, _)) in sections.iter().zip([index.wasm, index.tables, index.text]) {
+        out.resize(offset as usize, 0);
+        out.extend_from_slice(section);
+    }
     let digest = Sha256::digest(&out[digest_at + 32..]);
     out[digest_at..digest_at + 32].copy_from_slice(&digest);
     out
 }
 
-/// The wasm binary and compiled code of the precompiled module `bytes`, after checking that
-/// it was compiled by this build of wasmfx with `engine`'s code generation settings.
-pub(crate) fn decode<'a>(
-    engine: &Engine,
-    bytes: &'a [u8],
-) -> Result<(&'a [u8], CompiledArtifacts<'a>)> {
-    let Some(rest) = bytes.strip_prefix(MAGIC) else {
-        bail!("not a precompiled wasmfx module (it does not start with the `.cwasm` header)");
-    };
-    let corrupt = "corrupt precompiled module";
-    let (len, rest) = rest.split_first_chunk::<4>().context(corrupt)?;
-    let len = u32::from_le_bytes(*len) as usize;
-    if rest.len() < len {
-        bail!("{corrupt}: its header is truncated");
+/// Random access to a precompiled module's bytes: in memory, or a file read as needed.
+trait Source {
+    fn len(&self) -> u64;
+    /// Fills `buf` from `offset`; an error if that reaches past the end.
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()>;
+}
+
+impl Source for [u8] {
+    fn len(&self) -> u64 {
+        <[u8]>::len(self) as u64
     }
-    let (header, payload) = rest.split_at(len);
-    let header: Header = postcard::from_bytes(header).context(corrupt)?;
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        let bytes = usize::try_from(offset)
+            .ok()
+            .and_then(|start| self.get(start..start.checked_add(buf.len())?))
+            .context("corrupt precompiled module: it is truncated")?;
+        buf.copy_from_slice(bytes);
+        Ok(())
+    }
+}
+
+impl Source for File {
+    fn len(&self) -> u64 {
+        self.metadata().map_or(0, |m| m.len())
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<()> {
+        self.read_exact_at(buf, offset)
+            .context("reading a precompiled module (is it truncated?)")
+    }
+}
+
+/// Reads `len` bytes at `offset` of `source`.
+fn read_vec(source: &(impl Source + ?Sized), offset: u64, len: usize) -> Result<Vec<u8>> {
+    if offset.saturating_add(len as u64) > source.len() {
+        bail!("corrupt precompiled module: it is truncated");
+    }
+    let mut buf = vec![0; len];
+    source.read_at(offset, &mut buf)?;
+    Ok(buf)
+}
+
+/// Checks the magic bytes, the header (this build, `engine`'s settings) and the checksum of
+/// `source`, and returns its index.
+fn check(engine: &Engine, source: &(impl Source + ?Sized)) -> Result<Index> {
+    let magic = read_vec(source, 0, MAGIC.len()).ok();
+    if magic.as_deref() != Some(MAGIC.as_slice()) {
+        bail!("not a precompiled wasmfx module (it does not start with the `.cwasm` header)");
+    }
+    let corrupt = "corrupt precompiled module";
+    let at = MAGIC.len() as u64;
+    let header_len = u32::from_le_bytes(read_vec(source, at, 4)?.try_into().expect("4 bytes"));
+    let header = read_vec(source, at + 4, header_len as usize)
+        .context("corrupt precompiled module: its header is truncated")?;
+    let header: Header = postcard::from_bytes(&header).context(corrupt)?;
     if header.version != VERSION || header.build != BUILD_ID {
         bail!(
             "this module was precompiled by wasmfx {} (build {}), but this is wasmfx {VERSION} \
@@ -139,20 +229,89 @@ pub(crate) fn decode<'a>(
         );
     }
     check_settings(&header.settings, settings(engine))?;
-    let (digest, payload) = payload.split_first_chunk::<32>().context(corrupt)?;
-    if Sha256::digest(payload).as_slice() != digest {
+
+    let digest_at = at + 4 + u64::from(header_len);
+    let digest = read_vec(source, digest_at, 32)?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0; CHECKSUM_CHUNK];
+    let mut offset = digest_at + 32;
+    while offset < source.len() {
+        let n = (source.len() - offset).min(CHECKSUM_CHUNK as u64) as usize;
+        source.read_at(offset, &mut buf[..n])?;
+        hash.update(&buf[..n]);
+        offset += n as u64;
+    }
+    if hash.finalize().as_slice() != digest {
         bail!("{corrupt}: its contents do not match their checksum");
     }
-    let payload: Payload<'a> = postcard::from_bytes(payload).context(corrupt)?;
+
+    let index_at = digest_at + 32;
+    let index_len = u32::from_le_bytes(read_vec(source, index_at, 4)?.try_into().expect("4"));
+    let index: Index = postcard::from_bytes(&read_vec(source, index_at + 4, index_len as usize)?)
+        .context(corrupt)?;
+    let sections_start = index_at + 4 + u64::from(index_len);
+    let mut end = sections_start;
+    for (offset, len) in [index.wasm, index.tables, index.text] {
+        let fits = offset >= end
+            && offset.is_multiple_of(SECTION_ALIGN)
+            && offset.checked_add(len).is_some_and(|e| e <= source.len());
+        if !fits {
+            bail!("{corrupt}: its sections are out of place");
+        }
+        end = offset + len;
+    }
+    if !index.tables.1.is_multiple_of(4) {
+        bail!("{corrupt}: its code tables are not whole words");
+    }
+    Ok(index)
+}
+
+/// A section's range in a slice of the whole file.
+fn range((offset, len): (u64, u64)) -> std::ops::Range<usize> {
+    offset as usize..(offset + len) as usize
+}
+
+/// The wasm binary and compiled code of the precompiled module `bytes`, after checking that
+/// it was compiled by this build of wasmfx with `engine`'s settings and is undamaged.
+pub(crate) fn decode<'a>(
+    engine: &Engine,
+    bytes: &'a [u8],
+) -> Result<(&'a [u8], CompiledArtifacts<'a>)> {
+    let index = check(engine, bytes)?;
+    let words = bytes[range(index.tables)]
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|w| u32::from_le_bytes(*w))
+        .collect();
     let artifacts = CompiledArtifacts {
-        code: Cow::Borrowed(payload.text),
-        funcs: payload.funcs.into_owned(),
-        traps: payload.traps.into_owned(),
-        exn_sites: payload.exn_sites.into_owned(),
-        stack_maps: payload.stack_maps.into_owned(),
-        array_trampolines: payload.array_trampolines.into_owned(),
+        code: CodeSource::Bytes(bytes[range(index.text)].into()),
+        tables: CodeTables::from_words(words)?,
+        array_trampolines: index.array_trampolines,
     };
-    Ok((payload.wasm, artifacts))
+    Ok((&bytes[range(index.wasm)], artifacts))
+}
+
+/// The wasm binary (mapped) and compiled code (to be mapped) of the precompiled module in
+/// `file`, checked as by [`decode`].
+pub(crate) fn decode_file<'a>(
+    engine: &Engine,
+    file: &'a File,
+) -> Result<(FileMapping, CompiledArtifacts<'a>)> {
+    read_without_readahead(file);
+    let index = check(engine, file)?;
+    let wasm = FileMapping::new(file, index.wasm.0, index.wasm.1 as usize)?;
+    let tables = FileMapping::new(file, index.tables.0, index.tables.1 as usize)?;
+    let artifacts = CompiledArtifacts {
+        code: CodeSource::File {
+            file,
+            offset: index.text.0,
+            len: index.text.1 as usize,
+        },
+        tables: CodeTables::new(Arc::new(tables))?,
+        array_trampolines: index.array_trampolines,
+    };
+    Ok((wasm, artifacts))
 }
 
 /// An error listing how the settings a module was compiled with differ from the engine's.

@@ -65,6 +65,30 @@ fn deserialize(engine: &Engine, bytes: &[u8]) -> wasmfx::Result<Module> {
     unsafe { Module::deserialize(engine, bytes) }
 }
 
+/// A file in the system's temporary directory named after `name` and this process, holding
+/// `contents`, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> TempFile {
+        let path = std::env::temp_dir().join(format!("wasmfx-{}-{name}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Loads the precompiled module in the file at `path` into `engine`.
+fn deserialize_file(engine: &Engine, path: &std::path::Path) -> wasmfx::Result<Module> {
+    // SAFETY: as for `deserialize`; nothing changes the file while the module lives.
+    unsafe { Module::deserialize_file(engine, path) }
+}
+
 #[test]
 fn precompiled_module_behaves_like_a_compiled_one() {
     let engine = Engine::default();
@@ -72,7 +96,60 @@ fn precompiled_module_behaves_like_a_compiled_one() {
     assert!(Engine::is_precompiled(&precompiled));
     assert!(!Engine::is_precompiled(WAT.as_bytes()));
     let module = deserialize(&engine, &precompiled).unwrap();
-    let compiled = Module::new(&engine, WAT).unwrap();
+    behaves_like_compiled(&engine, &module);
+}
+
+/// A module loaded from a file has its code mapped from the file (not copied) and its
+/// tables read there too: it behaves all the same.
+#[test]
+fn a_precompiled_file_is_mapped_and_behaves_like_a_compiled_module() {
+    let engine = Engine::default();
+    let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
+    let file = TempFile::new("mapped.cwasm", &precompiled);
+    assert!(Engine::is_precompiled_file(&file.0).unwrap());
+    let module = deserialize_file(&engine, &file.0).unwrap();
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    let name = file.0.to_str().unwrap();
+    assert!(
+        maps.lines()
+            .any(|l| l.ends_with(name) && l.split_whitespace().nth(1) == Some("r-xp")),
+        "no executable mapping of {name} in\n{maps}"
+    );
+    behaves_like_compiled(&engine, &module);
+    drop(module);
+    let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+    assert!(!maps.contains(name), "{name} still mapped:\n{maps}");
+}
+
+#[test]
+fn damaged_or_truncated_files_are_refused() {
+    let engine = Engine::default();
+    let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
+    let mut damaged = precompiled.clone();
+    let at = damaged.len() - 40;
+    damaged[at] ^= 0x10;
+    let file = TempFile::new("damaged.cwasm", &damaged);
+    let err = format!("{:#}", deserialize_file(&engine, &file.0).unwrap_err());
+    assert!(err.contains("checksum"), "{err}");
+    for len in [0, 10, 100, precompiled.len() / 2, precompiled.len() - 1] {
+        let file = TempFile::new("truncated.cwasm", &precompiled[..len]);
+        assert!(
+            deserialize_file(&engine, &file.0).is_err(),
+            "{len} bytes loaded"
+        );
+    }
+    let file = TempFile::new("source.wat", WAT.as_bytes());
+    assert!(!Engine::is_precompiled_file(&file.0).unwrap());
+    let err = format!("{:#}", deserialize_file(&engine, &file.0).unwrap_err());
+    assert!(err.contains("not a precompiled wasmfx module"), "{err}");
+    let missing = std::env::temp_dir().join("wasmfx-no-such-file.cwasm");
+    assert!(deserialize_file(&engine, &missing).is_err());
+    assert!(Engine::is_precompiled_file(&missing).is_err());
+}
+
+/// Checks that `module`, loaded from a precompiled form of `WAT`, behaves as compiled.
+fn behaves_like_compiled(engine: &Engine, module: &Module) {
+    let compiled = Module::new(engine, WAT).unwrap();
     assert_eq!(
         module
             .exports()
@@ -84,7 +161,7 @@ fn precompiled_module_behaves_like_a_compiled_one() {
             .collect::<Vec<_>>()
     );
 
-    let (mut store, instance) = instantiate_in(&engine, &module);
+    let (mut store, instance) = instantiate_in(engine, module);
     let sum = instance
         .get_typed_func::<(), i32>(&mut store, "sum")
         .unwrap();
@@ -117,7 +194,7 @@ fn precompiled_module_behaves_like_a_compiled_one() {
 
     // The store is still usable, and a second instance of the same module works.
     assert_eq!(sum.call(&mut store, ()).unwrap(), 45);
-    let (mut store2, instance2) = instantiate_in(&engine, &module);
+    let (mut store2, instance2) = instantiate_in(engine, module);
     let sum2 = instance2
         .get_typed_func::<(), i32>(&mut store2, "sum")
         .unwrap();

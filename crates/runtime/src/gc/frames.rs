@@ -13,7 +13,7 @@
 use super::collector::Marker;
 use crate::continuations::cont_start_return_address;
 use crate::vm::{VMContRef, VMStackContext};
-use wasmfx_environ::StackMapSite;
+use wasmfx_environ::StackMap;
 
 /// The bounds `[bottom, top)` of a continuation stack, when a walk must stay within them.
 pub(super) type Bounds = Option<(usize, usize)>;
@@ -43,7 +43,7 @@ impl Marker<'_, '_> {
     /// # Safety
     ///
     /// As for `frame`, with `site` the map of the place where the frame waits.
-    unsafe fn site(&mut self, site: &StackMapSite, fp: usize, bounds: Bounds) {
+    unsafe fn site(&mut self, site: StackMap<'_>, fp: usize, bounds: Bounds) {
         let read = |distance: u32| {
             let at = fp.checked_sub(distance as usize)?;
             // SAFETY: a slot of the live frame (or, with bounds, a word of the stack).
