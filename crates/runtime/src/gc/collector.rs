@@ -16,6 +16,7 @@
 //! reached. A continuation left unreached, suspended or never started, can never run again:
 //! it is recycled, its revision moving on.
 
+use super::address_hash::{AddressMap, AddressSet};
 use crate::code::CodeView;
 use crate::gc::{GcHeap, HostRoots, TraceLayout, TraceLayouts};
 use crate::instance::Instance;
@@ -65,13 +66,13 @@ pub(super) struct Marker<'a, 'c> {
     heap: Option<&'a mut GcHeap>,
     layouts: &'a TraceLayouts,
     pub(super) code: &'c CodeView<'c>,
-    pub(super) conts: HashMap<usize, ContInfo>,
+    pub(super) conts: AddressMap<ContInfo>,
     /// The continuations on a running chain.
-    running: HashSet<usize>,
+    running: AddressSet,
     /// The store's exception objects, by address.
     exceptions: &'a HashMap<usize, Box<[VMVal]>>,
     /// The exception objects reached.
-    reached_exceptions: HashSet<usize>,
+    reached_exceptions: AddressSet,
     pending_objects: Vec<usize>,
     pending_conts: Vec<usize>,
     pending_exceptions: Vec<usize>,
@@ -266,7 +267,7 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
     };
 
     // The continuations that are not free.
-    let mut free = HashSet::new();
+    let mut free = AddressSet::default();
     // SAFETY: the free list links live objects of the pool.
     unsafe {
         let mut c = *state.vm.cont_free.get();
@@ -275,7 +276,7 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
             c = (*c).parent;
         }
     }
-    let conts: HashMap<usize, ContInfo> = pool
+    let conts: AddressMap<ContInfo> = pool
         .objects()
         .filter(|(object, _)| !free.contains(&(*object as usize)))
         .map(|(object, bottom)| {
@@ -287,7 +288,7 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
         })
         .collect();
     // The running continuations: the current chain and the chains of outer entries.
-    let mut running = HashSet::new();
+    let mut running = AddressSet::default();
     // SAFETY: chains link live continuation objects through their parents.
     unsafe {
         for head in
@@ -312,7 +313,7 @@ pub(crate) unsafe fn collect(state: &StoreState, mut heap: Option<&mut GcHeap>) 
             conts,
             running: running.clone(),
             exceptions,
-            reached_exceptions: HashSet::new(),
+            reached_exceptions: AddressSet::default(),
             pending_objects: Vec::new(),
             pending_conts: Vec::new(),
             pending_exceptions: Vec::new(),
