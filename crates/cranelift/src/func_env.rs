@@ -150,11 +150,10 @@ impl<'m> FuncEnv<'m> {
         self.vmctx_load(b, self.offsets.memory(index))
     }
 
-    /// The base address of memory `index` (constant for the memory's lifetime).
+    /// The base address of memory `index` (constant for the memory's lifetime, kept in the
+    /// vmctx).
     pub fn memory_base(&self, b: &mut FunctionBuilder, index: u32) -> Value {
-        let def = self.memory_def(b, index);
-        b.ins()
-            .load(types::I64, readonly_flags(), def, memory_def::BASE as i32)
+        self.vmctx_load(b, self.offsets.memory_base(index))
     }
 
     /// The current byte length of memory `index`.
@@ -207,9 +206,14 @@ impl<'m> FuncEnv<'m> {
         b.ins().iadd(base, scaled)
     }
 
-    /// The `VMGlobalDefinition` pointer of global `index`.
-    pub fn global_def(&self, b: &mut FunctionBuilder, index: u32) -> Value {
-        self.vmctx_load(b, self.offsets.global(index))
+    /// Where global `index`'s value is, as a base and an offset: a defined global inline in
+    /// the vmctx, an imported one through its `VMGlobalDefinition` pointer.
+    pub fn global_addr(&self, b: &mut FunctionBuilder, index: u32) -> (Value, i32) {
+        if self.offsets.is_defined_global(index) {
+            (self.vmctx, self.offsets.defined_global(index) as i32)
+        } else {
+            (self.vmctx_load(b, self.offsets.global(index)), 0)
+        }
     }
 
     /// The `VMFuncRef` pointer of function `index`.

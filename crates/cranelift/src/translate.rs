@@ -837,14 +837,14 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                         .ty
                         .content_type,
                 )?;
-                let def = self.env.global_def(&mut self.b, global_index);
-                let v = self.b.ins().load(ty, trusted_flags(), def, 0);
+                let (base, offset) = self.env.global_addr(&mut self.b, global_index);
+                let v = self.b.ins().load(ty, trusted_flags(), base, offset);
                 self.push(v);
             }
             Operator::GlobalSet { global_index } => {
                 let v = self.pop();
-                let def = self.env.global_def(&mut self.b, global_index);
-                self.b.ins().store(trusted_flags(), v, def, 0);
+                let (base, offset) = self.env.global_addr(&mut self.b, global_index);
+                self.b.ins().store(trusted_flags(), v, base, offset);
             }
 
             // Memory.

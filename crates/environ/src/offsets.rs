@@ -341,6 +341,7 @@ pub struct VMOffsets {
     num_memories: u32,
     num_tables: u32,
     num_globals: u32,
+    num_imported_globals: u32,
     num_tags: u32,
     num_defined_funcs: u32,
 }
@@ -370,6 +371,7 @@ impl VMOffsets {
             num_memories: module.memories.len() as u32,
             num_tables: module.tables.len() as u32,
             num_globals: module.globals.len() as u32,
+            num_imported_globals: module.num_imported_globals,
             num_tags: module.tags.len() as u32,
             num_defined_funcs: module.num_defined_funcs(),
         }
@@ -425,10 +427,40 @@ impl VMOffsets {
         self.tags_begin() + i * PTR_SIZE
     }
 
+    /// Start of the array of memory base addresses, one per memory: a memory's base never
+    /// changes (every memory is reserved at its largest size), so generated code reads it here,
+    /// with no `VMMemoryDefinition` pointer to follow.
+    pub fn memory_bases_begin(&self) -> u32 {
+        self.tags_begin() + self.num_tags * PTR_SIZE
+    }
+
+    /// Slot holding memory `i`'s base address.
+    pub fn memory_base(&self, i: u32) -> u32 {
+        self.memory_bases_begin() + i * PTR_SIZE
+    }
+
+    /// Start of the inline `VMGlobalDefinition`s of the defined globals (generated code reads
+    /// a defined global here, with no pointer to follow; its pointer slot points here too).
+    pub fn defined_globals_begin(&self) -> u32 {
+        let end = self.memory_bases_begin() + self.num_memories * PTR_SIZE;
+        end.next_multiple_of(16)
+    }
+
+    /// Whether global `i` is defined by the module (not imported).
+    pub fn is_defined_global(&self, i: u32) -> bool {
+        i >= self.num_imported_globals
+    }
+
+    /// The inline `VMGlobalDefinition` of global `i`, which must be defined by the module.
+    pub fn defined_global(&self, i: u32) -> u32 {
+        debug_assert!(self.is_defined_global(i));
+        self.defined_globals_begin() + (i - self.num_imported_globals) * GLOBAL_DEF_SIZE
+    }
+
     /// Start of the inline `VMFuncRef`s of the defined functions.
     pub fn defined_func_refs_begin(&self) -> u32 {
-        let end = self.tags_begin() + self.num_tags * PTR_SIZE;
-        end.next_multiple_of(16)
+        let defined_globals = self.num_globals - self.num_imported_globals;
+        self.defined_globals_begin() + defined_globals * GLOBAL_DEF_SIZE
     }
 
     /// The inline `VMFuncRef` of defined function `i` (counted from the first defined one).

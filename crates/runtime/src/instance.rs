@@ -48,7 +48,7 @@ pub struct Imports {
     pub tables: Vec<*mut VMTableDefinition>,
     /// All memories.
     pub memories: Vec<*mut VMMemoryDefinition>,
-    /// All globals.
+    /// The imported globals (the defined ones live in the instance's `VMContext`).
     pub globals: Vec<*mut VMGlobalDefinition>,
     /// All tags (identity pointers).
     pub tags: Vec<*mut u8>,
@@ -140,12 +140,21 @@ impl Instance {
             }
             for (i, m) in imports.memories.iter().enumerate() {
                 put(offsets.memory(i as u32), *m as usize);
+                // A memory's base never moves (it is reserved at its largest size).
+                put(offsets.memory_base(i as u32), (**m).base as usize);
             }
             for (i, t) in imports.tables.iter().enumerate() {
                 put(offsets.table(i as u32), *t as usize);
             }
             for (i, g) in imports.globals.iter().enumerate() {
                 put(offsets.global(i as u32), *g as usize);
+            }
+            // Defined globals live inline; their pointer slots point there, for the runtime.
+            for i in info.num_imported_globals..info.globals.len() as u32 {
+                put(
+                    offsets.global(i),
+                    vmctx.add(offsets.defined_global(i) as usize) as usize,
+                );
             }
             for (i, t) in imports.tags.iter().enumerate() {
                 put(offsets.tag(i as u32), *t as usize);

@@ -227,24 +227,46 @@ impl Global {
         let raw = val
             .to_raw(s, ty.content())
             .context("initial value of the global")?;
-        let g = Global::new_in(s, ty);
-        // SAFETY: the definition was just created and is 16 bytes.
-        unsafe { *s.globals[g.0.index].def.storage.get() = raw.0 };
-        Ok(g)
+        let mut owned = Box::new(VMGlobalDefinition::default());
+        *owned.storage.get_mut() = raw.0;
+        let def = &mut *owned as *mut VMGlobalDefinition;
+        Ok(Global::register(s, ty, def, Some(owned)))
     }
 
-    pub(crate) fn new_in(store: &mut StoreOpaque, ty: GlobalType) -> Global {
-        let data = Box::new(GlobalData {
-            def: VMGlobalDefinition::default(),
-            ty,
-        });
-        // The collector reads every global of a reference type (boxed: it never moves).
-        let reference = match data.ty.content() {
+    /// The global of an instance of type `ty` whose storage is `def`, inline in the instance's
+    /// `VMContext`.
+    ///
+    /// # Safety
+    ///
+    /// `def` must be a global definition of an instance of this store.
+    pub(crate) unsafe fn of_instance(
+        store: &mut StoreOpaque,
+        ty: GlobalType,
+        def: *mut VMGlobalDefinition,
+    ) -> Global {
+        Global::register(store, ty, def, None)
+    }
+
+    /// Adds a global with storage `def` (owned by `owned` or by an instance of the store) to
+    /// the store, and to the collector's roots if it holds a reference.
+    fn register(
+        store: &mut StoreOpaque,
+        ty: GlobalType,
+        def: *mut VMGlobalDefinition,
+        owned: Option<Box<VMGlobalDefinition>>,
+    ) -> Global {
+        let reference = match ty.content() {
             ValType::Ref(r) => Some(TableElemType::of_top(store.engine.heap_top(r.heap_type()))),
             _ => None,
         };
-        store.state.register_global(&data.def, reference);
-        store.globals.push(data);
+        // SAFETY: `def` lives as long as the store (owned here, or in an instance's vmctx),
+        // and never moves.
+        store.state.register_global(unsafe { &*def }, reference);
+        store.globals.push(Box::new(GlobalData {
+            def,
+            _owned: owned,
+            ty,
+        }));
         Global(store.stored(store.globals.len() - 1))
     }
 
@@ -263,7 +285,7 @@ impl Global {
         let i = s.check(self.0);
         let g = &s.globals[i];
         // SAFETY: reading the 16-byte storage of a live global.
-        let raw = VMVal(unsafe { *g.def.storage.get() });
+        let raw = VMVal(unsafe { *(*g.def).storage.get() });
         let ty = g.ty.content();
         Val::from_raw(s, raw, ty)
     }
@@ -278,13 +300,13 @@ impl Global {
         }
         let raw = val.to_raw(s, ty.content())?;
         // SAFETY: writing the 16-byte storage of a live global.
-        unsafe { *s.globals[i].def.storage.get() = raw.0 };
+        unsafe { *(*s.globals[i].def).storage.get() = raw.0 };
         Ok(())
     }
 
     pub(crate) fn def(&self, store: &mut StoreOpaque) -> *mut VMGlobalDefinition {
         let i = store.check(self.0);
-        &mut store.globals[i].def
+        store.globals[i].def
     }
 }
 

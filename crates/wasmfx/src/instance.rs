@@ -158,12 +158,10 @@ impl Instance {
             rt_imports.tables.push(table.rt(s).0.vmdef());
             tables.push(table);
         }
-        for g in &info.globals[info.num_imported_globals as usize..] {
-            let ty = crate::GlobalType::from_wasm(&g.ty, module.type_ids())?;
-            let global = Global::new_in(s, ty);
-            rt_imports.globals.push(global.def(s));
-            globals.push(global);
-        }
+        let defined_global_types = info.globals[info.num_imported_globals as usize..]
+            .iter()
+            .map(|g| crate::GlobalType::from_wasm(&g.ty, module.type_ids()))
+            .collect::<Result<Vec<_>>>()?;
         for &ty in &info.tags[info.num_imported_tags as usize..] {
             let tag = crate::Tag::new_in(s, module.type_ids()[ty as usize]);
             rt_imports.tags.push(tag.identity(s));
@@ -181,6 +179,14 @@ impl Instance {
                 builtins_table(),
             )
         };
+        for (ty, i) in defined_global_types
+            .into_iter()
+            .zip(info.num_imported_globals..)
+        {
+            // SAFETY: a global definition inline in the new instance's vmctx, which the store
+            // keeps as long as itself.
+            globals.push(unsafe { Global::of_instance(s, ty, handle.global_def(i)) });
+        }
         let funcs = (0..info.functions.len() as u32)
             .map(|i| handle.func_ref(i))
             .collect();

@@ -19,9 +19,13 @@ pub(crate) struct Stored {
 }
 
 /// A global's storage and type.
-#[repr(C)]
 pub(crate) struct GlobalData {
-    pub(crate) def: VMGlobalDefinition,
+    /// The storage: inline in the defining instance's `VMContext` (which lives as long as the
+    /// store), or `owned` for a global the host created.
+    pub(crate) def: *mut VMGlobalDefinition,
+    /// The storage of a global the host created (boxed: generated code holds its address;
+    /// kept here only to live as long as the global).
+    pub(crate) _owned: Option<Box<VMGlobalDefinition>>,
     pub(crate) ty: crate::GlobalType,
 }
 

@@ -16,14 +16,13 @@
 ;;
 ;; block0(v0: i64, v1: i64, v2: i32):
 ;;     v4 = iconst.i32 7
-;;     v5 = load.i64 notrap aligned readonly can_move v0+64
-;;     v6 = load.i64 notrap aligned readonly can_move v5
-;;     v7 = uextend.i64 v2
-;;     v8 = iadd v6, v7
-;;     store v4, v8+4  ; v4 = 7
-;;     v13 = load.i32 v8+8
+;;     v5 = load.i64 notrap aligned readonly can_move v0+72
+;;     v6 = uextend.i64 v2
+;;     v7 = iadd v5, v6
+;;     store v4, v7+4  ; v4 = 7
+;;     v11 = load.i32 v7+8
 ;;     jump block1
 ;;
 ;; block1:
-;;     return v13
+;;     return v11
 ;; }
