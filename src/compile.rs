@@ -42,7 +42,8 @@ impl CompileCommand {
         let output = self
             .output
             .unwrap_or_else(|| self.file.with_extension("cwasm"));
-        std::fs::write(&output, precompiled)
+        // Renamed into place: a process running the old file (which it maps) keeps it.
+        Engine::write_precompiled_file(&output, &precompiled)
             .with_context(|| format!("failed to write `{}`", output.display()))
     }
 }

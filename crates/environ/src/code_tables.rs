@@ -173,23 +173,7 @@ impl CodeTables {
                 tables
                     .records::<4>(range)
                     .iter()
-                    .all(|&[_, start, refs, conts]| {
-                        let start = start as usize;
-                        let words = tables.words(&tables.layout.distances);
-                        let Some(refs_end) = start.checked_add(refs as usize) else {
-                            return false;
-                        };
-                        let Some(end) = refs_end.checked_add(conts as usize) else {
-                            return false;
-                        };
-                        words.get(start..end).is_some_and(|_| {
-                            let map = StackMap {
-                                refs: &words[start..refs_end],
-                                conts: &words[refs_end..end],
-                            };
-                            map.is_well_formed()
-                        })
-                    })
+                    .all(|&site| tables.stack_map(site).is_some_and(|m| m.is_well_formed()))
             });
         if !maps_ok {
             bail!("corrupt code tables: a stack map reaches outside its frame");
@@ -362,7 +346,7 @@ impl CodeTables {
     pub fn call_map(&self, offset: u32) -> Option<StackMap<'_>> {
         let sites = self.records::<4>(&self.layout.call_maps);
         let i = sites.binary_search_by_key(&offset, |s| s[0]).ok()?;
-        Some(self.stack_map(sites[i]))
+        self.stack_map(sites[i])
     }
 
     /// The stack map of the stack switch a frame stopped at resumes behind, from its resume
@@ -371,18 +355,22 @@ impl CodeTables {
         let sites = self.records::<4>(&self.layout.switch_maps);
         let after = sites.partition_point(|s| s[0] < offset);
         let site = *sites.get(after.checked_sub(1)?)?;
-        (offset - site[0] <= StackMaps::MAX_SWITCH_LEN).then(|| self.stack_map(site))
+        (offset - site[0] <= StackMaps::MAX_SWITCH_LEN)
+            .then(|| self.stack_map(site))
+            .flatten()
     }
 
-    /// The distances of a stack map site record (checked in bounds by `new`).
-    fn stack_map(&self, [_, start, refs, conts]: [u32; 4]) -> StackMap<'_> {
+    /// The distances of a stack map site record (checked by `new`; `None` only if the
+    /// words changed since, as a mapped file changed under the module could).
+    fn stack_map(&self, [_, start, refs, conts]: [u32; 4]) -> Option<StackMap<'_>> {
         let words = self.words(&self.layout.distances);
         let start = start as usize;
-        let refs_end = start + refs as usize;
-        StackMap {
-            refs: &words[start..refs_end],
-            conts: &words[refs_end..refs_end + conts as usize],
-        }
+        let refs_end = start.checked_add(refs as usize)?;
+        let end = refs_end.checked_add(conts as usize)?;
+        Some(StackMap {
+            refs: words.get(start..refs_end)?,
+            conts: words.get(refs_end..end)?,
+        })
     }
 }
 

@@ -441,7 +441,9 @@ fn parse_module(
             (Payload::End(_), _) => break,
             (Payload::CodeSectionStart { size, .. }, _) if !with_code => {
                 parser.skip_section();
-                rest = rest.get(*size as usize..).unwrap_or(&[]);
+                rest = rest
+                    .get(*size as usize..)
+                    .context("unexpected end of the module (in the code section)")?;
                 continue;
             }
             (_, wasmparser::ValidPayload::Func(func, body)) => {
@@ -643,4 +645,34 @@ fn parse_names(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `(module (func (result i32) i32.const 7))`, by hand: type, function and code sections.
+    const ONE_FUNCTION: &[u8] = &[
+        0, b'a', b's', b'm', 1, 0, 0, 0, // header
+        1, 5, 1, 0x60, 0, 1, 0x7f, // type section: () -> i32
+        3, 2, 1, 0, // function section: one function of type 0
+        10, 6, 1, 4, 0, 0x41, 7, 0x0b, // code section: no locals, i32.const 7, end
+    ];
+
+    #[test]
+    fn without_code_the_bodies_are_skipped_but_checked_to_be_there() {
+        let features = default_features();
+        let (info, bodies) = translate_module(ONE_FUNCTION, features).unwrap();
+        assert_eq!(bodies.len(), 1);
+        let skipped = translate_module_without_code(ONE_FUNCTION, features).unwrap();
+        assert_eq!(skipped.functions, info.functions);
+        // The code section cut short: both refuse it.
+        let truncated = &ONE_FUNCTION[..ONE_FUNCTION.len() - 2];
+        assert!(translate_module(truncated, features).is_err());
+        let err = translate_module_without_code(truncated, features).unwrap_err();
+        assert!(err.to_string().contains("unexpected end"), "{err}");
+        // No code section at all.
+        let missing = &ONE_FUNCTION[..ONE_FUNCTION.len() - 8];
+        assert!(translate_module_without_code(missing, features).is_err());
+    }
 }

@@ -40,25 +40,32 @@ pub(crate) fn load(engine: &Engine, entry: &Path) -> Option<Module> {
     }
 }
 
-/// Writes `precompiled` to `entry`, through a temporary file renamed into place so that a
-/// concurrent reader never sees a partial file.
+/// Writes `precompiled` to `entry` (see [`write_by_rename`]); the cache is best effort, so a
+/// failure only means compiling next time.
 pub(crate) fn store(entry: &Path, precompiled: &[u8]) {
-    let Some(dir) = entry.parent() else {
-        return;
-    };
-    if std::fs::create_dir_all(dir).is_err() {
-        return;
+    if let Some(dir) = entry.parent() {
+        let _ = std::fs::create_dir_all(dir);
     }
-    let temporary = entry.with_extension(format!(
+    let _ = write_by_rename(entry, precompiled);
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory renamed into
+/// place, so that a concurrent reader never sees a partial file and a module mapped from the
+/// old file keeps its contents.
+pub(crate) fn write_by_rename(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let temporary = path.with_extension(format!(
         "tmp-{}-{:?}",
         std::process::id(),
         std::thread::current().id()
     ));
-    if std::fs::write(&temporary, precompiled).is_err()
-        || std::fs::rename(&temporary, entry).is_err()
-    {
+    let written = std::fs::write(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .with_context(|| format!("writing {}", path.display()));
+    if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
+    written
 }
 
 /// The default cache directory: `$XDG_CACHE_HOME/wasmfx`, else `$HOME/.cache/wasmfx`.

@@ -91,6 +91,13 @@ impl Engine {
         crate::precompiled::is_precompiled(bytes)
     }
 
+    /// Writes the precompiled module `bytes` to `path` by renaming a new file into place, so
+    /// that a process running a module mapped from an older file at `path` (see
+    /// [`Module::deserialize_file`](crate::Module::deserialize_file)) keeps its old contents.
+    pub fn write_precompiled_file(path: impl AsRef<std::path::Path>, bytes: &[u8]) -> Result<()> {
+        crate::cache::write_by_rename(path.as_ref(), bytes)
+    }
+
     /// Whether the file at `path` holds a precompiled module, from its first bytes, read
     /// without the kernel reading ahead (which would make a precompiled file loaded next
     /// with [`Module::deserialize_file`](crate::Module::deserialize_file) take more memory,

@@ -227,10 +227,10 @@ impl Global {
         let raw = val
             .to_raw(s, ty.content())
             .context("initial value of the global")?;
-        let mut owned = Box::new(VMGlobalDefinition::default());
-        *owned.storage.get_mut() = raw.0;
-        let def = &mut *owned as *mut VMGlobalDefinition;
-        Ok(Global::register(s, ty, def, Some(owned)))
+        let def = Box::into_raw(Box::new(VMGlobalDefinition {
+            storage: std::cell::UnsafeCell::new(raw.0),
+        }));
+        Ok(Global::register(s, ty, def, true))
     }
 
     /// The global of an instance of type `ty` whose storage is `def`, inline in the instance's
@@ -244,16 +244,17 @@ impl Global {
         ty: GlobalType,
         def: *mut VMGlobalDefinition,
     ) -> Global {
-        Global::register(store, ty, def, None)
+        Global::register(store, ty, def, false)
     }
 
-    /// Adds a global with storage `def` (owned by `owned` or by an instance of the store) to
-    /// the store, and to the collector's roots if it holds a reference.
+    /// Adds a global with storage `def` (from `Box::into_raw` if `owned`, which the store
+    /// then frees, else in an instance of the store) to the store, and to the collector's
+    /// roots if it holds a reference.
     fn register(
         store: &mut StoreOpaque,
         ty: GlobalType,
         def: *mut VMGlobalDefinition,
-        owned: Option<Box<VMGlobalDefinition>>,
+        owned: bool,
     ) -> Global {
         let reference = match ty.content() {
             ValType::Ref(r) => Some(TableElemType::of_top(store.engine.heap_top(r.heap_type()))),
@@ -262,11 +263,7 @@ impl Global {
         // SAFETY: `def` lives as long as the store (owned here, or in an instance's vmctx),
         // and never moves.
         store.state.register_global(unsafe { &*def }, reference);
-        store.globals.push(Box::new(GlobalData {
-            def,
-            _owned: owned,
-            ty,
-        }));
+        store.globals.push(GlobalData { def, owned, ty });
         Global(store.stored(store.globals.len() - 1))
     }
 

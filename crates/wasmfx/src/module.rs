@@ -221,7 +221,19 @@ impl Module {
             .collect();
         let mut code = match code {
             CodeSource::Bytes(bytes) => CodeMemory::new(&bytes)?,
-            CodeSource::File { file, offset, len } => CodeMemory::map_file(file, offset, len)?,
+            CodeSource::File { file, offset, len } => match CodeMemory::map_file(file, offset, len)
+            {
+                Ok(code) => code,
+                // A file system mounted `noexec` refuses executable mappings of its files:
+                // copy the code instead.
+                Err(_) => {
+                    use std::os::unix::fs::FileExt;
+                    let mut text = vec![0; len];
+                    file.read_exact_at(&mut text, offset)
+                        .context("reading the code of a precompiled module")?;
+                    CodeMemory::new(&text)?
+                }
+            },
         };
         code.register(FrameInfo {
             module_name: info.name.clone(),

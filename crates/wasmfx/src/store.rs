@@ -21,18 +21,27 @@ pub(crate) struct Stored {
 /// A global's storage and type.
 pub(crate) struct GlobalData {
     /// The storage: inline in the defining instance's `VMContext` (which lives as long as the
-    /// store), or `owned` for a global the host created.
+    /// store), or for a global the host created a box this value owns (see `owned`).
     pub(crate) def: *mut VMGlobalDefinition,
-    /// The storage of a global the host created (boxed: generated code holds its address;
-    /// kept here only to live as long as the global).
-    pub(crate) _owned: Option<Box<VMGlobalDefinition>>,
+    /// Whether `def` came from `Box::into_raw` and is freed with this value.
+    pub(crate) owned: bool,
     pub(crate) ty: crate::GlobalType,
+}
+
+impl Drop for GlobalData {
+    fn drop(&mut self) {
+        if self.owned {
+            // SAFETY: `def` came from `Box::into_raw` (see `owned`) and is freed once, here;
+            // the store drops its globals after everything that could use them.
+            drop(unsafe { Box::from_raw(self.def) });
+        }
+    }
 }
 
 /// The part of a store that does not depend on the host data type.
 ///
-/// Memories, globals and tags are boxed on purpose: generated code holds their addresses, so
-/// they must not move when the vectors grow.
+/// Memories and tags are boxed on purpose: generated code holds their addresses, so they must
+/// not move when the vectors grow. (A global's storage is held by pointer, see `GlobalData`.)
 #[allow(clippy::vec_box)]
 pub struct StoreOpaque {
     pub(crate) id: u64,
@@ -44,7 +53,7 @@ pub struct StoreOpaque {
     pub(crate) func_by_ref: HashMap<usize, usize>,
     pub(crate) memories: Vec<Box<RtMemory>>,
     pub(crate) tables: Vec<(Box<RtTable>, crate::ValType)>,
-    pub(crate) globals: Vec<Box<GlobalData>>,
+    pub(crate) globals: Vec<GlobalData>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// Tags; a tag's identity is the address of its boxed type id.
     pub(crate) tags: Vec<Box<u32>>,

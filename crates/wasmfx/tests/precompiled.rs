@@ -121,6 +121,25 @@ fn a_precompiled_file_is_mapped_and_behaves_like_a_compiled_module() {
     assert!(!maps.contains(name), "{name} still mapped:\n{maps}");
 }
 
+/// `Engine::write_precompiled_file` (what `wasmfx compile` and the cache use) renames a new
+/// file into place, so a module mapped from the old file keeps running its code.
+#[test]
+fn a_loaded_precompiled_file_can_be_replaced() {
+    let engine = Engine::default();
+    let file = TempFile::new("replaced.cwasm", &[]);
+    let first = engine.precompile_module(WAT.as_bytes()).unwrap();
+    Engine::write_precompiled_file(&file.0, &first).unwrap();
+    let module = deserialize_file(&engine, &file.0).unwrap();
+    let other = engine
+        .precompile_module(b"(module (func (export \"f\") (result i32) (i32.const 3)))")
+        .unwrap();
+    Engine::write_precompiled_file(&file.0, &other).unwrap();
+    // The old module runs (and traps with its own backtrace) from the replaced file.
+    behaves_like_compiled(&engine, &module);
+    let replacement = deserialize_file(&engine, &file.0).unwrap();
+    assert_eq!(replacement.exports().count(), 1);
+}
+
 #[test]
 fn damaged_or_truncated_files_are_refused() {
     let engine = Engine::default();
