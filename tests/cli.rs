@@ -19,13 +19,6 @@ fn wasmfx_with_cache(args: &[&str], cache_home: &Path) -> Output {
     common::wasmfx_in(args, b"", cache_home)
 }
 
-/// Writes `contents` to a scratch file named `name` and returns its path.
-fn scratch_file(name: &str, contents: &str) -> PathBuf {
-    let path = common::scratch_path(name);
-    std::fs::write(&path, contents).expect("failed to write a scratch file");
-    path
-}
-
 /// Standard output as text.
 fn stdout(output: &Output) -> String {
     common::text(&output.stdout)
@@ -52,7 +45,7 @@ fn start_is_the_default() {
 
 #[test]
 fn arguments_follow_parameter_types() {
-    let path = scratch_file(
+    let path = common::scratch_file(
         "cli-args.wat",
         r#"(module
              (func (export "mix") (param i32 i64 f32 f64) (result i32 i64 f32 f64)
@@ -91,7 +84,7 @@ fn arguments_follow_parameter_types() {
 
 #[test]
 fn trap_exits_with_134() {
-    let path = scratch_file(
+    let path = common::scratch_file(
         "cli-trap.wat",
         r#"(module
              (func (export "div") (param i32) (result i32)
@@ -131,7 +124,7 @@ fn missing_start_asks_for_invoke() {
 
 #[test]
 fn imports_are_a_clean_error() {
-    let path = scratch_file(
+    let path = common::scratch_file(
         "cli-import.wat",
         r#"(module (import "env" "f" (func)) (func (export "_start")))"#,
     );
@@ -146,7 +139,7 @@ fn imports_are_a_clean_error() {
 
 #[test]
 fn invalid_module_is_a_clean_error() {
-    let path = scratch_file("cli-invalid.wat", "(module (func (result i32)))");
+    let path = common::scratch_file("cli-invalid.wat", "(module (func (result i32)))");
     let output = wasmfx(&["run", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(1));
     assert!(
@@ -294,7 +287,7 @@ fn everything_after_the_module_belongs_to_the_program() {
 
 #[test]
 fn pooling_options() {
-    let spawner = scratch_file(
+    let spawner = common::scratch_file(
         "spawner.wat",
         r#"(module
   (type $f (func))
@@ -362,7 +355,7 @@ fn pooling_options() {
 
 #[test]
 fn fuel_and_timeout_stop_infinite_loops() {
-    let spin = scratch_file(
+    let spin = common::scratch_file(
         "spin.wat",
         r#"(module
   (type $f (func))
@@ -396,7 +389,7 @@ fn fuel_and_timeout_stop_infinite_loops() {
 
 #[test]
 fn compile_then_run_precompiled() {
-    let fib = scratch_file(
+    let fib = common::scratch_file(
         "cli-fib.wat",
         &std::fs::read_to_string("examples/fib.wat").unwrap(),
     );
@@ -453,7 +446,7 @@ fn compile_then_run_precompiled() {
 
 #[test]
 fn precompiled_with_fuel_stops_an_infinite_loop() {
-    let spin = scratch_file(
+    let spin = common::scratch_file(
         "cli-spin-fuel.wat",
         r#"(module (func (export "_start") (loop $l (br $l))))"#,
     );
@@ -522,7 +515,7 @@ fn compilation_cache() {
 
 #[test]
 fn wast_reports_results() {
-    let path = scratch_file(
+    let path = common::scratch_file(
         "cli-script.wast",
         r#"(module (tag $t) (func (export "one") (result i32) (i32.const 1))
                    (func (export "suspend") (suspend $t)))
@@ -539,7 +532,7 @@ fn wast_reports_results() {
     );
     assert!(out.contains(":4: assert_return failed"), "stdout: {out}");
 
-    let passing = scratch_file(
+    let passing = common::scratch_file(
         "cli-passing.wast",
         r#"(module (func (export "one") (result i32) (i32.const 1)))
            (assert_return (invoke "one") (i32.const 1))"#,
@@ -627,7 +620,7 @@ fn help() {
 
 #[test]
 fn store_limits_are_for_run_only() {
-    let path = scratch_file("cli-limits.wat", "(module)");
+    let path = common::scratch_file("cli-limits.wat", "(module)");
     let path = path.to_str().unwrap();
     for command in ["compile", "wast"] {
         let output = wasmfx(&[command, "-W", "max-continuations=10", path]);

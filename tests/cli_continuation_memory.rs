@@ -7,9 +7,8 @@ mod common;
 
 #[test]
 fn abandoned_continuations_run_in_bounded_memory() {
-    let path = common::scratch_path("abandon.wat");
-    std::fs::write(
-        &path,
+    let path = common::scratch_file(
+        "abandon.wat",
         r#"(module
   (type $f (func))
   (type $c (cont $f))
@@ -26,8 +25,7 @@ fn abandoned_continuations_run_in_bounded_memory() {
       (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
                           (local.get $n))))
     (local.get $i)))"#,
-    )
-    .unwrap();
+    );
     let output = common::wasmfx_with_input(
         &[
             "run",

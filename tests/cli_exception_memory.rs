@@ -6,9 +6,8 @@ mod common;
 
 #[test]
 fn exceptions_thrown_and_caught_are_freed() {
-    let path = common::scratch_path("throw-forever.wat");
-    std::fs::write(
-        &path,
+    let path = common::scratch_file(
+        "throw-forever.wat",
         r#"(module
   (tag $oops (param i64 i64))
   (func (export "run") (result i64)
@@ -22,8 +21,7 @@ fn exceptions_thrown_and_caught_are_freed() {
       (br_if $again (i64.lt_u (local.tee $i (i64.add (local.get $i) (i64.const 1)))
                               (i64.const 3000000))))
     (local.get $sum)))"#,
-    )
-    .unwrap();
+    );
     let output =
         common::wasmfx_with_input(&["run", "--invoke", "run", path.to_str().unwrap()], b"");
     let stdout = common::text(&output.stdout);

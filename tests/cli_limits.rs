@@ -7,9 +7,8 @@ mod common;
 
 #[test]
 fn max_continuations_stops_a_module_that_parks_continuations_forever() {
-    let path = common::scratch_path("park-forever.wat");
-    std::fs::write(
-        &path,
+    let path = common::scratch_file(
+        "park-forever.wat",
         r#"(module
   (type $f (func))
   (type $c (cont $f))
@@ -24,8 +23,7 @@ fn max_continuations_stops_a_module_that_parks_continuations_forever() {
         (unreachable))
       (drop (table.grow $parked (i32.const 1)))
       (br $forever))))"#,
-    )
-    .unwrap();
+    );
     let output = common::wasmfx_with_input(
         &[
             "run",

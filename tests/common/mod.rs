@@ -11,6 +11,13 @@ pub fn scratch_path(name: &str) -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
+/// Writes `contents` to a scratch file named `name` and returns its path.
+pub fn scratch_file(name: &str, contents: &str) -> PathBuf {
+    let path = scratch_path(name);
+    std::fs::write(&path, contents).expect("failed to write a scratch file");
+    path
+}
+
 /// A fresh, empty scratch directory named `name`.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = scratch_path(name);

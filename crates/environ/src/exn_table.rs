@@ -3,7 +3,7 @@
 //! landing pad of a thrown exception by walking frames.
 
 /// One catch clause in effect at a call site.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExnHandler {
     /// The offset in the catching frame's `VMContext` of the pointer identifying the tag it
     /// catches, or `None` for `catch_all` clauses.
@@ -13,7 +13,7 @@ pub struct ExnHandler {
 }
 
 /// A call site with exception handlers.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExnCallSite {
     /// Code offset of the call's return address.
     pub ret_addr: u32,

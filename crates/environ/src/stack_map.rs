@@ -3,7 +3,7 @@
 //! (Cranelift's user stack maps, made relative to the frame pointer).
 
 /// The GC references live in a frame while it waits at one call site.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StackMapSite {
     /// Code offset of the call's return address.
     pub ret_addr: u32,
@@ -32,7 +32,7 @@ impl StackMapSite {
 }
 
 /// The stack maps of a unit of compiled code: at calls, and at stack switches.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StackMaps {
     /// Call sites with GC references live in the calling frame, sorted by return address.
     pub calls: Vec<StackMapSite>,

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// Why WebAssembly execution stopped abnormally.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum Trap {
     /// The `unreachable` instruction was executed.

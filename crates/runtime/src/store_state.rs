@@ -3,6 +3,7 @@
 //! store and the store's continuation objects and stacks.
 
 use crate::continuations::{ContPool, StackConfig};
+use crate::gc::address_hash::AddressMap;
 use crate::gc::collector::{self, GcRoots};
 use crate::gc::{GcHeap, HostRoots};
 use crate::instance::Instance;
@@ -12,7 +13,6 @@ use crate::vm::{VMContRef, VMGlobalDefinition, VMTableDefinition};
 use crate::vm::{VMStoreContext, VMVal};
 use anyhow::Result;
 use std::cell::{Cell, UnsafeCell};
-use std::collections::HashMap;
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -36,7 +36,7 @@ pub struct StoreState {
     pub vm: VMStoreContext,
     /// Exception objects made in this store (see `exceptions`), by address: freed by the
     /// collector once nothing refers to them, or with the store.
-    pub(crate) exceptions: UnsafeCell<HashMap<usize, Box<[VMVal]>>>,
+    pub(crate) exceptions: UnsafeCell<AddressMap<Box<[VMVal]>>>,
     /// When making an exception collects first (counting exception objects).
     exn_trigger: CollectionTrigger,
     /// The store's continuation objects and stacks.
@@ -116,7 +116,7 @@ impl StoreState {
     ) -> StoreState {
         StoreState {
             vm: VMStoreContext::new(epoch),
-            exceptions: UnsafeCell::new(HashMap::new()),
+            exceptions: UnsafeCell::new(AddressMap::default()),
             exn_trigger: CollectionTrigger::new(2, MIN_OBJECT_COUNT_TRIGGER),
             cont_pool: UnsafeCell::new(ContPool::new(stack_config, stack_pool)),
             limiter: UnsafeCell::new(None),

@@ -230,27 +230,18 @@ impl Global {
         let def = Box::into_raw(Box::new(VMGlobalDefinition {
             storage: std::cell::UnsafeCell::new(raw.0),
         }));
-        Ok(Global::register(s, ty, def, true))
+        // SAFETY: a new box's storage, which the store owns from now on.
+        Ok(unsafe { Global::register(s, ty, def, true) })
     }
 
-    /// The global of an instance of type `ty` whose storage is `def`, inline in the instance's
-    /// `VMContext`.
+    /// Adds a global of type `ty` with storage `def` to the store, and to the collector's
+    /// roots if it holds a reference.
     ///
     /// # Safety
     ///
-    /// `def` must be a global definition of an instance of this store.
-    pub(crate) unsafe fn of_instance(
-        store: &mut StoreOpaque,
-        ty: GlobalType,
-        def: *mut VMGlobalDefinition,
-    ) -> Global {
-        Global::register(store, ty, def, false)
-    }
-
-    /// Adds a global with storage `def` (from `Box::into_raw` if `owned`, which the store
-    /// then frees, else in an instance of the store) to the store, and to the collector's
-    /// roots if it holds a reference.
-    fn register(
+    /// `def` must come from `Box::into_raw` if `owned` (the store then frees it), else be a
+    /// global definition inline in the `VMContext` of an instance of this store.
+    pub(crate) unsafe fn register(
         store: &mut StoreOpaque,
         ty: GlobalType,
         def: *mut VMGlobalDefinition,
@@ -301,7 +292,7 @@ impl Global {
         Ok(())
     }
 
-    pub(crate) fn def(&self, store: &mut StoreOpaque) -> *mut VMGlobalDefinition {
+    pub(crate) fn def(&self, store: &StoreOpaque) -> *mut VMGlobalDefinition {
         let i = store.check(self.0);
         store.globals[i].def
     }

@@ -185,7 +185,7 @@ impl Instance {
         {
             // SAFETY: a global definition inline in the new instance's vmctx, which the store
             // keeps as long as itself.
-            globals.push(unsafe { Global::of_instance(s, ty, handle.global_def(i)) });
+            globals.push(unsafe { Global::register(s, ty, handle.global_def(i), false) });
         }
         let funcs = (0..info.functions.len() as u32)
             .map(|i| handle.func_ref(i))

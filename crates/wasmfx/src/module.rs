@@ -299,13 +299,13 @@ impl Module {
         }
     }
 
-    /// The engine id of each of the module's types.
     /// The engine's id of the module's type `index` (as the type section numbers them), for
     /// the host to name a struct or array type it allocates ([`StructRef::new`](crate::StructRef::new)).
     pub fn type_id(&self, index: u32) -> Option<TypeId> {
         self.type_ids().get(index as usize).map(|&id| TypeId(id))
     }
 
+    /// The engine id of each of the module's types.
     pub(crate) fn type_ids(&self) -> &[u32] {
         &self.inner.compiled.type_ids
     }

@@ -5,9 +5,9 @@
 //!
 //! Layout: the magic bytes; the header (a little-endian `u32` length, then the header encoded
 //! with postcard); a checksum of everything after it (XXH3, 128 bits: it catches damage, not
-//! tampering, and reads at memory speed); the index (a little-endian `u32`
-//! length, then postcard) giving each section's place; then the sections, each starting at a
-//! multiple of [`SECTION_ALIGN`]: the module's wasm binary (parsed again when loading, all but
+//! tampering, and reads at memory speed); the index (a little-endian `u32` length, then
+//! postcard) giving each section's length; then the sections, one after the other, each
+//! starting at the next multiple of [`SECTION_ALIGN`]: the module's wasm binary (parsed again when loading, all but
 //! its function bodies), the code tables (`CodeTables`: functions and names, traps,
 //! exception sites, stack maps) and the machine code.
 //!
@@ -59,14 +59,28 @@ struct Header {
     settings: Vec<(String, String)>,
 }
 
-/// Where the sections are, as (file offset, length), and the small tables kept inline.
+/// The sections' lengths (their places follow, see [`section_places`]) and the small tables
+/// kept inline.
 #[derive(Serialize, Deserialize)]
 struct Index {
-    wasm: (u64, u64),
-    tables: (u64, u64),
-    text: (u64, u64),
+    /// Lengths of the wasm binary, the code tables and the machine code.
+    section_lens: [u64; 3],
     /// For each module type, the offset in the code of its array-to-wasm trampoline.
     array_trampolines: Vec<Option<u32>>,
+}
+
+/// Where sections of lengths `lens` go, as (file offset, length), when the first may start at
+/// `start`: one after the other, each at the next multiple of [`SECTION_ALIGN`]. `None` if an
+/// offset overflows.
+fn section_places(start: u64, lens: [u64; 3]) -> Option<[(u64, u64); 3]> {
+    let mut at = start;
+    let mut places = [(0, 0); 3];
+    for (place, len) in places.iter_mut().zip(lens) {
+        at = at.checked_next_multiple_of(SECTION_ALIGN)?;
+        *place = (at, len);
+        at = at.checked_add(len)?;
+    }
+    Some(places)
 }
 
 /// Whether `bytes` start like a precompiled module.
@@ -130,36 +144,17 @@ pub(crate) fn encode(engine: &Engine, wasm: &[u8], compiled: &CompiledCode) -> V
     // The checksum goes before what it covers: reserve its place, then fill it in.
     let digest_at = out.len();
     out.extend_from_slice(&[0; CHECKSUM_LEN]);
-    // The index gives the sections' offsets, which depend on the index's length: lay the
-    // sections out behind an index of the greatest length it can have with these offsets.
     let sections: [&[u8]; 3] = [wasm, &tables, &compiled.text];
-    let mut index = Index {
-        wasm: (0, 0),
-        tables: (0, 0),
-        text: (0, 0),
+    let index = Index {
+        section_lens: sections.map(|section| section.len() as u64),
         array_trampolines: compiled.array_trampolines.clone(),
     };
-    let place = |index: &mut Index, index_len: usize| {
-        let mut at = (out.len() + 4 + index_len) as u64;
-        let mut places = [(0, 0); 3];
-        for (place, section) in places.iter_mut().zip(sections) {
-            at = at.next_multiple_of(SECTION_ALIGN);
-            *place = (at, section.len() as u64);
-            at += section.len() as u64;
-        }
-        [index.wasm, index.tables, index.text] = places;
-    };
-    // Offsets encode in at most 10 bytes each: place once with a generous index length.
-    let reserved_len = postcard::to_stdvec(&index).expect("encodes").len() + 6 * 10;
-    place(&mut index, reserved_len);
-    let encoded_index = postcard::to_stdvec(&index).expect("encoding to a vector cannot fail");
-    assert!(
-        encoded_index.len() <= reserved_len,
-        "the index fits its reserved length"
-    );
-    out.extend_from_slice(&(encoded_index.len() as u32).to_le_bytes());
-    out.extend_from_slice(&encoded_index);
-    for (section, (offset, _)) in sections.iter().zip([index.wasm, index.tables, index.text]) {
+    let index = postcard::to_stdvec(&index).expect("encoding to a vector cannot fail");
+    out.extend_from_slice(&(index.len() as u32).to_le_bytes());
+    out.extend_from_slice(&index);
+    let places = section_places(out.len() as u64, sections.map(|s| s.len() as u64))
+        .expect("in-memory sizes do not overflow");
+    for (section, (offset, _)) in sections.iter().zip(places) {
         out.resize(offset as usize, 0);
         out.extend_from_slice(section);
     }
@@ -173,6 +168,15 @@ fn checksum(bytes: &[u8]) -> [u8; CHECKSUM_LEN] {
     let mut hash = Xxh3::new();
     hash.update(bytes);
     hash.digest128().to_le_bytes()
+}
+
+/// What [`check`] finds: the places (file offset, length) of the sections, and the
+/// array-to-wasm trampolines.
+struct Checked {
+    wasm: (u64, u64),
+    tables: (u64, u64),
+    text: (u64, u64),
+    array_trampolines: Vec<Option<u32>>,
 }
 
 /// Random access to a precompiled module's bytes: in memory, or a file read as needed.
@@ -221,16 +225,13 @@ fn read_vec(source: &(impl Source + ?Sized), offset: u64, len: usize) -> Result<
 /// Reads a little-endian `u32` at `offset` of `source`.
 fn read_u32(source: &(impl Source + ?Sized), offset: u64) -> Result<u32> {
     let mut bytes = [0; 4];
-    if offset.saturating_add(4) > source.len() {
-        bail!("corrupt precompiled module: it is truncated");
-    }
     source.read_at(offset, &mut bytes)?;
     Ok(u32::from_le_bytes(bytes))
 }
 
 /// Checks the magic bytes, the header (this build, `engine`'s settings) and the checksum of
-/// `source`, and returns its index.
-fn check(engine: &Engine, source: &(impl Source + ?Sized)) -> Result<Index> {
+/// `source`, and says where its sections are.
+fn check(engine: &Engine, source: &(impl Source + ?Sized)) -> Result<Checked> {
     let magic = read_vec(source, 0, MAGIC.len()).ok();
     if magic.as_deref() != Some(MAGIC.as_slice()) {
         bail!("not a precompiled wasmfx module (it does not start with the `.cwasm` header)");
@@ -256,8 +257,9 @@ fn check(engine: &Engine, source: &(impl Source + ?Sized)) -> Result<Index> {
     let mut hash = Xxh3::new();
     let mut buf = vec![0; CHECKSUM_CHUNK];
     let mut offset = digest_at + CHECKSUM_LEN as u64;
-    while offset < source.len() {
-        let n = (source.len() - offset).min(CHECKSUM_CHUNK as u64) as usize;
+    let file_len = source.len();
+    while offset < file_len {
+        let n = (file_len - offset).min(CHECKSUM_CHUNK as u64) as usize;
         source.read_at(offset, &mut buf[..n])?;
         hash.update(&buf[..n]);
         offset += n as u64;
@@ -270,21 +272,20 @@ fn check(engine: &Engine, source: &(impl Source + ?Sized)) -> Result<Index> {
     let index_len = read_u32(source, index_at)?;
     let index: Index = postcard::from_bytes(&read_vec(source, index_at + 4, index_len as usize)?)
         .context(corrupt)?;
-    let sections_start = index_at + 4 + u64::from(index_len);
-    let mut end = sections_start;
-    for (offset, len) in [index.wasm, index.tables, index.text] {
-        let fits = offset >= end
-            && offset.is_multiple_of(SECTION_ALIGN)
-            && offset.checked_add(len).is_some_and(|e| e <= source.len());
-        if !fits {
-            bail!("{corrupt}: its sections are out of place");
-        }
-        end = offset + len;
-    }
-    if !index.tables.1.is_multiple_of(4) {
+    let places = section_places(index_at + 4 + u64::from(index_len), index.section_lens)
+        .filter(|[.., (offset, len)]| offset + len <= file_len);
+    let Some([wasm, tables, text]) = places else {
+        bail!("{corrupt}: its sections are out of place");
+    };
+    if !tables.1.is_multiple_of(4) {
         bail!("{corrupt}: its code tables are not whole words");
     }
-    Ok(index)
+    Ok(Checked {
+        wasm,
+        tables,
+        text,
+        array_trampolines: index.array_trampolines,
+    })
 }
 
 /// A section's range in a slice of the whole file.

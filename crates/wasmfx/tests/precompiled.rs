@@ -83,6 +83,14 @@ impl Drop for TempFile {
     }
 }
 
+/// `precompiled` with one bit flipped near the end, in the machine code.
+fn damaged(precompiled: &[u8]) -> Vec<u8> {
+    let mut damaged = precompiled.to_vec();
+    let at = damaged.len() - 40;
+    damaged[at] ^= 0x10;
+    damaged
+}
+
 /// Loads the precompiled module in the file at `path` into `engine`.
 fn deserialize_file(engine: &Engine, path: &std::path::Path) -> wasmfx::Result<Module> {
     // SAFETY: as for `deserialize`; nothing changes the file while the module lives.
@@ -144,10 +152,7 @@ fn a_loaded_precompiled_file_can_be_replaced() {
 fn damaged_or_truncated_files_are_refused() {
     let engine = Engine::default();
     let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
-    let mut damaged = precompiled.clone();
-    let at = damaged.len() - 40;
-    damaged[at] ^= 0x10;
-    let file = TempFile::new("damaged.cwasm", &damaged);
+    let file = TempFile::new("damaged.cwasm", &damaged(&precompiled));
     let err = format!("{:#}", deserialize_file(&engine, &file.0).unwrap_err());
     assert!(err.contains("checksum"), "{err}");
     for len in [0, 10, 100, precompiled.len() / 2, precompiled.len() - 1] {
@@ -362,11 +367,9 @@ fn the_compilation_cache_serves_modules_compiled_before() {
 fn damaged_contents_are_refused() {
     let engine = Engine::default();
     let precompiled = engine.precompile_module(WAT.as_bytes()).unwrap();
-    // Flip one bit near the end, in the machine code or its tables.
-    let mut damaged = precompiled.clone();
-    let at = damaged.len() - 40;
-    damaged[at] ^= 0x10;
-    let err = deserialize(&engine, &damaged).unwrap_err().to_string();
+    let err = deserialize(&engine, &damaged(&precompiled))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("checksum"), "{err}");
 }
 

@@ -1,6 +1,7 @@
-//! Hash maps and sets keyed by addresses, for the collector's per-collection bookkeeping
-//! (the store's continuations, the running ones, the free ones): an address needs no
-//! DoS-resistant hashing, and a multiply is several times cheaper than SipHash.
+//! Hash maps and sets keyed by addresses, for the collector's bookkeeping (the store's
+//! exceptions, pinned references, and per collection its continuations, the running ones, the
+//! free ones), which it looks words up in while tracing: an address needs no DoS-resistant
+//! hashing, and a multiply is several times cheaper than SipHash.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};

@@ -22,7 +22,6 @@ use crate::gc::{GcHeap, HostRoots, TraceLayout, TraceLayouts};
 use crate::instance::Instance;
 use crate::store_state::StoreState;
 use crate::vm::{recycle, VMContRef, VMGlobalDefinition, VMTableDefinition, VMVal};
-use std::collections::{HashMap, HashSet};
 use wasmfx_environ::{gc_header, GcStorage, TableElemType, REF_TAG_MASK};
 
 /// What the collector scans besides stacks, continuations and exceptions.
@@ -35,7 +34,7 @@ pub(crate) struct GcRoots {
     /// Every instance of the store (for its element segments).
     pub(crate) instances: Vec<*const Instance>,
     /// Continuation references handed to the host, kept alive until the store is dropped.
-    pub(crate) pinned: HashSet<usize>,
+    pub(crate) pinned: AddressSet,
     /// The GC references the host holds.
     pub(crate) host: HostRoots,
     /// Where the references of each struct and array type of the store are.
@@ -70,7 +69,7 @@ pub(super) struct Marker<'a, 'c> {
     /// The continuations on a running chain.
     running: AddressSet,
     /// The store's exception objects, by address.
-    exceptions: &'a HashMap<usize, Box<[VMVal]>>,
+    exceptions: &'a AddressMap<Box<[VMVal]>>,
     /// The exception objects reached.
     reached_exceptions: AddressSet,
     pending_objects: Vec<usize>,

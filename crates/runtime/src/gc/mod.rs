@@ -1,7 +1,7 @@
 //! Garbage collection (see `docs/gc.md`): the heap of GC objects, and the runtime's side of
 //! the GC instructions.
 
-mod address_hash;
+pub(crate) mod address_hash;
 pub(crate) mod collector;
 mod frames;
 mod heap;
