@@ -56,7 +56,7 @@ pub(super) struct ContInfo {
     /// The lowest address of its stack (the object is at its top).
     pub(super) bottom: usize,
     /// Whether a root or a reached object or continuation refers to it (or it runs).
-    reached: bool,
+    pub(super) reached: bool,
 }
 
 /// The collector's working state: the heap, the store's continuations, the registered code,

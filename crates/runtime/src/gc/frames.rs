@@ -129,6 +129,29 @@ impl Marker<'_, '_> {
         }
     }
 
+    /// Marks `member`, a continuation of a suspended segment other than its head, as reached
+    /// (its stack's frames are marked with the segment's), with its payload buffers. It is not
+    /// traced as a segment of its own: its last-ancestor link dates from when it was a head.
+    ///
+    /// # Safety
+    ///
+    /// `member` must be a continuation object of the store that is not free.
+    unsafe fn segment_member(&mut self, member: *mut VMContRef) {
+        let Some(info) = self.conts.get_mut(&(member as usize)) else {
+            return;
+        };
+        if std::mem::replace(&mut info.reached, true) {
+            return;
+        }
+        // SAFETY: per the contract, the object and its buffers are live.
+        unsafe {
+            for buffer in (*member).payload_buffers() {
+                let start = buffer.as_ptr() as usize;
+                self.range(start, start + std::mem::size_of_val(buffer));
+            }
+        }
+    }
+
     /// The bounds of the stack of continuation `c`, if it is one of the store's (not free).
     fn stack_of(&self, c: *mut VMContRef) -> Option<Bounds> {
         let info = self.conts.get(&(c as usize))?;
@@ -137,8 +160,9 @@ impl Marker<'_, '_> {
 
     /// Marks the references of the frames of suspended continuation `c`'s segment: the
     /// innermost stack is stopped at its own saved context, each other one where it resumed
-    /// the next inner one (that one's parent context). The continuations of the segment are
-    /// reached with `c`.
+    /// the next inner one (that one's parent context). Every continuation of the segment is
+    /// reached with `c`: were one not, its stack would be recycled while the segment can
+    /// still be resumed.
     ///
     /// # Safety
     ///
@@ -155,6 +179,9 @@ impl Marker<'_, '_> {
                 // Never started: no frames.
                 return;
             }
+            if innermost != c {
+                self.segment_member(innermost);
+            }
             self.stopped(&(*innermost).ctx, bounds);
             let mut inner = innermost;
             let mut steps = self.conts.len();
@@ -164,7 +191,9 @@ impl Marker<'_, '_> {
                 let Some(bounds) = self.stack_of(outer) else {
                     return;
                 };
-                self.continuation(outer as usize);
+                if outer != c {
+                    self.segment_member(outer);
+                }
                 self.stopped((*inner).parent_ctx, bounds);
                 inner = outer;
             }
