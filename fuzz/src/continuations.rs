@@ -4,8 +4,8 @@
 //! (schedulers at levels 0..L that create continuations with `cont.new` or `cont.bind` and
 //! resume them with a subset of the tags' handlers, so that other suspensions are forwarded
 //! outwards). Handlers resume with new values, park continuations in tables, globals and GC
-//! structs, inject exceptions with `resume_throw`, abandon continuations, or resume a consumed
-//! or null one (traps). Some programs use `switch` between two continuations.
+//! structs, inject exceptions with `resume_throw` or `resume_throw_ref`, abandon
+//! continuations, or resume a consumed or null one (traps). Some programs use `switch` between two continuations.
 //!
 //! wasmfx runs each program under two settings; Binaryen's interpreter (programs without
 //! `switch`) and wasmtime check the results.
@@ -215,9 +215,13 @@ impl Gen {
                  (local.set $k (ref.null $cb)) (local.set $k (struct.get $box 0 (local.get $box))) (br $again)\n"
                 )
             }
-            7 | 8 | 12 | 13 => w!(
+            7 | 8 => w!(
                 s,
                 "(local.set $k) (local.set $v) (local.set $mode (i32.const 1)) (br $again)\n"
+            ),
+            12 | 13 => w!(
+                s,
+                "(local.set $k) (local.set $v) (local.set $mode (i32.const 2)) (br $again)\n"
             ),
             9 | 14 => w!(s, "(drop) (local.set $v) (br $done)\n"),
             10 => w!(
@@ -280,7 +284,11 @@ impl Gen {
             s,
             "(if (result i32) (i32.eqz (local.get $mode))\n\
              (then (resume $cb{clauses} (local.get $v) (local.get $k)))\n\
-             (else (local.set $mode (i32.const 0)) (resume_throw $cb $e{clauses} (local.get $v) (local.get $k))))\n\
+             (else (if (result i32) (i32.eq (local.get $mode) (i32.const 1))\n\
+             (then (local.set $mode (i32.const 0)) (resume_throw $cb $e{clauses} (local.get $v) (local.get $k)))\n\
+             (else (local.set $mode (i32.const 0)) (resume_throw_ref $cb{clauses} \
+             (block $r (result exnref) (try_table (catch_all_ref $r) (throw $e (local.get $v))) (unreachable)) \
+             (local.get $k))))))\n\
              (local.set $v)\n\
              (local.set $sum (i32.add (i32.mul (local.get $sum) (i32.const 7)) (local.get $v)))\n\
              (br $done)\n"
