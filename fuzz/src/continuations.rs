@@ -537,12 +537,12 @@ impl Target for Continuations {
         let (outcome, calls) = &outcomes[0];
         let module = script::binary_module(&wasm);
         if self.binaryen.is_some() && !program.uses_switch && !program.uses_bind {
-            let text = script::fragment(&module, calls, outcome, Dialect::Binaryen);
+            let text = script::fragment(&module, calls, outcome, Dialect::Binaryen, seed);
             self.pending_binaryen
                 .push((Fragment { seed, text }, program.text.clone()));
         }
         if self.wasmtime.is_some() && !program.uses_gc {
-            let text = script::fragment(&module, calls, outcome, Dialect::Wasmtime);
+            let text = script::fragment(&module, calls, outcome, Dialect::Wasmtime, seed);
             self.pending_wasmtime
                 .push((Fragment { seed, text }, program.text.clone()));
         }

@@ -41,7 +41,9 @@ pub fn smith_config() -> wasm_smith::Config {
         min_funcs: 1,
         max_memories: 2,
         max_tables: 2,
+        // Every memory has a maximum, so that growing never depends on an engine's limits.
         max_memory32_bytes: 1 << 20,
+        memory_max_size_required: true,
         max_table_elements: 1_000,
         max_instructions: 200,
         ..wasm_smith::Config::default()
@@ -176,6 +178,7 @@ impl Target for Generated {
                 &calls,
                 &baseline,
                 Dialect::Wasmtime,
+                seed,
             );
             self.pending.push((Fragment { seed, text }, wasm));
         }

@@ -10,7 +10,8 @@ use std::fmt::Write;
 pub enum Dialect {
     /// wasmtime's `wast` command: every assertion.
     Wasmtime,
-    /// Binaryen's `wasm-shell`: no `get` of globals, no non-null reference patterns.
+    /// Binaryen's `wasm-shell`: no `get` of globals, no non-null reference patterns, no
+    /// memories imported from a registered module.
     Binaryen,
 }
 
@@ -84,9 +85,16 @@ fn invoke(call: &Call) -> String {
 }
 
 /// The script text checking that `module` (text or `(module binary ...)`) does what
-/// `outcome` says when `calls` are made. Stops at the first call whose outcome engines may
-/// legitimately disagree on.
-pub fn fragment(module: &str, calls: &[Call], outcome: &Outcome, dialect: Dialect) -> String {
+/// `outcome` says when `calls` are made, then (when no call ended the comparison) the
+/// exported globals and memories. Stops at the first call whose outcome engines may
+/// legitimately disagree on. `seed` names the module for the memory checker.
+pub fn fragment(
+    module: &str,
+    calls: &[Call],
+    outcome: &Outcome,
+    dialect: Dialect,
+    seed: u64,
+) -> String {
     let mut s = String::new();
     match &outcome.instantiation {
         None => writeln!(s, "{module}"),
@@ -126,7 +134,10 @@ pub fn fragment(module: &str, calls: &[Call], outcome: &Outcome, dialect: Dialec
         };
         writeln!(s, "{line}").expect("writing to a string");
     }
-    if dialect == Dialect::Wasmtime && !outcome.ended_early() {
+    if outcome.ended_early() {
+        return s;
+    }
+    if dialect == Dialect::Wasmtime {
         for (name, value) in &outcome.globals {
             if let Some(p) = pattern(value, dialect) {
                 writeln!(
@@ -138,7 +149,39 @@ pub fn fragment(module: &str, calls: &[Call], outcome: &Outcome, dialect: Dialec
             }
         }
     }
+    if dialect == Dialect::Wasmtime {
+        memory_checks(&mut s, outcome, seed);
+    }
     s
+}
+
+/// Checks the contents of every exported memory of the module just run: the module is
+/// registered, and a checker module importing each memory returns its hash (the one
+/// [`crate::execute`] computes: FNV-1a over little-endian 8-byte words).
+fn memory_checks(s: &mut String, outcome: &Outcome, seed: u64) {
+    if outcome.memories.is_empty() {
+        return;
+    }
+    let registered = format!("fuzzed{seed}");
+    writeln!(s, "(register {})", string_literal(registered.as_bytes())).expect("writing");
+    for (name, _, hash) in &outcome.memories {
+        writeln!(
+            s,
+            "(module (import {} {} (memory 0))\n\
+             (func (export \"hash\") (result i64) (local $i i32) (local $n i32) (local $h i64)\n\
+             (local.set $h (i64.const 0xcbf29ce484222325))\n\
+             (local.set $n (i32.shl (memory.size) (i32.const 16)))\n\
+             (block $done (loop $l (br_if $done (i32.ge_u (local.get $i) (local.get $n)))\n\
+             (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load (local.get $i))) (i64.const 0x100000001b3)))\n\
+             (local.set $i (i32.add (local.get $i) (i32.const 8))) (br $l)))\n\
+             (local.get $h)))\n\
+             (assert_return (invoke \"hash\") (i64.const {}))",
+            string_literal(registered.as_bytes()),
+            string_literal(name.as_bytes()),
+            *hash as i64
+        )
+        .expect("writing to a string");
+    }
 }
 
 /// `(module binary "...")` for `wasm`.
