@@ -12,7 +12,7 @@
 
 use crate::execute::{self, Settings};
 use crate::generated::compare;
-use crate::reference::{Fragment, Reference};
+use crate::reference::{check_batch, Fragment, Reference};
 use crate::script::{self, Dialect};
 use crate::{Finding, Target};
 use anyhow::Result;
@@ -429,8 +429,8 @@ pub struct Continuations {
     wasmtime: Option<Reference>,
     work_dir: PathBuf,
     /// Per reference: fragments waiting, with their programs.
-    pending_binaryen: Vec<(Fragment, String)>,
-    pending_wasmtime: Vec<(Fragment, String)>,
+    pending_binaryen: Vec<(Fragment, Vec<u8>)>,
+    pending_wasmtime: Vec<(Fragment, Vec<u8>)>,
     compared: u64,
 }
 
@@ -460,38 +460,6 @@ impl Continuations {
         self.engines.insert(settings, e.clone());
         Ok(e)
     }
-}
-
-/// Checks the fragments waiting for `reference`, turning a disagreement into a finding.
-fn check_pending(
-    reference: &Option<Reference>,
-    pending: &mut Vec<(Fragment, String)>,
-    work_dir: &std::path::Path,
-    compared: &mut u64,
-) -> Result<Option<Finding>> {
-    let Some(reference) = reference else {
-        pending.clear();
-        return Ok(None);
-    };
-    let batch = std::mem::take(pending);
-    let fragments: Vec<Fragment> = batch.iter().map(|(f, _)| f.clone()).collect();
-    let disagreement = reference.check(&fragments, work_dir)?;
-    *compared += fragments.len() as u64;
-    Ok(disagreement.map(|d| {
-        let (fragment, program) = &batch[d.index];
-        Finding::new(
-            "continuations",
-            fragment.seed,
-            format!(
-                "{} disagrees with wasmfx:\n{}\n--- script ---\n{}",
-                reference.name(),
-                d.message,
-                fragment.text
-            ),
-            program.clone().into_bytes(),
-            "wat",
-        )
-    }))
 }
 
 impl Target for Continuations {
@@ -539,32 +507,34 @@ impl Target for Continuations {
         if self.binaryen.is_some() && !program.uses_switch && !program.uses_bind {
             let text = script::fragment(&module, calls, outcome, Dialect::Binaryen, seed);
             self.pending_binaryen
-                .push((Fragment { seed, text }, program.text.clone()));
+                .push((Fragment { seed, text }, program.text.clone().into_bytes()));
         }
         if self.wasmtime.is_some() && !program.uses_gc {
             let text = script::fragment(&module, calls, outcome, Dialect::Wasmtime, seed);
             self.pending_wasmtime
-                .push((Fragment { seed, text }, program.text.clone()));
+                .push((Fragment { seed, text }, program.text.clone().into_bytes()));
         }
         Ok(None)
     }
 
     fn flush(&mut self) -> Result<Option<Finding>> {
         let mut compared = 0;
-        let found = check_pending(
-            &self.binaryen,
+        let found = check_batch(
+            self.binaryen.as_ref(),
             &mut self.pending_binaryen,
             &self.work_dir,
+            ("continuations", "wat"),
             &mut compared,
         )?;
         if found.is_some() {
             return Ok(found);
         }
         let mut compared_wasmtime = 0;
-        let found = check_pending(
-            &self.wasmtime,
+        let found = check_batch(
+            self.wasmtime.as_ref(),
             &mut self.pending_wasmtime,
             &self.work_dir,
+            ("continuations", "wat"),
             &mut compared_wasmtime,
         )?;
         // A program counts as compared once, whichever references checked it.

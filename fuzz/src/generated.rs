@@ -3,7 +3,7 @@
 //! reference engine in batches.
 
 use crate::execute::{self, Outcome, Settings};
-use crate::reference::{Fragment, Reference};
+use crate::reference::{check_batch, Fragment, Reference};
 use crate::script::{self, Dialect};
 use crate::{Finding, Target};
 use anyhow::Result;
@@ -186,28 +186,13 @@ impl Target for Generated {
     }
 
     fn flush(&mut self) -> Result<Option<Finding>> {
-        let Some(reference) = &self.reference else {
-            return Ok(None);
-        };
-        let pending = std::mem::take(&mut self.pending);
-        let fragments: Vec<Fragment> = pending.iter().map(|(f, _)| f.clone()).collect();
-        let disagreement = reference.check(&fragments, &self.work_dir)?;
-        self.compared_with_reference += fragments.len() as u64;
-        Ok(disagreement.map(|d| {
-            let (fragment, wasm) = &pending[d.index];
-            Finding::new(
-                "generated",
-                fragment.seed,
-                format!(
-                    "{} disagrees with wasmfx:\n{}\n--- script ---\n{}",
-                    reference.name(),
-                    d.message,
-                    fragment.text
-                ),
-                wasm.clone(),
-                "wasm",
-            )
-        }))
+        check_batch(
+            self.reference.as_ref(),
+            &mut self.pending,
+            &self.work_dir,
+            ("generated", "wasm"),
+            &mut self.compared_with_reference,
+        )
     }
 
     fn pending(&self) -> usize {

@@ -3,6 +3,7 @@
 //! script; when the reference disagrees, the failing line names the fragment (the case).
 
 use crate::script::Dialect;
+use crate::Finding;
 use anyhow::{bail, Context, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -153,6 +154,40 @@ impl Reference {
             ),
         }
     }
+}
+
+/// Checks the cases waiting for `reference` (none when there is no reference) and empties
+/// the batch: each case's fragment and input. `compared` counts the cases checked; a
+/// disagreement becomes a finding of `target` (its name and its inputs' extension).
+pub fn check_batch(
+    reference: Option<&Reference>,
+    pending: &mut Vec<(Fragment, Vec<u8>)>,
+    work_dir: &Path,
+    target: (&'static str, &'static str),
+    compared: &mut u64,
+) -> Result<Option<Finding>> {
+    let batch = std::mem::take(pending);
+    let Some(reference) = reference else {
+        return Ok(None);
+    };
+    let fragments: Vec<Fragment> = batch.iter().map(|(f, _)| f.clone()).collect();
+    let disagreement = reference.check(&fragments, work_dir)?;
+    *compared += fragments.len() as u64;
+    Ok(disagreement.map(|d| {
+        let (fragment, input) = &batch[d.index];
+        Finding::new(
+            target.0,
+            fragment.seed,
+            format!(
+                "{} disagrees with wasmfx:\n{}\n--- script ---\n{}",
+                reference.name(),
+                d.message,
+                fragment.text
+            ),
+            input.clone(),
+            target.1,
+        )
+    }))
 }
 
 /// The number after the last `marker` (and after `sep` following it, when given) in `text`.
