@@ -38,7 +38,9 @@ pub fn smith_config() -> wasm_smith::Config {
         canonicalize_nans: true,
         export_everything: true,
         max_imports: 0,
-        min_funcs: 1,
+        min_types: 6,
+        min_funcs: 4,
+        max_funcs: 30,
         max_memories: 2,
         max_tables: 2,
         // Every memory has a maximum, so that growing never depends on an engine's limits.
@@ -53,7 +55,7 @@ pub fn smith_config() -> wasm_smith::Config {
 /// A module generated from `seed`.
 pub fn generate(seed: u64) -> Result<Vec<u8>> {
     let mut rng = SmallRng::seed_from_u64(seed);
-    let mut data = vec![0u8; 16 * 1024];
+    let mut data = vec![0u8; 64 * 1024];
     rng.fill_bytes(&mut data);
     let mut u = Unstructured::new(&data);
     let mut module = wasm_smith::Module::new(smith_config(), &mut u)?;

@@ -73,6 +73,13 @@ pub fn readonly_flags() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly().with_can_move()
 }
 
+/// Flags for loads of a function reference's fields, which never change. Not movable: the
+/// reference may be null until the check before the load has passed, and a load hoisted
+/// above that check (out of a loop, say) would fault where no trap is expected.
+pub fn func_ref_flags() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
 /// Flags for loads and stores of runtime data that may change.
 pub fn trusted_flags() -> MemFlagsData {
     MemFlagsData::trusted()

@@ -1550,13 +1550,13 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         use wasmfx_environ::func_ref;
         let code = self.b.ins().load(
             types::I64,
-            func_env::readonly_flags(),
+            func_env::func_ref_flags(),
             fref,
             func_ref::WASM_CALL as i32,
         );
         let callee_vmctx = self.b.ins().load(
             types::I64,
-            func_env::readonly_flags(),
+            func_env::func_ref_flags(),
             fref,
             func_ref::VMCTX as i32,
         );
@@ -1596,7 +1596,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.b.ins().trapz(fref, trap(Trap::UninitializedElement));
         let actual = self.b.ins().load(
             types::I32,
-            func_env::readonly_flags(),
+            func_env::func_ref_flags(),
             fref,
             func_ref::TYPE_ID as i32,
         );
