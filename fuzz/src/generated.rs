@@ -46,6 +46,8 @@ pub fn smith_config() -> wasm_smith::Config {
         // Every memory has a maximum, so that growing never depends on an engine's limits.
         max_memory32_bytes: 1 << 20,
         memory_max_size_required: true,
+        // Likewise tables (wasmtime grows one by 688 million elements, wasmfx refuses).
+        table_max_size_required: true,
         max_table_elements: 1_000,
         max_instructions: 200,
         ..wasm_smith::Config::default()
