@@ -189,12 +189,20 @@ fn mutate_once(rng: &mut SmallRng, wasm: &mut Vec<u8>) {
             let mut m = wasm_mutate::WasmMutate::default();
             m.seed(rng.gen()).fuel(1_000).preserve_semantics(false);
             let input = wasm.clone();
-            let mutated = match m.run(&input) {
-                Ok(mut it) => it.next(),
-                Err(_) => None,
-            };
-            if let Some(Ok(out)) = mutated {
-                *wasm = out;
+            // wasm-mutate 0.263 also panics on some valid modules (exported tags, for one):
+            // such a case falls back to another mutation, without printing the panic.
+            let hook = std::panic::take_hook();
+            std::panic::set_hook(Box::new(|_| {}));
+            let mutated =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match m.run(&input) {
+                    Ok(mut it) => it.next(),
+                    Err(_) => None,
+                }));
+            std::panic::set_hook(hook);
+            match mutated {
+                Ok(Some(Ok(out))) => *wasm = out,
+                Ok(_) => {}
+                Err(_) => mutate_once(rng, wasm),
             }
         }
     }
