@@ -10,7 +10,7 @@
 //! wasmfx runs each program under two settings; Binaryen's interpreter (programs without
 //! `switch`) and wasmtime check the results.
 
-use crate::execute::{self, Settings};
+use crate::execute::{self, Engines, Settings};
 use crate::generated::compare;
 use crate::reference::{check_batch, Fragment, Reference};
 use crate::script::{self, Dialect};
@@ -18,7 +18,6 @@ use crate::{Finding, Target};
 use anyhow::Result;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -424,7 +423,7 @@ pub fn generate(seed: u64) -> Program {
 
 /// The `continuations` target's state.
 pub struct Continuations {
-    engines: HashMap<Settings, wasmfx::Engine>,
+    engines: Engines,
     binaryen: Option<Reference>,
     wasmtime: Option<Reference>,
     work_dir: PathBuf,
@@ -442,7 +441,7 @@ impl Continuations {
         work_dir: PathBuf,
     ) -> Continuations {
         Continuations {
-            engines: HashMap::new(),
+            engines: Engines::default(),
             binaryen,
             wasmtime,
             work_dir,
@@ -450,15 +449,6 @@ impl Continuations {
             pending_wasmtime: Vec::new(),
             compared: 0,
         }
-    }
-
-    fn engine(&mut self, settings: Settings) -> Result<wasmfx::Engine> {
-        if let Some(e) = self.engines.get(&settings) {
-            return Ok(e.clone());
-        }
-        let e = execute::engine(settings)?;
-        self.engines.insert(settings, e.clone());
-        Ok(e)
     }
 }
 
@@ -484,7 +474,7 @@ impl Target for Continuations {
         };
         let mut outcomes = Vec::new();
         for settings in [Settings::BASELINE, Settings::varied(seed)] {
-            let engine = self.engine(settings)?;
+            let engine = self.engines.get(settings)?;
             let module = match execute::load(&engine, settings, &wasm) {
                 Ok(m) => m,
                 Err(e) => {
@@ -518,28 +508,28 @@ impl Target for Continuations {
     }
 
     fn flush(&mut self) -> Result<Option<Finding>> {
-        let mut compared = 0;
-        let found = check_batch(
-            self.binaryen.as_ref(),
-            &mut self.pending_binaryen,
-            &self.work_dir,
-            ("continuations", "wat"),
-            &mut compared,
-        )?;
-        if found.is_some() {
-            return Ok(found);
-        }
-        let mut compared_wasmtime = 0;
-        let found = check_batch(
-            self.wasmtime.as_ref(),
-            &mut self.pending_wasmtime,
-            &self.work_dir,
-            ("continuations", "wat"),
-            &mut compared_wasmtime,
-        )?;
         // A program counts as compared once, whichever references checked it.
-        self.compared += compared.max(compared_wasmtime);
-        Ok(found)
+        let mut most = 0;
+        let batches = [
+            (self.binaryen.as_ref(), &mut self.pending_binaryen),
+            (self.wasmtime.as_ref(), &mut self.pending_wasmtime),
+        ];
+        for (reference, pending) in batches {
+            let mut compared = 0;
+            let found = check_batch(
+                reference,
+                pending,
+                &self.work_dir,
+                ("continuations", "wat"),
+                &mut compared,
+            )?;
+            if found.is_some() {
+                return Ok(found);
+            }
+            most = most.max(compared);
+        }
+        self.compared += most;
+        Ok(None)
     }
 
     fn pending(&self) -> usize {

@@ -5,6 +5,7 @@
 use anyhow::Result;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
 use std::fmt;
 use wasmfx::{
     Config, Engine, ExternType, FuncType, InstanceAllocationStrategy, Module, PoolingConfig, Store,
@@ -73,6 +74,22 @@ pub fn engine(settings: Settings) -> Result<Engine> {
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     Engine::new(&config)
+}
+
+/// Engines by settings, each made once.
+#[derive(Default)]
+pub struct Engines(HashMap<Settings, Engine>);
+
+impl Engines {
+    /// The engine for `settings`.
+    pub fn get(&mut self, settings: Settings) -> Result<Engine> {
+        if let Some(e) = self.0.get(&settings) {
+            return Ok(e.clone());
+        }
+        let e = engine(settings)?;
+        self.0.insert(settings, e.clone());
+        Ok(e)
+    }
 }
 
 /// A value as a reference engine reports it. References are compared by kind and nullness

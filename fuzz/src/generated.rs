@@ -2,7 +2,7 @@
 //! wasmfx under two settings (compared with each other, memories included) and checked by a
 //! reference engine in batches.
 
-use crate::execute::{self, Outcome, Settings};
+use crate::execute::{self, Engines, Outcome, Settings};
 use crate::reference::{check_batch, Fragment, Reference};
 use crate::script::{self, Dialect};
 use crate::{Finding, Target};
@@ -10,7 +10,6 @@ use anyhow::Result;
 use arbitrary::Unstructured;
 use rand::rngs::SmallRng;
 use rand::{RngCore, SeedableRng};
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// How much a generated module may do, counted by wasm-smith's own instrumentation (loop
@@ -67,19 +66,12 @@ pub fn generate(seed: u64) -> Result<Vec<u8>> {
 
 /// Runs `wasm` under `settings`; `Err` when wasmfx refused the module.
 fn outcome(
-    engines: &mut HashMap<Settings, wasmfx::Engine>,
+    engines: &mut Engines,
     settings: Settings,
     wasm: &[u8],
     seed: u64,
 ) -> Result<(Outcome, Vec<execute::Call>)> {
-    let engine = match engines.get(&settings) {
-        Some(e) => e.clone(),
-        None => {
-            let e = execute::engine(settings)?;
-            engines.insert(settings, e.clone());
-            e
-        }
-    };
+    let engine = engines.get(settings)?;
     let module = execute::load(&engine, settings, wasm)?;
     let calls = execute::plan_calls(&module, seed);
     Ok((execute::run(&module, settings.safety_fuel(), &calls), calls))
@@ -125,7 +117,7 @@ pub fn compare(a: &Outcome, b: &Outcome) -> Option<String> {
 /// The `generated` target's state: engines by settings, and the batch waiting for the
 /// reference.
 pub struct Generated {
-    engines: HashMap<Settings, wasmfx::Engine>,
+    engines: Engines,
     reference: Option<Reference>,
     work_dir: PathBuf,
     pending: Vec<(Fragment, Vec<u8>)>,
@@ -137,7 +129,7 @@ impl Generated {
     /// A target checking against `reference` (when there is one), with scripts in `work_dir`.
     pub fn new(reference: Option<Reference>, work_dir: PathBuf) -> Generated {
         Generated {
-            engines: HashMap::new(),
+            engines: Engines::default(),
             reference,
             work_dir,
             pending: Vec::new(),

@@ -304,20 +304,11 @@ impl Mutated {
             .stderr(std::process::Stdio::null())
             .spawn()?;
         self.cli_runs += 1;
-        let start = std::time::Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if start.elapsed() > CLI_TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Ok(Some(format!(
-                    "`wasmfx run` ran for over {} s",
-                    CLI_TIMEOUT.as_secs()
-                )));
-            }
-            std::thread::sleep(std::time::Duration::from_millis(5));
+        let Some(status) = crate::reference::wait_with_timeout(&mut child, CLI_TIMEOUT)? else {
+            return Ok(Some(format!(
+                "`wasmfx run` ran for over {} s",
+                CLI_TIMEOUT.as_secs()
+            )));
         };
         Ok(match (status.signal(), status.code()) {
             (Some(signal), _) => Some(format!("`wasmfx run` died of signal {signal}")),

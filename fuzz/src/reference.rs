@@ -118,22 +118,13 @@ impl Reference {
             let _ = stderr.read_to_string(&mut s);
             s
         });
-        let deadline = Instant::now() + BATCH_TIMEOUT;
-        let status = loop {
-            if let Some(status) = child.try_wait()? {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                bail!(
-                    "{} took over {} s on {}",
-                    self.name(),
-                    BATCH_TIMEOUT.as_secs(),
-                    script.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        let Some(status) = wait_with_timeout(&mut child, BATCH_TIMEOUT)? else {
+            bail!(
+                "{} took over {} s on {}",
+                self.name(),
+                BATCH_TIMEOUT.as_secs(),
+                script.display()
+            );
         };
         let stdout = out_reader.join().unwrap_or_default();
         let stderr = err_reader.join().unwrap_or_default();
@@ -153,6 +144,25 @@ impl Reference {
                 tail(&output)
             ),
         }
+    }
+}
+
+/// Waits for `child` to exit; past `timeout`, kills it and returns `None`.
+pub(crate) fn wait_with_timeout(
+    child: &mut std::process::Child,
+    timeout: Duration,
+) -> Result<Option<std::process::ExitStatus>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -218,6 +218,21 @@ impl Marker<'_, '_> {
         }
     }
 
+    /// Marks what the words of continuation `c`'s payload buffers refer to.
+    ///
+    /// # Safety
+    ///
+    /// `c` must be a live continuation object of the store, not free.
+    pub(super) unsafe fn payload_buffers(&mut self, c: *mut VMContRef) {
+        // SAFETY: per the contract, the object and its buffers are live.
+        unsafe {
+            for buffer in (*c).payload_buffers() {
+                let start = buffer.as_ptr() as usize;
+                self.range(start, start + std::mem::size_of_val(buffer));
+            }
+        }
+    }
+
     /// Traces continuation `c`.
     ///
     /// # Safety
@@ -226,10 +241,7 @@ impl Marker<'_, '_> {
     unsafe fn trace_continuation(&mut self, c: *mut VMContRef) {
         // SAFETY: per the contract, the object and its buffers are live.
         unsafe {
-            for buffer in (*c).payload_buffers() {
-                let start = buffer.as_ptr() as usize;
-                self.range(start, start + std::mem::size_of_val(buffer));
-            }
+            self.payload_buffers(c);
             // A running continuation's frames are walked from where its stack is stopped,
             // found from the running chains; a suspended one's here.
             if !self.running.contains(&(c as usize)) {

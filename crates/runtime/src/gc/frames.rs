@@ -143,13 +143,8 @@ impl Marker<'_, '_> {
         if std::mem::replace(&mut info.reached, true) {
             return;
         }
-        // SAFETY: per the contract, the object and its buffers are live.
-        unsafe {
-            for buffer in (*member).payload_buffers() {
-                let start = buffer.as_ptr() as usize;
-                self.range(start, start + std::mem::size_of_val(buffer));
-            }
-        }
+        // SAFETY: per the contract, a live continuation of the store.
+        unsafe { self.payload_buffers(member) };
     }
 
     /// The bounds of the stack of continuation `c`, if it is one of the store's (not free).
