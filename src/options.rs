@@ -186,14 +186,14 @@ const OPTIONS: &[OptionDef] = {
         option(
             Wasm,
             "simd",
-            UnsupportedFeature(Config::wasm_simd),
-            "SIMD, the v128 type",
+            Feature(Config::wasm_simd),
+            "128-bit SIMD (the v128 type); on by default",
         ),
         option(
             Wasm,
             "relaxed-simd",
-            UnsupportedFeature(Config::wasm_relaxed_simd),
-            "relaxed SIMD",
+            Feature(Config::wasm_relaxed_simd),
+            "relaxed SIMD, deterministic; on by default",
         ),
         option(
             Wasm,
@@ -757,7 +757,7 @@ mod tests {
 
     #[test]
     fn unsupported_features_can_only_be_switched_off() {
-        for name in ["simd", "relaxed-simd", "memory64", "threads"] {
+        for name in ["memory64", "threads"] {
             let err = configured(&[name], &[]).unwrap_err().to_string();
             assert!(err.contains("not supported yet"), "{err}");
             assert!(configured(&[&format!("{name}=y")], &[]).is_err());

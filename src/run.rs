@@ -278,6 +278,15 @@ fn parse_arg(ty: ValType, text: &str) -> Result<Val> {
                 .map_err(|_| anyhow!("`{text}` is not an f64"))?
                 .to_bits(),
         ),
+        // The 128 bits as one unsigned number (as results are printed), decimal or `0x` hex.
+        ValType::V128 => Val::V128(
+            match text.strip_prefix("0x") {
+                Some(hex) => u128::from_str_radix(hex, 16),
+                None => text.parse::<u128>(),
+            }
+            .map_err(|_| anyhow!("`{text}` is not a v128 (a 128-bit unsigned number)"))?
+            .into(),
+        ),
         other => bail!(
             "parameters of type {} cannot be given on the command line",
             other
@@ -292,7 +301,7 @@ fn format_val(val: &Val) -> String {
         Val::I64(x) => x.to_string(),
         Val::F32(bits) => f32::from_bits(*bits).to_string(),
         Val::F64(bits) => f64::from_bits(*bits).to_string(),
-        Val::V128(x) => format!("{x:#034x}"),
+        Val::V128(x) => x.as_u128().to_string(),
         Val::FuncRef(None) => "<null funcref>".to_string(),
         Val::FuncRef(Some(_)) => "<funcref>".to_string(),
         Val::ExternRef(None) => "<null externref>".to_string(),
@@ -345,7 +354,22 @@ mod tests {
         );
         assert!(parse_arg(ValType::I32, "x").is_err());
         assert!(parse_arg(ValType::I32, "4294967296").is_err());
-        assert!(parse_arg(ValType::V128, "0").is_err());
+        assert_eq!(
+            parse_arg(ValType::V128, "0x10")
+                .unwrap()
+                .unwrap_v128()
+                .as_u128(),
+            16
+        );
+        assert_eq!(
+            parse_arg(ValType::V128, &u128::MAX.to_string())
+                .unwrap()
+                .unwrap_v128()
+                .as_u128(),
+            u128::MAX
+        );
+        assert!(parse_arg(ValType::V128, "-1").is_err());
+        assert!(parse_arg(ValType::V128, "0xg").is_err());
     }
 
     #[test]

@@ -198,8 +198,6 @@ fn unsupported_proposals_are_refused() {
     for (option, name) in [
         ("threads", "threads"),
         ("threads=y", "threads"),
-        ("simd", "simd"),
-        ("relaxed-simd=y", "relaxed-simd"),
         ("memory64", "memory64"),
     ] {
         for command in ["run", "compile", "wast"] {

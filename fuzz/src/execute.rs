@@ -242,7 +242,7 @@ fn value_of(val: &Val) -> Value {
         Val::I64(v) => Value::I64(*v),
         Val::F32(v) => Value::F32(*v),
         Val::F64(v) => Value::F64(*v),
-        Val::V128(v) => Value::V128(*v),
+        Val::V128(v) => Value::V128(v.as_u128()),
         Val::FuncRef(None)
         | Val::ExternRef(None)
         | Val::AnyRef(None)
@@ -258,7 +258,7 @@ fn val_of(engine: &Engine, value: &Value, ty: ValType) -> Val {
         (Value::I64(v), _) => Val::I64(*v),
         (Value::F32(v), _) => Val::F32(*v),
         (Value::F64(v), _) => Val::F64(*v),
-        (Value::V128(v), _) => Val::V128(*v),
+        (Value::V128(v), _) => Val::V128((*v).into()),
         (_, ValType::Ref(r)) => Val::null_of(engine, r.heap_type()),
         (_, other) => panic!("no reference argument for {other:?}"),
     }

@@ -26,7 +26,9 @@ pub fn value_type(module: &ModuleInfo, ty: ValType) -> anyhow::Result<Type> {
         ValType::I64 => types::I64,
         ValType::F32 => types::F32,
         ValType::F64 => types::F64,
-        ValType::V128 => anyhow::bail!("SIMD (v128) is not supported yet"),
+        // The canonical type of a `v128` on the operand stack and in signatures; instructions
+        // that see it as other lanes bitcast it (see `simd`).
+        ValType::V128 => types::I8X16,
         ValType::Ref(r) if module.ref_repr(r) == TableElemType::ContRef => types::I128,
         ValType::Ref(_) => types::I64,
     })
@@ -83,6 +85,18 @@ pub fn func_ref_flags() -> MemFlagsData {
 /// Flags for loads and stores of runtime data that may change.
 pub fn trusted_flags() -> MemFlagsData {
     MemFlagsData::trusted()
+}
+
+/// Flags for a value of type `ty` in a runtime-owned 16-byte value slot (globals, value
+/// arrays, continuation and exception payloads): trusted, but a `v128` is not claimed to be
+/// 16-byte aligned, so Cranelift never folds its load into an SSE instruction that requires
+/// that alignment.
+pub fn value_slot_flags(ty: Type) -> MemFlagsData {
+    if ty.is_vector() {
+        MemFlagsData::new().with_notrap()
+    } else {
+        trusted_flags()
+    }
 }
 
 /// Per-function view of the module and its `VMContext`.

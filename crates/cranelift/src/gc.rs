@@ -65,7 +65,6 @@ impl FuncTranslator<'_, '_> {
         match storage {
             GcStorage::I8 => self.b.ins().istore8(flags, v, addr, offset),
             GcStorage::I16 => self.b.ins().istore16(flags, v, addr, offset),
-            GcStorage::V128 => bail!("SIMD (v128) is not supported yet"),
             _ => self.b.ins().store(flags, v, addr, offset),
         };
         Ok(())
@@ -109,7 +108,7 @@ impl FuncTranslator<'_, '_> {
             (GcStorage::I64, _) | (GcStorage::Ref, _) => ins.load(types::I64, flags, addr, offset),
             (GcStorage::F64, _) => ins.load(types::F64, flags, addr, offset),
             (GcStorage::ContRef, _) => ins.load(types::I128, flags, addr, offset),
-            (GcStorage::V128, _) => bail!("SIMD (v128) is not supported yet"),
+            (GcStorage::V128, _) => ins.load(types::I8X16, flags, addr, offset),
         })
     }
 

@@ -22,6 +22,7 @@
 
 mod func_env;
 mod gc;
+mod simd;
 mod stack_maps;
 mod stack_switching;
 mod trampolines;
@@ -286,6 +287,14 @@ impl Compiler {
         settings.push(("consume_fuel".into(), consume_fuel.to_string()));
         settings.push(("epoch_interruption".into(), epoch_interruption.to_string()));
         settings
+    }
+
+    /// Whether the target CPU has the feature Cranelift calls `name` (`has_sse41`, say).
+    pub fn has_cpu_feature(&self, name: &str) -> bool {
+        self.isa
+            .isa_flags()
+            .iter()
+            .any(|v| v.name == name && v.as_bool() == Some(true))
     }
 
     /// The native calling convention (for builtins and host functions).

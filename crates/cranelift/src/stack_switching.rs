@@ -8,7 +8,7 @@
 //! `suspend` walks the chain of running continuations for a handler of its tag in generated
 //! code and switches once, directly to that handler's resumer.
 
-use crate::func_env::trusted_flags;
+use crate::func_env::value_slot_flags;
 use crate::translate::{args, trap, FuncTranslator};
 use anyhow::{bail, Result};
 use cranelift_codegen::ir::{self, condcodes::IntCC, types, InstBuilder, Type, Value};
@@ -38,11 +38,14 @@ impl FuncTranslator<'_, '_> {
     }
 
     fn load_field(&mut self, ty: Type, base: Value, offset: u32) -> Value {
-        self.b.ins().load(ty, trusted_flags(), base, offset as i32)
+        self.b
+            .ins()
+            .load(ty, value_slot_flags(ty), base, offset as i32)
     }
 
     fn store_field(&mut self, v: Value, base: Value, offset: u32) {
-        self.b.ins().store(trusted_flags(), v, base, offset as i32);
+        let flags = value_slot_flags(self.b.func.dfg.value_type(v));
+        self.b.ins().store(flags, v, base, offset as i32);
     }
 
     /// Builds a fat pointer from an object address and a revision.

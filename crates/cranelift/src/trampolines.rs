@@ -8,7 +8,7 @@
 //!   reports an error or rethrows the exception it reports, and returns the results from the
 //!   buffer.
 
-use crate::func_env::{trusted_flags, value_type, wasm_signature, FuncEnv};
+use crate::func_env::{trusted_flags, value_slot_flags, value_type, wasm_signature, FuncEnv};
 use crate::{trap_code, CompiledText, Compiler};
 use anyhow::Result;
 use cranelift_codegen::ir::{self, types, AbiParam, InstBuilder, Signature};
@@ -34,9 +34,10 @@ impl Compiler {
         let (code, callee_vmctx, caller_vmctx, values) = (p[0], p[1], p[2], p[3]);
         let mut args = vec![callee_vmctx, caller_vmctx];
         for (i, t) in ty.params().iter().enumerate() {
+            let t = value_type(module, *t)?;
             let v = b.ins().load(
-                value_type(module, *t)?,
-                trusted_flags(),
+                t,
+                value_slot_flags(t),
                 values,
                 (i as u32 * VAL_SLOT_SIZE) as i32,
             );
@@ -46,12 +47,9 @@ impl Compiler {
         let call = b.ins().call_indirect(wasm_sig, code, &args);
         let results = b.inst_results(call).to_vec();
         for (i, r) in results.into_iter().enumerate() {
-            b.ins().store(
-                trusted_flags(),
-                r,
-                values,
-                (i as u32 * VAL_SLOT_SIZE) as i32,
-            );
+            let flags = value_slot_flags(b.func.dfg.value_type(r));
+            b.ins()
+                .store(flags, r, values, (i as u32 * VAL_SLOT_SIZE) as i32);
         }
         b.ins().return_(&[]);
         b.finalize(self.isa.frontend_config());
@@ -79,12 +77,9 @@ impl Compiler {
         ));
         let values = b.ins().stack_addr(types::I64, slot, 0);
         for (i, v) in p[2..].iter().enumerate() {
-            b.ins().store(
-                trusted_flags(),
-                *v,
-                values,
-                (i as u32 * VAL_SLOT_SIZE) as i32,
-            );
+            let flags = value_slot_flags(b.func.dfg.value_type(*v));
+            b.ins()
+                .store(flags, *v, values, (i as u32 * VAL_SLOT_SIZE) as i32);
         }
         let mut cb_sig = Signature::new(self.native_call_conv());
         for _ in 0..5 {
@@ -136,9 +131,10 @@ impl Compiler {
         b.seal_block(returned);
         let mut results = Vec::new();
         for (i, t) in ty.results().iter().enumerate() {
+            let t = value_type(module, *t)?;
             results.push(b.ins().load(
-                value_type(module, *t)?,
-                trusted_flags(),
+                t,
+                value_slot_flags(t),
                 values,
                 (i as u32 * VAL_SLOT_SIZE) as i32,
             ));

@@ -1,7 +1,7 @@
 //! Translation of one wasm function body into Cranelift IR: the operand stack, control frames,
 //! locals, and one arm per operator. Every operator is validated before it is translated.
 
-use crate::func_env::{self, trusted_flags, FuncEnv};
+use crate::func_env::{self, trusted_flags, value_slot_flags, FuncEnv};
 use crate::gc::Extend;
 use crate::trap_code;
 use anyhow::{bail, Result};
@@ -334,6 +334,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let z = self.b.ins().iconst(types::I64, 0);
                 self.b.ins().uextend(types::I128, z)
             }
+            types::I8X16 => self.v128_const(0),
             t => self.b.ins().iconst(t, 0),
         }
     }
@@ -438,7 +439,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     /// static offset that does not fit the instruction's immediate. There is no bounds check:
     /// every 32-bit memory sits in a reservation of [`MEMORY_RESERVATION`] bytes that faults
     /// past the memory's length, and no index, offset and access size can leave it.
-    fn mem_addr(&mut self, memarg: &MemArg, index: Value) -> Result<(Value, i32)> {
+    pub(crate) fn mem_addr(&mut self, memarg: &MemArg, index: Value) -> Result<(Value, i32)> {
         let memory = match memarg.target {
             wasmfx_environ::wasmparser::MemArgTarget::Memory(m) => m,
             wasmfx_environ::wasmparser::MemArgTarget::Array(_) => {
@@ -838,13 +839,14 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                         .content_type,
                 )?;
                 let (base, offset) = self.env.global_addr(&mut self.b, global_index);
-                let v = self.b.ins().load(ty, trusted_flags(), base, offset);
+                let v = self.b.ins().load(ty, value_slot_flags(ty), base, offset);
                 self.push(v);
             }
             Operator::GlobalSet { global_index } => {
                 let v = self.pop();
                 let (base, offset) = self.env.global_addr(&mut self.b, global_index);
-                self.b.ins().store(trusted_flags(), v, base, offset);
+                let flags = value_slot_flags(self.b.func.dfg.value_type(v));
+                self.b.ins().store(flags, v, base, offset);
             }
 
             // Memory.
@@ -1279,10 +1281,14 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 ..
             } => self.br_on_cast(relative_depth, to_ref_type, false)?,
 
-            ref other => bail!(
-                "instruction `{}` is not supported yet",
-                operator_name(other)
-            ),
+            ref other => {
+                if !self.simd_operator(other)? {
+                    bail!(
+                        "instruction `{}` is not supported yet",
+                        operator_name(other)
+                    )
+                }
+            }
         }
         Ok(())
     }
@@ -1476,9 +1482,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             .expect("exception pointer");
         self.b.ins().trapz(exn, trap(Trap::HostError));
         for (i, v) in self.pop_n(n).into_iter().enumerate() {
-            self.b
-                .ins()
-                .store(trusted_flags(), v, exn, exn_payload_offset(i));
+            let flags = value_slot_flags(self.b.func.dfg.value_type(v));
+            self.b.ins().store(flags, v, exn, exn_payload_offset(i));
         }
         Ok(exn)
     }
@@ -1504,7 +1509,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             values.push(
                 self.b
                     .ins()
-                    .load(*ty, trusted_flags(), exn, exn_payload_offset(i)),
+                    .load(*ty, value_slot_flags(*ty), exn, exn_payload_offset(i)),
             );
         }
         if pad.with_ref {

@@ -388,11 +388,12 @@ pub struct FunctionBodyData<'a> {
     pub validator: FuncToValidate<ValidatorResources>,
 }
 
-/// The proposals wasmfx enables unless configured otherwise: WebAssembly 2.0 without SIMD,
-/// plus extended constant expressions, typed function references, tail calls, exception
-/// handling, the GC type system and stack switching (typed continuations).
+/// The proposals wasmfx enables unless configured otherwise: WebAssembly 2.0 (with SIMD),
+/// plus relaxed SIMD, extended constant expressions, typed function references, tail calls,
+/// exception handling, the GC type system and stack switching (typed continuations).
 pub fn default_features() -> WasmFeatures {
-    (WasmFeatures::WASM2 & !WasmFeatures::SIMD)
+    WasmFeatures::WASM2
+        | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::TAIL_CALL

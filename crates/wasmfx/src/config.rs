@@ -48,8 +48,8 @@ macro_rules! feature_setters {
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 without SIMD, plus extended constant
-    /// expressions, typed function references, tail calls, exception handling, garbage
+    /// The default configuration: WebAssembly 2.0 (with SIMD), plus relaxed SIMD, extended
+    /// constant expressions, typed function references, tail calls, exception handling, garbage
     /// collection and stack switching (typed continuations); see
     /// [`wasmfx_environ::default_features`].
     pub fn new() -> Config {
@@ -70,9 +70,10 @@ impl Config {
     }
 
     feature_setters! {
-        /// The SIMD proposal (`v128`); not supported by the compiler yet.
+        /// 128-bit SIMD (the `v128` type and its instructions). On by default.
         wasm_simd => SIMD,
-        /// The relaxed SIMD proposal; not supported by the compiler yet.
+        /// Relaxed SIMD, with the same choice on every CPU (see `docs/simd.md`). On by
+        /// default.
         wasm_relaxed_simd => RELAXED_SIMD,
         /// Several memories per module.
         wasm_multi_memory => MULTI_MEMORY,

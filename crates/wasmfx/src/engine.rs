@@ -2,7 +2,7 @@
 //! the cache of wasm-to-host trampolines (one per function type).
 
 use crate::{Config, FuncType, InstanceAllocationStrategy, ValType};
-use anyhow::Result;
+use anyhow::{bail, Result};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -47,10 +47,22 @@ impl Engine {
         if config.profiler == crate::ProfilingStrategy::PerfMap {
             wasmfx_runtime::perf_map::enable()?;
         }
+        let compiler = Compiler::new(config.tunables)?;
+        // SSE4.1 is the baseline of SIMD code: Cranelift lowers several instructions
+        // (`pmovsx`, `pminsd`, `ptest`, `roundps`, ...) to it. AVX and later are used where the
+        // CPU has them, and precompiled files record which were.
+        if config.features.contains(wasmparser::WasmFeatures::SIMD)
+            && !compiler.has_cpu_feature("has_sse41")
+        {
+            bail!(
+                "SIMD needs a CPU with SSE4.1, which this one lacks; switch it off with \
+                 `Config::wasm_simd(false)` (`-W simd=n`)"
+            );
+        }
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
-                compiler: Compiler::new(config.tunables)?,
+                compiler,
                 types: Arc::new(RwLock::new(TypeRegistry::default())),
                 type_displays: Arc::new(TypeDisplays::new()?),
                 host_stubs: Mutex::new(HashMap::new()),

@@ -104,7 +104,7 @@ unsafe extern "C" fn host_callback(
 
 impl Func {
     /// A host function of type `ty` calling `f` with dynamically typed values. Fails when the
-    /// engine cannot call functions of that type (a type with `v128`, before SIMD lands).
+    /// engine cannot call functions of that type.
     pub fn new<T: 'static>(
         mut store: impl AsContextMut<Data = T>,
         ty: FuncType,

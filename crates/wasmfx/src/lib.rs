@@ -65,7 +65,7 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
     RefType, TableType, TypeId, ValType,
 };
-pub use values::{ContRef, ExnRef, ExternRef, ThrownException, Val};
+pub use values::{ContRef, ExnRef, ExternRef, ThrownException, Val, V128};
 pub use wasmfx_environ::Trap;
 pub use wasmfx_runtime::{FrameSymbol, UnhandledTag, WasmBacktrace};
 

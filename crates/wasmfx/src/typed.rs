@@ -3,7 +3,7 @@
 
 use crate::func::RawHostFn;
 use crate::store::{StoreInner, StoreOpaque};
-use crate::{AsContext, AsContextMut, Caller, ExternRef, Func, FuncType, ValType};
+use crate::{AsContext, AsContextMut, Caller, ExternRef, Func, FuncType, ValType, V128};
 use anyhow::{bail, Result};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -36,6 +36,7 @@ wasm_ty_num! {
     u64 => I64, |v| v as u128, |r| r.get_u64();
     f32 => F32, |v| v.to_bits() as u128, |r| f32::from_bits(r.get_u32());
     f64 => F64, |v| v.to_bits() as u128, |r| f64::from_bits(r.get_u64());
+    V128 => V128, |v| v.as_u128(), |r| V128::from(r.get_u128());
 }
 
 impl WasmTy for Option<Func> {

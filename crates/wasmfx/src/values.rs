@@ -1,5 +1,5 @@
-//! Values crossing the host/wasm boundary ([`Val`], [`ExternRef`], [`ExnRef`], [`ContRef`],
-//! and [`AnyRef`] from `crate::anyref`) and their conversion to and from the 16-byte slots
+//! Values crossing the host/wasm boundary ([`Val`], [`V128`], [`ExternRef`], [`ExnRef`],
+//! [`ContRef`], and [`AnyRef`] from `crate::anyref`) and their conversion to and from the 16-byte slots
 //! generated code uses.
 
 use crate::store::{StoreOpaque, Stored};
@@ -206,6 +206,30 @@ impl std::fmt::Display for ThrownException {
 
 impl std::error::Error for ThrownException {}
 
+/// A `v128` value: 128 bits whose least significant byte is lane 0 of an `i8x16` (the
+/// lanes as wasm lays them out in memory, little-endian).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct V128(u128);
+
+impl V128 {
+    /// The 128 bits.
+    pub fn as_u128(&self) -> u128 {
+        self.0
+    }
+}
+
+impl From<u128> for V128 {
+    fn from(bits: u128) -> V128 {
+        V128(bits)
+    }
+}
+
+impl From<V128> for u128 {
+    fn from(v: V128) -> u128 {
+        v.0
+    }
+}
+
 /// A WebAssembly value.
 #[derive(Clone, Copy, Debug)]
 pub enum Val {
@@ -218,7 +242,7 @@ pub enum Val {
     /// `f64`, as its bits.
     F64(u64),
     /// `v128`
-    V128(u128),
+    V128(V128),
     /// A function reference, or null.
     FuncRef(Option<Func>),
     /// An external reference, or null.
@@ -257,7 +281,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
-            ValType::V128 => Val::V128(0),
+            ValType::V128 => Val::V128(V128::default()),
             ValType::Ref(r) if !r.is_nullable() => return None,
             ValType::Ref(r) => Val::null_of(engine, r.heap_type()),
         })
@@ -361,6 +385,14 @@ impl Val {
         }
     }
 
+    /// The `v128`, if this is one.
+    pub fn v128(&self) -> Option<V128> {
+        match self {
+            Val::V128(v) => Some(*v),
+            _ => None,
+        }
+    }
+
     /// The `i32`; panics if this is another type.
     pub fn unwrap_i32(&self) -> i32 {
         self.i32().expect("not an i32")
@@ -369,6 +401,11 @@ impl Val {
     /// The `i64`; panics if this is another type.
     pub fn unwrap_i64(&self) -> i64 {
         self.i64().expect("not an i64")
+    }
+
+    /// The `v128`; panics if this is another type.
+    pub fn unwrap_v128(&self) -> V128 {
+        self.v128().expect("not a v128")
     }
 
     /// The function reference, if this is one.
@@ -402,7 +439,7 @@ impl Val {
             Val::I64(v) => VMVal::i64(v),
             Val::F32(v) => VMVal::u128(u128::from(v)),
             Val::F64(v) => VMVal::u128(u128::from(v)),
-            Val::V128(v) => VMVal::u128(v),
+            Val::V128(v) => VMVal::u128(v.as_u128()),
             Val::FuncRef(None)
             | Val::ExternRef(None)
             | Val::AnyRef(None)
@@ -423,7 +460,7 @@ impl Val {
             ValType::I64 => Val::I64(raw.get_u64() as i64),
             ValType::F32 => Val::F32(raw.get_u32()),
             ValType::F64 => Val::F64(raw.get_u64()),
-            ValType::V128 => Val::V128(raw.get_u128()),
+            ValType::V128 => Val::V128(V128::from(raw.get_u128())),
             ValType::Ref(r) => match store.engine.heap_top(r.heap_type()) {
                 AbstractHeapType::Func => {
                     Val::FuncRef(Func::from_raw(store, raw.get_u64() as usize))

@@ -25,7 +25,7 @@ pub(crate) fn arg_to_val(
         WastArgCore::I64(x) => Val::I64(*x),
         WastArgCore::F32(x) => Val::F32(x.bits),
         WastArgCore::F64(x) => Val::F64(x.bits),
-        WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes())),
+        WastArgCore::V128(x) => Val::V128(u128::from_le_bytes(x.to_le_bytes()).into()),
         WastArgCore::RefNull(HeapType::Concrete(_) | HeapType::Exact(_)) => match param {
             Some(ValType::Ref(r)) => Val::null_of(store.engine(), r.heap_type()),
             _ => Val::FuncRef(None),
@@ -183,7 +183,7 @@ fn matches_pattern(
         (WastRetCore::I64(e), Val::I64(a)) => e == a,
         (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
         (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
-        (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
+        (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, a.as_u128()),
         (WastRetCore::RefNull(heap), _) => match reference_kind(val) {
             None => false,
             Some((is_null, kind)) => {
@@ -288,7 +288,7 @@ pub(crate) fn val_to_string(store: &Store<()>, val: &Val) -> String {
         Val::I64(x) => format!("i64:{x}"),
         Val::F32(bits) => format!("f32:{} ({bits:#010x})", f32::from_bits(*bits)),
         Val::F64(bits) => format!("f64:{} ({bits:#018x})", f64::from_bits(*bits)),
-        Val::V128(x) => format!("v128:{x:#034x}"),
+        Val::V128(x) => format!("v128:{:#034x}", x.as_u128()),
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
