@@ -9,52 +9,17 @@ mod common;
 
 use common::{scratch_dir, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
-
-/// The `zig cc` wrapper, installing it on first use; `None` (with a message) if that fails.
-fn zig_cc() -> Option<&'static Path> {
-    static CC: OnceLock<Option<PathBuf>> = OnceLock::new();
-    CC.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/install-zig");
-        let output = Command::new(&script).output();
-        match output {
-            Ok(out) if out.status.success() => {
-                let stdout = String::from_utf8_lossy(&out.stdout);
-                stdout.lines().last().map(|l| PathBuf::from(l.trim()))
-            }
-            Ok(out) => {
-                eprintln!(
-                    "skipping: `{}` failed: {}",
-                    script.display(),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("skipping: cannot run `{}`: {e}", script.display());
-                None
-            }
-        }
-    })
-    .as_deref()
-}
+use std::process::Output;
 
 /// Compiles `tests/wasi/NAME.c` to a module, or `None` when Zig is not available.
 fn compile(name: &str) -> Option<PathBuf> {
-    let cc = zig_cc()?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out_dir = common::scratch_path("wasi");
-    std::fs::create_dir_all(&out_dir).expect("creating the output folder");
-    let wasm = out_dir.join(format!("{name}.wasm"));
-    let status = Command::new(cc)
-        .args(["--target=wasm32-wasi", "-O2", "-s", "-o"])
-        .arg(&wasm)
-        .arg(root.join(format!("tests/wasi/{name}.c")))
-        .status()
-        .expect("running zig cc");
-    assert!(status.success(), "compiling {name}.c failed");
-    Some(wasm)
+    common::compile_c(
+        &root.join(format!("tests/wasi/{name}.c")),
+        "wasi",
+        name,
+        &["-O2"],
+    )
 }
 
 /// Runs `wasmfx ARGS...` with `stdin` as standard input.

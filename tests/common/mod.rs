@@ -5,6 +5,55 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+/// The `zig cc` wrapper, installing it on first use (`ci/install-zig`, from PyPI); `None`
+/// (with a message) if that fails, for the tests that need it to pass without running.
+pub fn zig_cc() -> Option<&'static Path> {
+    static CC: OnceLock<Option<PathBuf>> = OnceLock::new();
+    CC.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ci/install-zig");
+        let output = Command::new(&script).output();
+        match output {
+            Ok(out) if out.status.success() => {
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                stdout.lines().last().map(|l| PathBuf::from(l.trim()))
+            }
+            Ok(out) => {
+                eprintln!(
+                    "skipping: `{}` failed: {}",
+                    script.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                None
+            }
+            Err(e) => {
+                eprintln!("skipping: cannot run `{}`: {e}", script.display());
+                None
+            }
+        }
+    })
+    .as_deref()
+}
+
+/// Compiles the C program `source` for `wasm32-wasi` with `flags` (stripped) into the
+/// scratch folder `folder` as `NAME.wasm`; `None` when Zig is not available.
+pub fn compile_c(source: &Path, folder: &str, name: &str, flags: &[&str]) -> Option<PathBuf> {
+    let cc = zig_cc()?;
+    let out_dir = scratch_path(folder);
+    std::fs::create_dir_all(&out_dir).expect("creating the output folder");
+    let wasm = out_dir.join(format!("{name}.wasm"));
+    let status = Command::new(cc)
+        .arg("--target=wasm32-wasi")
+        .args(flags)
+        .args(["-s", "-o"])
+        .arg(&wasm)
+        .arg(source)
+        .status()
+        .expect("running zig cc");
+    assert!(status.success(), "compiling {} failed", source.display());
+    Some(wasm)
+}
 
 /// The scratch directory of the test binaries (`CARGO_TARGET_TMPDIR`) joined with `name`.
 pub fn scratch_path(name: &str) -> PathBuf {
