@@ -16,8 +16,8 @@ import bench
 PROGRAMS = bench.ROOT / "benches" / "programs" / "simd"
 # Each program with the arguments of a run of a second or so.
 WORKLOADS = {
-    "matmul": ["512", "2"],
-    "blur": ["2048", "2048", "12"],
+    "matmul": ["1024", "1"],
+    "blur": ["4096", "4096", "30"],
 }
 BUILDS = {"simd": ["-msimd128"], "scalar": []}
 
