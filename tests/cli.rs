@@ -37,6 +37,28 @@ fn fib_example() {
 }
 
 #[test]
+fn v128_arguments_and_results() {
+    let path = common::scratch_file(
+        "cli-v128.wat",
+        r#"(module
+             (func (export "add") (param v128) (result v128)
+               (i32x4.add (local.get 0) (v128.const i32x4 1 2 3 4))))"#,
+    );
+    let path = path.to_str().unwrap();
+    // One unsigned 128-bit number, decimal or hexadecimal; printed in decimal as wasmtime
+    // prints it: lanes [5 2 3 4] and [0x11 2 3 4].
+    let expected = |lane0: u128| (lane0 + (2 << 32) + (3 << 64) + (4 << 96)).to_string();
+    let output = wasmfx(&["run", "--invoke", "add", path, "4"]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), format!("{}\n", expected(5)));
+    let output = wasmfx(&["run", "--invoke", "add", path, "0x10"]);
+    assert_eq!(stdout(&output), format!("{}\n", expected(0x11)));
+    let output = wasmfx(&["run", "--invoke", "add", path, "-1"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("is not a v128"), "{}", stderr(&output));
+}
+
+#[test]
 fn start_is_the_default() {
     let output = wasmfx(&["run", "examples/hello.wat"]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
