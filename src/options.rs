@@ -198,8 +198,8 @@ const OPTIONS: &[OptionDef] = {
         option(
             Wasm,
             "memory64",
-            UnsupportedFeature(Config::wasm_memory64),
-            "64-bit memories and tables",
+            Feature(Config::wasm_memory64),
+            "64-bit memories and tables; on by default",
         ),
         option(
             Wasm,
@@ -757,12 +757,10 @@ mod tests {
 
     #[test]
     fn unsupported_features_can_only_be_switched_off() {
-        for name in ["memory64", "threads"] {
-            let err = configured(&[name], &[]).unwrap_err().to_string();
-            assert!(err.contains("not supported yet"), "{err}");
-            assert!(configured(&[&format!("{name}=y")], &[]).is_err());
-            configured(&[&format!("{name}=n")], &[]).unwrap();
-        }
+        let err = configured(&["threads"], &[]).unwrap_err().to_string();
+        assert!(err.contains("not supported yet"), "{err}");
+        assert!(configured(&["threads=y"], &[]).is_err());
+        configured(&["threads=n"], &[]).unwrap();
     }
 
     #[test]

@@ -38,7 +38,7 @@ const REASON_LEN: usize = 100;
 const EXPECTATIONS: &str = "tests/spec-expectations.txt";
 
 /// Folders of proposals not covered yet.
-const UNCOVERED_FOLDERS: &[&str] = &["spec/memory64/", "threads/"];
+const UNCOVERED_FOLDERS: &[&str] = &["threads/"];
 
 /// Scripts that run without stack switching, which changes their outcome: they assert that
 /// something is invalid that the stack-switching proposal makes valid (tags with results).
@@ -46,7 +46,7 @@ const UNCOVERED_FOLDERS: &[&str] = &["spec/memory64/", "threads/"];
 const WITHOUT_STACK_SWITCHING: &[&str] = &["spec/exceptions/tag.wast"];
 
 /// Whether a script (path relative to the suite root) belongs to the features covered so
-/// far: everything but memory64 and threads.
+/// far: everything but threads.
 fn is_covered(script: &str) -> bool {
     !UNCOVERED_FOLDERS
         .iter()

@@ -200,8 +200,8 @@ impl<'m> FuncEnv<'m> {
         value_type(self.module, ValType::Ref(elem)).expect("reference types always compile")
     }
 
-    /// The address of element `elem` (an i32) of table `index`, trapping with `trap` when it is
-    /// out of bounds.
+    /// The address of element `elem` (an i32, or an i64 for a 64-bit table) of table `index`,
+    /// trapping with `trap` when it is out of bounds.
     pub fn table_elem_addr(
         &self,
         b: &mut FunctionBuilder,
@@ -213,7 +213,11 @@ impl<'m> FuncEnv<'m> {
         let len = b
             .ins()
             .load(types::I64, trusted_flags(), def, table_def::LENGTH as i32);
-        let elem = b.ins().uextend(types::I64, elem);
+        let elem = if b.func.dfg.value_type(elem) == types::I64 {
+            elem
+        } else {
+            b.ins().uextend(types::I64, elem)
+        };
         let in_bounds = b
             .ins()
             .icmp(ir::condcodes::IntCC::UnsignedLessThan, elem, len);

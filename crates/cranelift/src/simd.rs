@@ -238,15 +238,16 @@ impl FuncTranslator<'_, '_> {
         self.push_vector(r);
     }
 
-    /// Pops an address, loads with `f` (given the flags, address and offset) and pushes the
-    /// vector it gives.
+    /// Pops an address, loads `size` bytes with `f` (given the flags, address and offset) and
+    /// pushes the vector it gives.
     fn vector_load(
         &mut self,
         memarg: &MemArg,
+        size: u32,
         f: impl FnOnce(&mut FunctionBuilder, MemFlagsData, Value, i32) -> Value,
     ) -> Result<()> {
         let index = self.pop();
-        let (addr, offset) = self.mem_addr(memarg, index)?;
+        let (addr, offset) = self.mem_addr(memarg, index, size)?;
         let v = f(&mut self.b, MemFlagsData::new(), addr, offset);
         self.push_vector(v);
         Ok(())
@@ -255,7 +256,7 @@ impl FuncTranslator<'_, '_> {
     /// Loads a scalar of `ty`'s lane type and pushes it in every lane (`splat`) or in lane 0
     /// with the others zero (`!splat`).
     fn load_scalar_into_vector(&mut self, memarg: &MemArg, ty: Type, splat: bool) -> Result<()> {
-        self.vector_load(memarg, |b, flags, addr, offset| {
+        self.vector_load(memarg, ty.lane_type().bytes(), |b, flags, addr, offset| {
             let scalar = b.ins().load(ty.lane_type(), flags, addr, offset);
             if splat {
                 b.ins().splat(ty, scalar)
@@ -269,7 +270,7 @@ impl FuncTranslator<'_, '_> {
     /// `lane` (of `ty`) loaded from memory.
     fn load_lane(&mut self, memarg: &MemArg, ty: Type, lane: u8) -> Result<()> {
         let x = self.pop_vector(ty);
-        self.vector_load(memarg, |b, flags, addr, offset| {
+        self.vector_load(memarg, ty.lane_type().bytes(), |b, flags, addr, offset| {
             let scalar = b.ins().load(ty.lane_type(), flags, addr, offset);
             b.ins().insertlane(x, scalar, lane)
         })
@@ -279,7 +280,7 @@ impl FuncTranslator<'_, '_> {
     fn store_lane(&mut self, memarg: &MemArg, ty: Type, lane: u8) -> Result<()> {
         let x = self.pop_vector(ty);
         let index = self.pop();
-        let (addr, offset) = self.mem_addr(memarg, index)?;
+        let (addr, offset) = self.mem_addr(memarg, index, ty.lane_type().bytes())?;
         let scalar = self.b.ins().extractlane(x, lane);
         self.b
             .ins()
@@ -297,25 +298,25 @@ impl FuncTranslator<'_, '_> {
                 self.push(v);
             }
             O::V128Load { ref memarg } => {
-                self.vector_load(memarg, |b, f, a, o| b.ins().load(I8X16, f, a, o))?
+                self.vector_load(memarg, 16, |b, f, a, o| b.ins().load(I8X16, f, a, o))?
             }
             O::V128Load8x8S { ref memarg } => {
-                self.vector_load(memarg, |b, f, a, o| b.ins().sload8x8(f, a, o))?
+                self.vector_load(memarg, 8, |b, f, a, o| b.ins().sload8x8(f, a, o))?
             }
             O::V128Load8x8U { ref memarg } => {
-                self.vector_load(memarg, |b, f, a, o| b.ins().uload8x8(f, a, o))?
+                self.vector_load(memarg, 8, |b, f, a, o| b.ins().uload8x8(f, a, o))?
             }
             O::V128Load16x4S { ref memarg } => {
-                self.vector_load(memarg, |b, f, a, o| b.ins().sload16x4(f, a, o))?
+                self.vector_load(memarg, 8, |b, f, a, o| b.ins().sload16x4(f, a, o))?
             }
             O::V128Load16x4U { ref memarg } => {
-                self.vector_load(memarg, |b, f, a, o| b.ins().uload16x4(f, a, o))?
+                self.vector_load(memarg, 8, |b, f, a, o| b.ins().uload16x4(f, a, o))?
             }
             O::V128Load32x2S { ref memarg } => {
-                self.vector_load(memarg, |b, f, a, o| b.ins().sload32x2(f, a, o))?
+                self.vector_load(memarg, 8, |b, f, a, o| b.ins().sload32x2(f, a, o))?
             }
             O::V128Load32x2U { ref memarg } => {
-                self.vector_load(memarg, |b, f, a, o| b.ins().uload32x2(f, a, o))?
+                self.vector_load(memarg, 8, |b, f, a, o| b.ins().uload32x2(f, a, o))?
             }
             O::V128Load8Splat { ref memarg } => {
                 self.load_scalar_into_vector(memarg, I8X16, true)?
@@ -338,7 +339,7 @@ impl FuncTranslator<'_, '_> {
             O::V128Store { ref memarg } => {
                 let v = self.pop();
                 let index = self.pop();
-                let (addr, offset) = self.mem_addr(memarg, index)?;
+                let (addr, offset) = self.mem_addr(memarg, index, 16)?;
                 self.b.ins().store(MemFlagsData::new(), v, addr, offset);
             }
             O::V128Load8Lane { ref memarg, lane } => self.load_lane(memarg, I8X16, lane)?,

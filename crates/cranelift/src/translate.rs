@@ -435,22 +435,30 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.push(r);
     }
 
-    /// Effective address of a memory access: base + zero-extended index, plus the part of the
-    /// static offset that does not fit the instruction's immediate. There is no bounds check:
-    /// every 32-bit memory sits in a reservation of [`MEMORY_RESERVATION`] bytes that faults
-    /// past the memory's length, and no index, offset and access size can leave it.
-    pub(crate) fn mem_addr(&mut self, memarg: &MemArg, index: Value) -> Result<(Value, i32)> {
+    /// Effective address of a memory access of `size` bytes: base + index, plus the part of
+    /// the static offset that does not fit the instruction's immediate. A 32-bit memory needs
+    /// no bounds check: it sits in a reservation of [`MEMORY_RESERVATION`] bytes that faults
+    /// past the memory's length, and no 32-bit index, offset and access size can leave it. A
+    /// 64-bit memory's accesses are checked against its length.
+    pub(crate) fn mem_addr(
+        &mut self,
+        memarg: &MemArg,
+        index: Value,
+        size: u32,
+    ) -> Result<(Value, i32)> {
         let memory = match memarg.target {
             wasmfx_environ::wasmparser::MemArgTarget::Memory(m) => m,
             wasmfx_environ::wasmparser::MemArgTarget::Array(_) => {
                 bail!("GC array memory access is not supported yet")
             }
         };
-        if self.env.module.memories[memory as usize].memory64 {
-            bail!("memory64 is not supported yet");
-        }
         let base = self.env.memory_base(&mut self.b, memory);
-        let index = self.b.ins().uextend(types::I64, index);
+        let index = if self.env.module.memories[memory as usize].memory64 {
+            self.bounds_check_64(memory, index, memarg.offset, size);
+            index
+        } else {
+            self.b.ins().uextend(types::I64, index)
+        };
         let mut addr = self.b.ins().iadd(base, index);
         let offset = if memarg.offset > i32::MAX as u64 {
             addr = self.b.ins().iadd_imm_u(addr, memarg.offset as i64);
@@ -461,9 +469,33 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         Ok((addr, offset))
     }
 
+    /// Traps "out of bounds memory access" unless the `size` bytes at `index + offset` lie
+    /// inside 64-bit memory `memory`: `index + offset + size` (trapping if it overflows) must
+    /// not exceed the length.
+    fn bounds_check_64(&mut self, memory: u32, index: Value, offset: u64, size: u32) {
+        let code = trap(Trap::MemoryOutOfBounds);
+        let Some(end) = offset.checked_add(u64::from(size)) else {
+            // Past every address: the access always traps.
+            let always = self.b.ins().iconst(types::I8, 1);
+            self.b.ins().trapnz(always, code);
+            return;
+        };
+        let end = self.b.ins().iconst(types::I64, end as i64);
+        let last = self.b.ins().uadd_overflow_trap(index, end, code);
+        let length = self.env.memory_length(&mut self.b, memory);
+        let outside = self.b.ins().icmp(IntCC::UnsignedGreaterThan, last, length);
+        self.b.ins().trapnz(outside, code);
+    }
+
     fn load(&mut self, memarg: &MemArg, ty: Type, kind: LoadKind) -> Result<()> {
         let index = self.pop();
-        let (addr, off) = self.mem_addr(memarg, index)?;
+        let size = match kind {
+            LoadKind::Full => ty.bytes(),
+            LoadKind::S8 | LoadKind::U8 => 1,
+            LoadKind::S16 | LoadKind::U16 => 2,
+            LoadKind::S32 | LoadKind::U32 => 4,
+        };
+        let (addr, off) = self.mem_addr(memarg, index, size)?;
         let flags = MemFlagsData::new();
         let ins = self.b.ins();
         let v = match kind {
@@ -483,7 +515,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     fn store(&mut self, memarg: &MemArg, bits: u32) -> Result<()> {
         let value = self.pop();
         let index = self.pop();
-        let (addr, off) = self.mem_addr(memarg, index)?;
+        let size = match bits {
+            0 => self.b.func.dfg.value_type(value).bytes(),
+            bits => bits / 8,
+        };
+        let (addr, off) = self.mem_addr(memarg, index, size)?;
         let flags = MemFlagsData::new();
         match bits {
             8 => self.b.ins().istore8(flags, value, addr, off),
@@ -877,21 +913,24 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             Operator::I64Store32 { ref memarg } => self.store(memarg, 32)?,
             Operator::MemorySize { mem } => {
                 let len = self.env.memory_length(&mut self.b, mem);
-                let pages = self.b.ins().ushr_imm_u(len, 16);
-                let r = self.b.ins().ireduce(types::I32, pages);
-                self.push(r);
+                let mut pages = self.b.ins().ushr_imm_u(len, 16);
+                if !self.env.module.memories[mem as usize].memory64 {
+                    pages = self.b.ins().ireduce(types::I32, pages);
+                }
+                self.push(pages);
             }
             Operator::MemoryGrow { mem } => {
                 let delta = self.pop();
-                let delta = self.b.ins().uextend(types::I64, delta);
+                let index_type = self.b.func.dfg.value_type(delta);
+                let delta = self.widen_to_i64(delta);
                 let m = self.b.ins().iconst(types::I32, i64::from(mem));
-                self.grow_builtin(Builtin::memory_grow, &[m, delta]);
+                self.grow_builtin(Builtin::memory_grow, &[m, delta], index_type);
             }
             Operator::MemoryFill { mem } => {
                 let (dst, val, len) = self.pop3();
                 let m = self.b.ins().iconst(types::I32, i64::from(mem));
-                let dst = self.b.ins().uextend(types::I64, dst);
-                let len = self.b.ins().uextend(types::I64, len);
+                let dst = self.widen_to_i64(dst);
+                let len = self.widen_to_i64(len);
                 self.checked_builtin(
                     Builtin::memory_fill,
                     &[m, dst, val, len],
@@ -902,9 +941,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let (dst, src, len) = self.pop3();
                 let dm = self.b.ins().iconst(types::I32, i64::from(dst_mem));
                 let sm = self.b.ins().iconst(types::I32, i64::from(src_mem));
-                let dst = self.b.ins().uextend(types::I64, dst);
-                let src = self.b.ins().uextend(types::I64, src);
-                let len = self.b.ins().uextend(types::I64, len);
+                let dst = self.widen_to_i64(dst);
+                let src = self.widen_to_i64(src);
+                let len = self.widen_to_i64(len);
                 self.checked_builtin(
                     Builtin::memory_copy,
                     &[dm, dst, sm, src, len],
@@ -915,7 +954,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 let (dst, src, len) = self.pop3();
                 let m = self.b.ins().iconst(types::I32, i64::from(mem));
                 let d = self.b.ins().iconst(types::I32, i64::from(data_index));
-                let dst = self.b.ins().uextend(types::I64, dst);
+                let dst = self.widen_to_i64(dst);
                 self.checked_builtin(
                     Builtin::memory_init,
                     &[m, d, dst, src, len],
@@ -946,23 +985,28 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             }
             Operator::TableSize { table } => {
                 let def = self.env.table_def(&mut self.b, table);
-                let len = self.b.ins().load(
+                let mut len = self.b.ins().load(
                     types::I64,
                     trusted_flags(),
                     def,
                     wasmfx_environ::table_def::LENGTH as i32,
                 );
-                let r = self.b.ins().ireduce(types::I32, len);
-                self.push(r);
+                if !self.env.module.tables[table as usize].ty.table64 {
+                    len = self.b.ins().ireduce(types::I32, len);
+                }
+                self.push(len);
             }
             Operator::TableGrow { table } => {
                 let (init, delta) = self.pop2();
+                let index_type = self.b.func.dfg.value_type(delta);
+                let delta = self.widen_to_i64(delta);
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
                 let (lo, hi) = self.ref_words(init);
-                self.grow_builtin(Builtin::table_grow, &[t, delta, lo, hi]);
+                self.grow_builtin(Builtin::table_grow, &[t, delta, lo, hi], index_type);
             }
             Operator::TableFill { table } => {
                 let (dst, val, len) = self.pop3();
+                let (dst, len) = (self.widen_to_i64(dst), self.widen_to_i64(len));
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
                 let (lo, hi) = self.ref_words(val);
                 self.checked_builtin(
@@ -976,6 +1020,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 src_table,
             } => {
                 let (dst, src, len) = self.pop3();
+                let (dst, src, len) = (
+                    self.widen_to_i64(dst),
+                    self.widen_to_i64(src),
+                    self.widen_to_i64(len),
+                );
                 let dt = self.b.ins().iconst(types::I32, i64::from(dst_table));
                 let st = self.b.ins().iconst(types::I32, i64::from(src_table));
                 self.checked_builtin(
@@ -986,6 +1035,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             }
             Operator::TableInit { elem_index, table } => {
                 let (dst, src, len) = self.pop3();
+                let dst = self.widen_to_i64(dst);
                 let t = self.b.ins().iconst(types::I32, i64::from(table));
                 let e = self.b.ins().iconst(types::I32, i64::from(elem_index));
                 self.checked_builtin(
@@ -1293,9 +1343,18 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         Ok(())
     }
 
-    /// Calls `memory_grow` or `table_grow` and pushes its `i32` result (old size or -1),
-    /// trapping when the store's limiter failed with an error.
-    fn grow_builtin(&mut self, builtin: Builtin, args: &[Value]) {
+    /// An index or length (`i32`, or `i64` for 64-bit memories and tables) as an `i64`.
+    fn widen_to_i64(&mut self, v: Value) -> Value {
+        if self.b.func.dfg.value_type(v) == types::I64 {
+            v
+        } else {
+            self.b.ins().uextend(types::I64, v)
+        }
+    }
+
+    /// Calls `memory_grow` or `table_grow` and pushes its result (old size or -1) as an
+    /// `index_type` value, trapping when the store's limiter failed with an error.
+    fn grow_builtin(&mut self, builtin: Builtin, args: &[Value], index_type: Type) {
         let r = self
             .env
             .call_builtin(&mut self.b, builtin, args)
@@ -1305,7 +1364,11 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             .ins()
             .icmp_imm_s(IntCC::Equal, r, wasmfx_environ::GROW_TRAPPED);
         self.b.ins().trapnz(trapped, trap(Trap::HostError));
-        let r = self.b.ins().ireduce(types::I32, r);
+        let r = if index_type == types::I64 {
+            r
+        } else {
+            self.b.ins().ireduce(index_type, r)
+        };
         self.push(r);
     }
 

@@ -63,13 +63,13 @@ builtins! {
     data_drop(I32) -> ();
     /// `table.grow`: (table, delta, init value's low and high words) -> old size, -1, or
     /// [`GROW_TRAPPED`].
-    table_grow(I32, I32, I64, I64) -> (I64);
+    table_grow(I32, I64, I64, I64) -> (I64);
     /// `table.fill`: (table, dst, value's low and high words, len) -> 0 or failure.
-    table_fill(I32, I32, I64, I64, I32) -> (I32);
+    table_fill(I32, I64, I64, I64, I64) -> (I32);
     /// `table.copy`: (dst table, src table, dst, src, len) -> 0 or failure.
-    table_copy(I32, I32, I32, I32, I32) -> (I32);
+    table_copy(I32, I32, I64, I64, I64) -> (I32);
     /// `table.init`: (table, element segment, dst, src, len) -> 0 or failure.
-    table_init(I32, I32, I32, I32, I32) -> (I32);
+    table_init(I32, I32, I64, I32, I32) -> (I32);
     /// `elem.drop`: (element segment).
     elem_drop(I32) -> ();
     /// Subtype check of `call_indirect` to a non-final type: (actual type id, expected type

@@ -148,19 +148,17 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     instance(vmctx).data_drop(data)
 }
 
-extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u32, lo: u64, hi: u64) -> i64 {
+extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, lo: u64, hi: u64) -> i64 {
     catching_panics(|| {
         let limiter = store_limiter(vmctx);
         let table = instance(vmctx).table(table);
-        grow_result(table.grow(u64::from(delta), elem(lo, hi), limiter))
+        grow_result(table.grow(delta, elem(lo, hi), limiter))
     })
     .unwrap_or(GROW_TRAPPED)
 }
 
-extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u32, lo: u64, hi: u64, len: u32) -> u32 {
-    let ok = instance(vmctx)
-        .table(table)
-        .fill(u64::from(dst), elem(lo, hi), u64::from(len));
+extern "C" fn table_fill(vmctx: *mut u8, table: u32, dst: u64, lo: u64, hi: u64, len: u64) -> u32 {
+    let ok = instance(vmctx).table(table).fill(dst, elem(lo, hi), len);
     u32::from(!ok)
 }
 
@@ -173,13 +171,12 @@ extern "C" fn table_copy(
     vmctx: *mut u8,
     dst_table: u32,
     src_table: u32,
-    dst: u32,
-    src: u32,
-    len: u32,
+    dst: u64,
+    src: u64,
+    len: u64,
 ) -> u32 {
     let inst = instance(vmctx);
     let (src_def, dst_def) = (inst.table_def(src_table), inst.table_def(dst_table));
-    let (len, src, dst) = (u64::from(len), u64::from(src), u64::from(dst));
     // SAFETY: both definitions belong to live tables; when they are the same table only one
     // reference is used.
     let ok = unsafe {
@@ -196,12 +193,11 @@ extern "C" fn table_init(
     vmctx: *mut u8,
     table: u32,
     elem: u32,
-    dst: u32,
+    dst: u64,
     src: u32,
     len: u32,
 ) -> u32 {
-    let ok =
-        instance(vmctx).table_init(table, elem, u64::from(dst), u64::from(src), u64::from(len));
+    let ok = instance(vmctx).table_init(table, elem, dst, u64::from(src), u64::from(len));
     u32::from(!ok)
 }
 

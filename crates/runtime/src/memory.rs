@@ -1,6 +1,8 @@
 //! Linear memories: a virtual reservation large enough that no 32-bit address plus offset can
 //! leave it, of which only the current size is accessible, so generated code needs no bounds
-//! checks; everything else faults and traps "out of bounds memory access".
+//! checks for 32-bit memories; everything else faults and traps "out of bounds memory
+//! access". Accesses to 64-bit memories (memory64) are checked against the length in
+//! generated code.
 
 use crate::limits::{grow_limited, pages_to_bytes, Growth, ResourceLimiter};
 use crate::pooling::{MemoryPool, PooledMemorySlot};
@@ -15,6 +17,21 @@ pub const WASM_PAGE_SIZE: usize = wasmfx_environ::WASM_PAGE_SIZE as usize;
 const MAX_PAGES_32: u64 = 65536;
 /// Reserved address space per memory, which generated code relies on to omit bounds checks.
 const RESERVATION: usize = wasmfx_environ::MEMORY_RESERVATION as usize;
+/// The most address space one 64-bit memory reserves (when the configured limit is larger).
+const MAX_RESERVATION_64: usize = 1 << 40;
+
+/// The limits of a memory being created.
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryLimits {
+    /// Pages at creation.
+    pub min: u64,
+    /// The maximum its type declares, in pages.
+    pub max: Option<u64>,
+    /// Whether it is a 64-bit memory (memory64).
+    pub index64: bool,
+    /// The most bytes it may have (the engine's limit).
+    pub limit_bytes: usize,
+}
 
 /// A linear memory. The definition generated code reads is the first field, so a pointer to
 /// it is a pointer to the memory.
@@ -22,6 +39,8 @@ const RESERVATION: usize = wasmfx_environ::MEMORY_RESERVATION as usize;
 pub struct Memory {
     def: VMMemoryDefinition,
     max_pages: u64,
+    /// Whether this is a 64-bit memory.
+    index64: bool,
     /// The maximum the memory's type declares, if any (what a limiter is told).
     declared_max: Option<u64>,
     backing: Backing,
@@ -39,38 +58,47 @@ enum Backing {
 unsafe impl Send for Memory {}
 
 impl Memory {
-    /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes`), in a
-    /// reservation of its own.
-    pub fn new(min: u64, max: Option<u64>, limit_bytes: usize) -> Result<Box<Memory>> {
-        let max_pages = Memory::max_pages_for(min, max, limit_bytes)?;
-        let region = Region::reserve(RESERVATION, "a linear memory")?;
+    /// A memory with `limits`, in a reservation of its own: [`RESERVATION`] bytes, or for a
+    /// 64-bit memory as much as its limit allows, up to [`MAX_RESERVATION_64`].
+    pub fn new(limits: MemoryLimits) -> Result<Box<Memory>> {
+        let reservation = if limits.index64 {
+            crate::region::round_to_pages(limits.limit_bytes.min(MAX_RESERVATION_64))
+                .max(RESERVATION)
+        } else {
+            RESERVATION
+        };
+        let max_pages = Memory::max_pages_for(limits, (reservation / WASM_PAGE_SIZE) as u64)?;
+        let region = Region::reserve(reservation, "a linear memory")?;
         let base = region.base() as *mut u8;
-        Memory::with_backing(Backing::OnDemand(region), base, min, (max_pages, max))
+        Memory::with_backing(Backing::OnDemand(region), base, limits, max_pages)
     }
 
-    /// A memory of `min` pages that may grow to `max` pages (and at most `limit_bytes` and the
-    /// pool's limit per memory), in a slot of `pool`.
-    pub fn new_pooled(
-        pool: &Arc<MemoryPool>,
-        min: u64,
-        max: Option<u64>,
-        limit_bytes: usize,
-    ) -> Result<Box<Memory>> {
+    /// A memory with `limits` (and at most the pool's limit per memory), in a slot of `pool`.
+    pub fn new_pooled(pool: &Arc<MemoryPool>, limits: MemoryLimits) -> Result<Box<Memory>> {
         let pool_pages = (pool.max_memory_size() / WASM_PAGE_SIZE) as u64;
-        let max_pages = Memory::max_pages_for(min, max, limit_bytes)?.min(pool_pages);
+        let max_pages = Memory::max_pages_for(limits, u64::MAX)?.min(pool_pages);
         // Refuses a minimum past the pool's limit per memory.
-        let slot = pool.allocate(min as usize * WASM_PAGE_SIZE)?;
+        let slot = pool.allocate(limits.min as usize * WASM_PAGE_SIZE)?;
         let base = slot.base();
-        Memory::with_backing(Backing::Pooled(slot), base, min, (max_pages, max))
+        Memory::with_backing(Backing::Pooled(slot), base, limits, max_pages)
     }
 
-    /// The most pages a memory of these limits may have.
-    fn max_pages_for(min: u64, max: Option<u64>, limit_bytes: usize) -> Result<u64> {
+    /// The most pages a memory of `limits` may have when its address space holds
+    /// `space_pages`.
+    fn max_pages_for(limits: MemoryLimits, space_pages: u64) -> Result<u64> {
+        let MemoryLimits {
+            min,
+            max,
+            index64,
+            limit_bytes,
+        } = limits;
         let limit_pages = (limit_bytes / WASM_PAGE_SIZE) as u64;
+        let type_pages = if index64 { u64::MAX } else { MAX_PAGES_32 };
         let max_pages = max
-            .unwrap_or(MAX_PAGES_32)
-            .min(MAX_PAGES_32)
-            .min(limit_pages);
+            .unwrap_or(type_pages)
+            .min(type_pages)
+            .min(limit_pages)
+            .min(space_pages);
         if min > max_pages {
             bail!(
                 "memory of {min} pages exceeds the limit of {max_pages} pages ({} bytes)",
@@ -83,19 +111,30 @@ impl Memory {
     fn with_backing(
         backing: Backing,
         base: *mut u8,
-        min: u64,
-        (max_pages, declared_max): (u64, Option<u64>),
+        limits: MemoryLimits,
+        max_pages: u64,
     ) -> Result<Box<Memory>> {
         let mut memory = Box::new(Memory {
             def: VMMemoryDefinition { base, length: 0 },
             max_pages,
-            declared_max,
+            index64: limits.index64,
+            declared_max: limits.max,
             backing,
         });
-        if memory.grow_unlimited(min).is_none() {
-            bail!("could not commit {min} pages of memory");
+        if memory.grow_unlimited(limits.min).is_none() {
+            bail!("could not commit {} pages of memory", limits.min);
         }
         Ok(memory)
+    }
+
+    /// Whether this is a 64-bit memory.
+    pub fn is_64(&self) -> bool {
+        self.index64
+    }
+
+    /// The maximum its type declares, in pages, if any.
+    pub fn declared_max(&self) -> Option<u64> {
+        self.declared_max
     }
 
     /// The memory whose definition is at `def`.
@@ -179,9 +218,18 @@ impl Memory {
 mod tests {
     use super::*;
 
+    fn limits(min: u64, max: Option<u64>, limit_bytes: usize) -> MemoryLimits {
+        MemoryLimits {
+            min,
+            max,
+            index64: false,
+            limit_bytes,
+        }
+    }
+
     #[test]
     fn grow_respects_maximum() {
-        let mut m = Memory::new(1, Some(2), usize::MAX).unwrap();
+        let mut m = Memory::new(limits(1, Some(2), usize::MAX)).unwrap();
         assert_eq!(m.size_pages(), 1);
         assert_eq!(m.grow_unlimited(1), Some(1));
         assert_eq!(m.grow_unlimited(1), None);
@@ -191,9 +239,29 @@ mod tests {
 
     #[test]
     fn limit_applies() {
-        assert!(Memory::new(3, None, 2 * WASM_PAGE_SIZE).is_err());
-        let mut m = Memory::new(0, None, 2 * WASM_PAGE_SIZE).unwrap();
+        assert!(Memory::new(limits(3, None, 2 * WASM_PAGE_SIZE)).is_err());
+        let mut m = Memory::new(limits(0, None, 2 * WASM_PAGE_SIZE)).unwrap();
         assert_eq!(m.grow_unlimited(3), None);
         assert_eq!(m.grow_unlimited(2), Some(0));
+    }
+
+    #[test]
+    fn memory64_grows_past_4_gib_within_its_limit() {
+        let limit = 6 << 30;
+        let mut m = Memory::new(MemoryLimits {
+            min: 1,
+            max: None,
+            index64: true,
+            limit_bytes: limit,
+        })
+        .unwrap();
+        assert!(m.is_64());
+        assert_eq!(m.max_pages(), (limit / WASM_PAGE_SIZE) as u64);
+        // A 32-bit memory with the same limit stops at 4 GiB.
+        let m32 = Memory::new(limits(1, None, limit)).unwrap();
+        assert_eq!(m32.max_pages(), MAX_PAGES_32);
+        // Past 4 GiB (only reserved: nothing is touched).
+        assert_eq!(m.grow_unlimited(MAX_PAGES_32 + 10), Some(1));
+        assert_eq!(m.grow_unlimited(u64::MAX), None);
     }
 }

@@ -13,6 +13,19 @@ pub use wasmfx_environ::TableElemType;
 /// The bits of one table element.
 pub type TableElem = u128;
 
+/// The limits of a table being created.
+#[derive(Clone, Copy, Debug)]
+pub struct TableLimits {
+    /// Elements at creation.
+    pub min: u64,
+    /// The maximum its type declares, if any.
+    pub max: Option<u64>,
+    /// Whether it is a 64-bit table (table64).
+    pub index64: bool,
+    /// The most elements it may have (the engine's limit).
+    pub limit: u64,
+}
+
 /// Where a table's words live.
 enum Storage {
     /// A growable heap vector.
@@ -68,33 +81,28 @@ pub struct Table {
     /// The maximum the table's type declares, if any (what a limiter is told).
     declared_max: Option<u64>,
     ty: TableElemType,
+    /// Whether this is a 64-bit table.
+    index64: bool,
 }
 
 // SAFETY: the table owns its storage; access is serialised by the owning store.
 unsafe impl Send for Table {}
 
 impl Table {
-    /// A table of `min` elements set to `init`, growable to `max` (and at most `limit`).
-    pub fn new(
-        ty: TableElemType,
-        min: u64,
-        max: Option<u64>,
-        init: TableElem,
-        limit: u64,
-    ) -> Result<Box<Table>> {
-        Table::with_storage(ty, min, max, init, limit, Storage::Heap(Vec::new()))
+    /// A table of elements of `ty` with `limits`, every element set to `init`.
+    pub fn new(ty: TableElemType, limits: TableLimits, init: TableElem) -> Result<Box<Table>> {
+        Table::with_storage(ty, limits, init, Storage::Heap(Vec::new()))
     }
 
     /// Like [`Table::new`], in a slot of `pool` (whose element limit also caps `max`).
     pub fn new_pooled(
         pool: &Arc<TablePool>,
         ty: TableElemType,
-        min: u64,
-        max: Option<u64>,
+        mut limits: TableLimits,
         init: TableElem,
-        limit: u64,
     ) -> Result<Box<Table>> {
-        let limit = limit.min(pool.max_elements() as u64);
+        limits.limit = limits.limit.min(pool.max_elements() as u64);
+        let (min, limit) = (limits.min, limits.limit);
         if min > limit {
             bail!(
                 "pooling allocator: a table of {min} elements exceeds the limit of {limit} \
@@ -102,19 +110,28 @@ impl Table {
             );
         }
         let slot = pool.allocate(ty, 0)?;
-        Table::with_storage(ty, min, max, init, limit, Storage::Pooled { slot, len: 0 })
+        Table::with_storage(ty, limits, init, Storage::Pooled { slot, len: 0 })
     }
 
     fn with_storage(
         ty: TableElemType,
-        min: u64,
-        max: Option<u64>,
+        limits: TableLimits,
         init: TableElem,
-        limit: u64,
         storage: Storage,
     ) -> Result<Box<Table>> {
+        let TableLimits {
+            min,
+            max,
+            index64,
+            limit,
+        } = limits;
         let declared_max = max;
-        let max = max.unwrap_or(u64::from(u32::MAX)).min(limit);
+        let type_max = if index64 {
+            u64::MAX
+        } else {
+            u64::from(u32::MAX)
+        };
+        let max = max.unwrap_or(type_max).min(limit);
         if min > max {
             bail!("table of {min} elements exceeds the limit of {max} elements");
         }
@@ -127,6 +144,7 @@ impl Table {
             max,
             declared_max,
             ty,
+            index64,
         });
         table.sync();
         if table.grow_unlimited(min, init).is_none() {
@@ -186,6 +204,16 @@ impl Table {
     /// Maximum number of elements.
     pub fn max(&self) -> u64 {
         self.max
+    }
+
+    /// The maximum its type declares, if any.
+    pub fn declared_max(&self) -> Option<u64> {
+        self.declared_max
+    }
+
+    /// Whether this is a 64-bit table.
+    pub fn is_64(&self) -> bool {
+        self.index64
     }
 
     /// Element `i`, if in bounds.
@@ -301,10 +329,19 @@ fn write_elem(elem: &mut [u64], v: TableElem) {
 mod tests {
     use super::*;
 
+    fn limits(min: u64, max: Option<u64>) -> TableLimits {
+        TableLimits {
+            min,
+            max,
+            index64: false,
+            limit: 100,
+        }
+    }
+
     #[test]
     fn continuation_elements_keep_both_words() {
         let fat = (7u128 << 64) | 0x1000;
-        let mut t = Table::new(TableElemType::ContRef, 2, Some(4), 0, 100).unwrap();
+        let mut t = Table::new(TableElemType::ContRef, limits(2, Some(4)), 0).unwrap();
         assert!(t.set(1, fat));
         assert_eq!(t.get(1), Some(fat));
         assert_eq!(t.get(0), Some(0));
@@ -318,7 +355,7 @@ mod tests {
 
     #[test]
     fn funcref_elements_are_one_word() {
-        let mut t = Table::new(TableElemType::FuncRef, 3, None, 0x20, 100).unwrap();
+        let mut t = Table::new(TableElemType::FuncRef, limits(3, None), 0x20).unwrap();
         assert_eq!(t.storage.words().len(), 3);
         assert!(t.fill(1, 0x30, 2));
         assert_eq!(t.get(2), Some(0x30));

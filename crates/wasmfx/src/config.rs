@@ -48,8 +48,8 @@ macro_rules! feature_setters {
 }
 
 impl Config {
-    /// The default configuration: WebAssembly 2.0 (with SIMD), plus relaxed SIMD, extended
-    /// constant expressions, typed function references, tail calls, exception handling, garbage
+    /// The default configuration: WebAssembly 2.0 (with SIMD), plus relaxed SIMD, 64-bit
+    /// memories and tables, extended constant expressions, typed function references, tail calls, exception handling, garbage
     /// collection and stack switching (typed continuations); see
     /// [`wasmfx_environ::default_features`].
     pub fn new() -> Config {
@@ -77,7 +77,8 @@ impl Config {
         wasm_relaxed_simd => RELAXED_SIMD,
         /// Several memories per module.
         wasm_multi_memory => MULTI_MEMORY,
-        /// 64-bit memories; not supported by the compiler yet.
+        /// 64-bit memories and tables (memory64): accesses to a 64-bit memory are bounds-checked
+        /// in generated code. On by default.
         wasm_memory64 => MEMORY64,
         /// Typed function references (`call_ref`, `br_on_null`, non-nullable references).
         wasm_function_references => FUNCTION_REFERENCES,

@@ -10,8 +10,8 @@ use crate::{
 };
 use anyhow::{anyhow, bail, Context, Result};
 use wasmfx_runtime::{
-    elements_to_usize, pages_to_bytes, Memory as RtMemory, Table as RtTable, TableElem,
-    TableElemType, VMGlobalDefinition, VMVal,
+    elements_to_usize, pages_to_bytes, Memory as RtMemory, MemoryLimits, Table as RtTable,
+    TableElem, TableElemType, TableLimits, VMGlobalDefinition, VMVal,
 };
 
 /// A linear memory.
@@ -33,9 +33,15 @@ impl Memory {
                 bail!("memory minimum size of {min} pages exceeds the store's memory limits");
             }
         }
+        let limits = MemoryLimits {
+            min,
+            max,
+            index64: ty.is_64(),
+            limit_bytes: limit,
+        };
         let m = match &store.engine.inner.pools {
-            Some(pools) => RtMemory::new_pooled(&pools.memories, min, max, limit)?,
-            None => RtMemory::new(min, max, limit)?,
+            Some(pools) => RtMemory::new_pooled(&pools.memories, limits)?,
+            None => RtMemory::new(limits)?,
         };
         store.memories.push(m);
         Ok(Memory(store.stored(store.memories.len() - 1)))
@@ -115,7 +121,11 @@ impl Memory {
 
     pub(crate) fn type_of(m: &RtMemory) -> MemoryType {
         let max = m.max_pages();
-        MemoryType::new(m.size_pages() as u32, (max < 65536).then_some(max as u32))
+        if m.is_64() {
+            MemoryType::new64(m.size_pages(), m.declared_max())
+        } else {
+            MemoryType::new(m.size_pages() as u32, (max < 65536).then_some(max as u32))
+        }
     }
 }
 
@@ -147,9 +157,15 @@ impl Table {
                 bail!("table minimum size of {min} elements exceeds the store's table limits");
             }
         }
+        let limits = TableLimits {
+            min,
+            max,
+            index64: ty.is_64(),
+            limit,
+        };
         let t = match &store.engine.inner.pools {
-            Some(pools) => RtTable::new_pooled(&pools.tables, elem, min, max, init, limit)?,
-            None => RtTable::new(elem, min, max, init, limit)?,
+            Some(pools) => RtTable::new_pooled(&pools.tables, elem, limits, init)?,
+            None => RtTable::new(elem, limits, init)?,
         };
         let mut t = t;
         // The collector scans every table (its definition is boxed: it never moves).
@@ -207,9 +223,13 @@ impl Table {
     }
 
     pub(crate) fn type_of(t: &RtTable, ty: ValType) -> TableType {
+        let elem = ty.as_ref().unwrap_or(RefType::FUNCREF);
+        if t.is_64() {
+            return TableType::new64(elem, t.size(), t.declared_max());
+        }
         let max = t.max();
         TableType::new(
-            ty.as_ref().unwrap_or(RefType::FUNCREF),
+            elem,
             t.size() as u32,
             (max < u64::from(u32::MAX)).then_some(max as u32),
         )

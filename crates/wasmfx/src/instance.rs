@@ -94,12 +94,14 @@ impl Instance {
                 }
                 (ExternType::Memory(ty), Extern::Memory(m)) => {
                     let actual = Memory::type_of(m.rt(s));
-                    if !limits_match(
-                        actual.minimum(),
-                        actual.maximum(),
-                        ty.minimum(),
-                        ty.maximum(),
-                    ) {
+                    if actual.is_64() != ty.is_64()
+                        || !limits_match(
+                            actual.minimum(),
+                            actual.maximum(),
+                            ty.minimum(),
+                            ty.maximum(),
+                        )
+                    {
                         return Err(incompatible());
                     }
                     rt_imports.memories.push(m.rt(s).vmdef());
@@ -109,6 +111,7 @@ impl Instance {
                     let (rt, elem) = t.rt(s);
                     let actual = Table::type_of(rt, elem);
                     if elem != ValType::Ref(ty.element())
+                        || actual.is_64() != ty.is_64()
                         || !limits_match(
                             actual.minimum(),
                             actual.maximum(),

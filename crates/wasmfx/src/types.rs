@@ -314,11 +314,12 @@ impl FuncType {
     }
 }
 
-/// The type of a linear memory: limits in pages.
+/// The type of a linear memory: limits in pages, and whether its addresses are 64-bit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryType {
     min: u64,
     max: Option<u64>,
+    is_64: bool,
 }
 
 impl MemoryType {
@@ -327,13 +328,20 @@ impl MemoryType {
         MemoryType {
             min: u64::from(min),
             max: max.map(u64::from),
+            is_64: false,
+        }
+    }
+
+    /// A 64-bit memory (memory64) of at least `min` pages and at most `max`.
+    pub fn new64(min: u64, max: Option<u64>) -> MemoryType {
+        MemoryType {
+            min,
+            max,
+            is_64: true,
         }
     }
 
     pub(crate) fn from_wasm(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
-        if ty.memory64 {
-            bail!("64-bit memories (memory64) are not supported yet");
-        }
         if ty.shared {
             bail!("shared memories (threads) are not supported yet");
         }
@@ -343,7 +351,13 @@ impl MemoryType {
         Ok(MemoryType {
             min: ty.initial,
             max: ty.maximum,
+            is_64: ty.memory64,
         })
+    }
+
+    /// Whether the memory is addressed with 64-bit indices (memory64).
+    pub fn is_64(&self) -> bool {
+        self.is_64
     }
 
     /// Minimum size in pages.
@@ -363,6 +377,7 @@ pub struct TableType {
     elem: RefType,
     min: u64,
     max: Option<u64>,
+    is_64: bool,
 }
 
 impl TableType {
@@ -372,18 +387,32 @@ impl TableType {
             elem,
             min: u64::from(min),
             max: max.map(u64::from),
+            is_64: false,
         }
     }
 
-    pub(crate) fn from_wasm(ty: &wasmparser::TableType, type_ids: &[u32]) -> Result<TableType> {
-        if ty.table64 {
-            bail!("64-bit tables (memory64) are not supported yet");
+    /// A 64-bit table (table64) of `elem` references with these limits.
+    pub fn new64(elem: RefType, min: u64, max: Option<u64>) -> TableType {
+        TableType {
+            elem,
+            min,
+            max,
+            is_64: true,
         }
+    }
+
+    /// Whether the table is indexed with 64-bit indices (table64).
+    pub fn is_64(&self) -> bool {
+        self.is_64
+    }
+
+    pub(crate) fn from_wasm(ty: &wasmparser::TableType, type_ids: &[u32]) -> Result<TableType> {
         let elem = WasmRefType::from_parser(ty.element_type).map(&mut to_engine(type_ids));
         Ok(TableType {
             elem: RefType::from_env(elem)?,
             min: ty.initial,
             max: ty.maximum,
+            is_64: ty.table64,
         })
     }
 

@@ -1,5 +1,5 @@
 //! The `spectest` host module that the spec scripts import from: printing
-//! functions (which do nothing here), constant globals, a table and a memory.
+//! functions (which do nothing here), constant globals, tables (32- and 64-bit) and a memory.
 
 use wasmfx::{
     Func, Global, GlobalType, Linker, Memory, MemoryType, Mutability, RefType, Result, Store,
@@ -41,12 +41,14 @@ pub(crate) fn define_spectest(linker: &mut Linker<()>, store: &mut Store<()>) ->
         linker.define(&*store, "spectest", name, global)?;
     }
 
-    let table = Table::new(
-        &mut *store,
-        TableType::new(RefType::FUNCREF, 10, Some(20)),
-        Val::FuncRef(None),
-    )?;
-    linker.define(&*store, "spectest", "table", table)?;
+    let tables = [
+        ("table", TableType::new(RefType::FUNCREF, 10, Some(20))),
+        ("table64", TableType::new64(RefType::FUNCREF, 10, Some(20))),
+    ];
+    for (name, ty) in tables {
+        let table = Table::new(&mut *store, ty, Val::FuncRef(None))?;
+        linker.define(&*store, "spectest", name, table)?;
+    }
 
     let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;
     linker.define(&*store, "spectest", "memory", memory)?;

@@ -34,21 +34,22 @@
 ;;     gv0 = vmctx
 ;;     gv1 = load.i64 notrap aligned readonly can_move gv0+8
 ;;     gv2 = load.i64 notrap aligned gv1
-;;     sig0 = (i64, i32, i32, i64, i64) -> i64 system_v
+;;     sig0 = (i64, i32, i64, i64, i64) -> i64 system_v
 ;;     stack_limit = gv2
 ;;
 ;; block0(v0: i64, v1: i64, v2: i32):
-;;     v7 = load.i64 notrap aligned readonly can_move v0+16
-;;     v8 = load.i64 notrap aligned readonly can_move v7+40
-;;     v5 = iconst.i32 0
+;;     v8 = load.i64 notrap aligned readonly can_move v0+16
+;;     v9 = load.i64 notrap aligned readonly can_move v8+40
+;;     v6 = iconst.i32 0
+;;     v5 = uextend.i64 v2
 ;;     v4 = iconst.i64 0
-;;     v9 = call_indirect sig0, v8(v0, v5, v2, v4, v4)  ; v5 = 0, v4 = 0, v4 = 0
-;;     v10 = iconst.i64 -2
-;;     v11 = icmp eq v9, v10  ; v10 = -2
-;;     trapnz v11, user16
+;;     v10 = call_indirect sig0, v9(v0, v6, v5, v4, v4)  ; v6 = 0, v4 = 0, v4 = 0
+;;     v11 = iconst.i64 -2
+;;     v12 = icmp eq v10, v11  ; v11 = -2
+;;     trapnz v12, user16
 ;;     jump block1
 ;;
 ;; block1:
-;;     v12 = ireduce.i32 v9
-;;     return v12
+;;     v13 = ireduce.i32 v10
+;;     return v13
 ;; }
