@@ -163,8 +163,21 @@ pub struct Outcome {
     pub calls: Vec<CallOutcome>,
     /// Exported globals at the end: name and value.
     pub globals: Vec<(String, Value)>,
-    /// Exported memories at the end: name, size in bytes and a hash of their contents.
-    pub memories: Vec<(String, usize, u64)>,
+    /// Exported memories at the end.
+    pub memories: Vec<MemoryState>,
+}
+
+/// An exported memory at the end of a run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemoryState {
+    /// Its export name.
+    pub name: String,
+    /// Whether it is a 64-bit memory.
+    pub is_64: bool,
+    /// Its size in bytes.
+    pub len: usize,
+    /// A hash of its contents ([`hash`]).
+    pub hash: u64,
 }
 
 impl Outcome {
@@ -399,8 +412,14 @@ pub fn run(module: &Module, fuel: Option<u64>, calls: &[Call]) -> Outcome {
             outcome.globals.push((name.clone(), value_of(&v)));
         }
         if let Some(m) = export.into_memory() {
+            let is_64 = m.ty(&mut store).is_64();
             let data = m.data(&store);
-            outcome.memories.push((name, data.len(), hash(data)));
+            outcome.memories.push(MemoryState {
+                name,
+                is_64,
+                len: data.len(),
+                hash: hash(data),
+            });
         }
     }
     outcome

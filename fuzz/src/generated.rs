@@ -24,7 +24,7 @@ pub fn smith_config() -> wasm_smith::Config {
         simd_enabled: true,
         relaxed_simd_enabled: false,
         threads_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: true,
         wide_arithmetic_enabled: false,
         custom_page_sizes_enabled: false,
         shared_everything_threads_enabled: false,
@@ -45,6 +45,7 @@ pub fn smith_config() -> wasm_smith::Config {
         max_tables: 2,
         // Every memory has a maximum, so that growing never depends on an engine's limits.
         max_memory32_bytes: 1 << 20,
+        max_memory64_bytes: 1 << 20,
         memory_max_size_required: true,
         // Likewise tables (wasmtime grows one by 688 million elements, wasmfx refuses).
         table_max_size_required: true,

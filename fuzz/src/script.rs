@@ -164,21 +164,36 @@ fn memory_checks(s: &mut String, outcome: &Outcome, seed: u64) {
     }
     let registered = format!("fuzzed{seed}");
     writeln!(s, "(register {})", string_literal(registered.as_bytes())).expect("writing");
-    for (name, _, hash) in &outcome.memories {
+    for memory in &outcome.memories {
+        // The checker's memory import, size in bytes and address of word $i, for the
+        // memory's index type (the memories are small: an i32 counts their bytes).
+        let (import, size, address) = if memory.is_64 {
+            (
+                "(memory i64 0)",
+                "(i32.wrap_i64 (i64.shl (memory.size) (i64.const 16)))",
+                "(i64.extend_i32_u (local.get $i))",
+            )
+        } else {
+            (
+                "(memory 0)",
+                "(i32.shl (memory.size) (i32.const 16))",
+                "(local.get $i)",
+            )
+        };
         writeln!(
             s,
-            "(module (import {} {} (memory 0))\n\
+            "(module (import {} {} {import})\n\
              (func (export \"hash\") (result i64) (local $i i32) (local $n i32) (local $h i64)\n\
              (local.set $h (i64.const 0xcbf29ce484222325))\n\
-             (local.set $n (i32.shl (memory.size) (i32.const 16)))\n\
+             (local.set $n {size})\n\
              (block $done (loop $l (br_if $done (i32.ge_u (local.get $i) (local.get $n)))\n\
-             (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load (local.get $i))) (i64.const 0x100000001b3)))\n\
+             (local.set $h (i64.mul (i64.xor (local.get $h) (i64.load {address})) (i64.const 0x100000001b3)))\n\
              (local.set $i (i32.add (local.get $i) (i32.const 8))) (br $l)))\n\
              (local.get $h)))\n\
              (assert_return (invoke \"hash\") (i64.const {}))",
             string_literal(registered.as_bytes()),
-            string_literal(name.as_bytes()),
-            *hash as i64
+            string_literal(memory.name.as_bytes()),
+            memory.hash as i64
         )
         .expect("writing to a string");
     }
