@@ -17,9 +17,10 @@ fn check(program: &str, args: &[&str], expected: &str) {
     let source = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("benches/programs/simd")
         .join(format!("{program}.c"));
+    let wasi = "--target=wasm32-wasi";
     for (build, flags) in [
-        ("simd", &["-O3", "-msimd128"][..]),
-        ("scalar", &["-O3"][..]),
+        ("simd", &[wasi, "-O3", "-msimd128"][..]),
+        ("scalar", &[wasi, "-O3"][..]),
     ] {
         let name = format!("{program}-{build}");
         let Some(wasm) = compile_c(&source, "simd-programs", &name, flags) else {

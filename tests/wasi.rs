@@ -18,7 +18,7 @@ fn compile(name: &str) -> Option<PathBuf> {
         &root.join(format!("tests/wasi/{name}.c")),
         "wasi",
         name,
-        &["-O2"],
+        &["--target=wasm32-wasi", "-O2"],
     )
 }
 

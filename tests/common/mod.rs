@@ -36,15 +36,15 @@ pub fn zig_cc() -> Option<&'static Path> {
     .as_deref()
 }
 
-/// Compiles the C program `source` for `wasm32-wasi` with `flags` (stripped) into the
-/// scratch folder `folder` as `NAME.wasm`; `None` when Zig is not available.
+/// Compiles the C program `source` with `flags` (which name the target, e.g.
+/// `--target=wasm32-wasi`; the output is stripped) into the scratch folder `folder` as
+/// `NAME.wasm`; `None` when Zig is not available.
 pub fn compile_c(source: &Path, folder: &str, name: &str, flags: &[&str]) -> Option<PathBuf> {
     let cc = zig_cc()?;
     let out_dir = scratch_path(folder);
     std::fs::create_dir_all(&out_dir).expect("creating the output folder");
     let wasm = out_dir.join(format!("{name}.wasm"));
     let status = Command::new(cc)
-        .arg("--target=wasm32-wasi")
         .args(flags)
         .args(["-s", "-o"])
         .arg(&wasm)
