@@ -65,8 +65,6 @@ enum Amount {
 enum Setting {
     /// A proposal the engine supports, switched on (`NAME`, `NAME=y`) or off (`NAME=n`).
     Feature(FeatureSetter),
-    /// A proposal the engine cannot compile yet: only switching it off is accepted.
-    UnsupportedFeature(FeatureSetter),
     /// A size in bytes in the engine configuration.
     ConfigBytes(ConfigSizeSetter),
     /// The fuel a run starts with (`fuel=N`); turns fuel checks on in the code.
@@ -90,7 +88,6 @@ impl Setting {
     fn syntax(self) -> &'static str {
         match self {
             Setting::Feature(_)
-            | Setting::UnsupportedFeature(_)
             | Setting::PoolingAllocator
             | Setting::Cache
             | Setting::TrapOnGrowFailure => "[=y|n]",
@@ -204,8 +201,8 @@ const OPTIONS: &[OptionDef] = {
         option(
             Wasm,
             "threads",
-            UnsupportedFeature(Config::wasm_threads),
-            "atomics and shared memories",
+            Feature(Config::wasm_threads),
+            "atomics, wait/notify and shared memories (within one store); on by default",
         ),
         option(
             Wasm,
@@ -399,16 +396,7 @@ pub fn group_details(group: OptionGroup) -> String {
         group.flag()
     );
     for (option, usage) in options_of(group).zip(&usage) {
-        let help = match option.setting {
-            Setting::UnsupportedFeature(_) => {
-                format!(
-                    "{}: not supported yet (only `{}=n` is accepted)",
-                    option.help, option.name
-                )
-            }
-            _ => option.help.to_string(),
-        };
-        text.push_str(&format!("\n  {usage:width$}  {help}"));
+        text.push_str(&format!("\n  {usage:width$}  {}", option.help));
     }
     text
 }
@@ -526,16 +514,6 @@ fn apply(config: &mut Config, arguments: &[(OptionGroup, &[String])]) -> Result<
             match option.setting {
                 Setting::Feature(setter) => {
                     setter(config, parse_bool(name, value)?);
-                }
-                Setting::UnsupportedFeature(setter) => {
-                    if parse_bool(name, value)? {
-                        bail!(
-                            "`-{} {name}` ({}) is not supported yet",
-                            group.flag(),
-                            option.help
-                        );
-                    }
-                    setter(config, false);
                 }
                 Setting::ConfigBytes(setter) => {
                     setter(config, parse_amount(name, value)?);
@@ -753,14 +731,6 @@ mod tests {
         assert!(configured(&["max-wasm-stack"], &[]).is_err());
         assert!(configured(&["max-wasm-stack=lots"], &[]).is_err());
         assert!(configured(&["continuation-stack-size=-1"], &[]).is_err());
-    }
-
-    #[test]
-    fn unsupported_features_can_only_be_switched_off() {
-        let err = configured(&["threads"], &[]).unwrap_err().to_string();
-        assert!(err.contains("not supported yet"), "{err}");
-        assert!(configured(&["threads=y"], &[]).is_err());
-        configured(&["threads=n"], &[]).unwrap();
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! End-to-end tests of the `wasmfx` binary: running the examples, the program's arguments
 //! (everything after the module path, `argv[0]` as wasmtime passes it), traps, bad input
-//! (missing files, bad arguments, unknown and unsupported options), `.wast` scripts wherever
+//! (missing files, bad arguments, unknown options, proposals switched off), `.wast` scripts wherever
 //! they are, and `--help`.
 
 mod common;
@@ -220,19 +220,25 @@ fn wasm_options() {
 }
 
 #[test]
-fn unsupported_proposals_are_refused() {
-    for (option, name) in [("threads", "threads"), ("threads=y", "threads")] {
-        for command in ["run", "compile", "wast"] {
-            let output = wasmfx(&[command, "-W", option, "examples/fib.wat"]);
-            assert_eq!(output.status.code(), Some(1), "{command} -W {option}");
-            let err = stderr(&output);
-            assert!(
-                err.contains(&format!("`-W {name}` (")) && err.contains("is not supported yet"),
-                "{command} -W {option}: {err}"
-            );
-        }
-    }
-    // Switching them off is accepted.
+fn proposals_can_be_switched_off() {
+    let path = common::scratch_file(
+        "cli-atomics.wat",
+        r#"(module (memory 1 1 shared)
+             (func (export "add") (param i32) (result i32)
+               (drop (i32.atomic.rmw.add (i32.const 8) (local.get 0)))
+               (i32.atomic.load (i32.const 8))))"#,
+    );
+    let path = path.to_str().unwrap();
+    let output = wasmfx(&["run", "--invoke", "add", path, "5"]);
+    assert_eq!(stdout(&output), "5\n", "{}", stderr(&output));
+    let output = wasmfx(&["run", "-W", "threads=n", "--invoke", "add", path, "5"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("threads must be enabled"),
+        "{}",
+        stderr(&output)
+    );
+    // Every proposal may be switched off.
     let output = wasmfx(&[
         "run",
         "-W",
@@ -626,7 +632,7 @@ fn help() {
     for line in [
         "tail-call[=y|n]",
         "threads[=y|n]",
-        "not supported yet (only `threads=n` is accepted)",
+        "shared memories (within one store); on by default",
         "fuel=N",
         "timeout=DURATION",
         "pooling-total-stacks=N",

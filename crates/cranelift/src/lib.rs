@@ -20,6 +20,7 @@
 
 #![deny(missing_docs)]
 
+mod atomics;
 mod func_env;
 mod gc;
 mod simd;

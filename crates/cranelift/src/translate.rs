@@ -454,7 +454,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         };
         let base = self.env.memory_base(&mut self.b, memory);
         let index = if self.env.module.memories[memory as usize].memory64 {
-            self.bounds_check_64(memory, index, memarg.offset, size);
+            self.bounds_check(memory, index, memarg.offset, size);
             index
         } else {
             self.b.ins().uextend(types::I64, index)
@@ -469,10 +469,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         Ok((addr, offset))
     }
 
-    /// Traps "out of bounds memory access" unless the `size` bytes at `index + offset` lie
-    /// inside 64-bit memory `memory`: `index + offset + size` (trapping if it overflows) must
-    /// not exceed the length.
-    fn bounds_check_64(&mut self, memory: u32, index: Value, offset: u64, size: u32) {
+    /// Traps "out of bounds memory access" unless the `size` bytes at `index` (an `i64`) plus
+    /// `offset` lie inside memory `memory`: `index + offset + size` (trapping if it overflows)
+    /// must not exceed the length. Accesses to 64-bit memories and atomic accesses need it.
+    pub(crate) fn bounds_check(&mut self, memory: u32, index: Value, offset: u64, size: u32) {
         let code = trap(Trap::MemoryOutOfBounds);
         let Some(end) = offset.checked_add(u64::from(size)) else {
             // Past every address: the access always traps.
@@ -1332,7 +1332,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             } => self.br_on_cast(relative_depth, to_ref_type, false)?,
 
             ref other => {
-                if !self.simd_operator(other)? {
+                if !self.simd_operator(other)? && !self.atomic_operator(other)? {
                     bail!(
                         "instruction `{}` is not supported yet",
                         operator_name(other)
@@ -1344,7 +1344,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     }
 
     /// An index or length (`i32`, or `i64` for 64-bit memories and tables) as an `i64`.
-    fn widen_to_i64(&mut self, v: Value) -> Value {
+    pub(crate) fn widen_to_i64(&mut self, v: Value) -> Value {
         if self.b.func.dfg.value_type(v) == types::I64 {
             v
         } else {

@@ -61,6 +61,13 @@ builtins! {
     memory_init(I32, I32, I64, I32, I32) -> (I32);
     /// `data.drop`: (data segment).
     data_drop(I32) -> ();
+    /// `memory.atomic.notify` on a shared memory: (memory, byte offset, count) -> waiters
+    /// woken.
+    memory_atomic_notify(I32, I64, I32) -> (I32);
+    /// `memory.atomic.wait32`/`wait64` on a shared memory: (memory, byte offset, expected
+    /// value, timeout in ns or negative for none, width 4 or 8) -> 0 woken, 1 not equal, 2
+    /// timed out.
+    memory_atomic_wait(I32, I64, I64, I64, I32) -> (I32);
     /// `table.grow`: (table, delta, init value's low and high words) -> old size, -1, or
     /// [`GROW_TRAPPED`].
     table_grow(I32, I64, I64, I64) -> (I64);

@@ -389,13 +389,14 @@ pub struct FunctionBodyData<'a> {
 }
 
 /// The proposals wasmfx enables unless configured otherwise: WebAssembly 2.0 (with SIMD),
-/// plus relaxed SIMD, 64-bit memories and tables, extended constant expressions, typed
-/// function references, tail calls, exception handling, the GC type system and stack
-/// switching (typed continuations).
+/// plus relaxed SIMD, 64-bit memories and tables, threads (atomics and shared memories),
+/// extended constant expressions, typed function references, tail calls, exception
+/// handling, the GC type system and stack switching (typed continuations).
 pub fn default_features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::RELAXED_SIMD
         | WasmFeatures::MEMORY64
+        | WasmFeatures::THREADS
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::TAIL_CALL

@@ -58,11 +58,15 @@ pub enum Trap {
     ArrayOutOfBounds,
     /// The store's GC heap has no room for an allocation.
     GcHeapExhausted,
+    /// An atomic access at an address that is not a multiple of its size.
+    UnalignedAtomic,
+    /// `memory.atomic.wait32`/`wait64` on a memory that is not shared.
+    WaitOnUnsharedMemory,
 }
 
 impl Trap {
     /// All trap codes, in numbering order.
-    pub const ALL: [Trap; 26] = [
+    pub const ALL: [Trap; 28] = [
         Trap::Unreachable,
         Trap::MemoryOutOfBounds,
         Trap::TableOutOfBounds,
@@ -89,6 +93,8 @@ impl Trap {
         Trap::NullI31Reference,
         Trap::ArrayOutOfBounds,
         Trap::GcHeapExhausted,
+        Trap::UnalignedAtomic,
+        Trap::WaitOnUnsharedMemory,
     ];
 
     /// The trap with the given numeric code, if any.
@@ -125,6 +131,8 @@ impl Trap {
             Trap::NullI31Reference => "null i31 reference",
             Trap::ArrayOutOfBounds => "out of bounds array access",
             Trap::GcHeapExhausted => "GC heap exhausted",
+            Trap::UnalignedAtomic => "unaligned atomic",
+            Trap::WaitOnUnsharedMemory => "expected shared memory",
         }
     }
 }

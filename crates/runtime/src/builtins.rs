@@ -13,7 +13,7 @@ use wasmfx_environ::{Builtin, Trap, GROW_TRAPPED};
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
-struct BuiltinTable([*const (); 22]);
+struct BuiltinTable([*const (); 24]);
 
 // SAFETY: the table is immutable and holds only function addresses.
 unsafe impl Sync for BuiltinTable {}
@@ -25,6 +25,8 @@ static BUILTINS: BuiltinTable = BuiltinTable([
     memory_copy as *const (),
     memory_init as *const (),
     data_drop as *const (),
+    memory_atomic_notify as *const (),
+    memory_atomic_wait as *const (),
     table_grow as *const (),
     table_fill as *const (),
     table_copy as *const (),
@@ -46,7 +48,7 @@ static BUILTINS: BuiltinTable = BuiltinTable([
 
 /// Address of the builtin table, for `VMContext`s.
 pub fn builtins_table() -> *const usize {
-    const _: () = assert!(Builtin::ALL.len() == 22);
+    const _: () = assert!(Builtin::ALL.len() == 24);
     BUILTINS.0.as_ptr().cast()
 }
 
@@ -146,6 +148,32 @@ extern "C" fn memory_init(
 
 extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
     instance(vmctx).data_drop(data)
+}
+
+/// The native address of byte `offset` of memory `memory` (checked by generated code).
+fn shared_address(vmctx: *mut u8, memory: u32, offset: u64) -> usize {
+    instance(vmctx).memory(memory).data().as_ptr() as usize + offset as usize
+}
+
+extern "C" fn memory_atomic_notify(vmctx: *mut u8, memory: u32, offset: u64, count: u32) -> u32 {
+    crate::parking::notify(shared_address(vmctx, memory, offset), count)
+}
+
+extern "C" fn memory_atomic_wait(
+    vmctx: *mut u8,
+    memory: u32,
+    offset: u64,
+    expected: u64,
+    timeout: i64,
+    width: u32,
+) -> u32 {
+    let addr = shared_address(vmctx, memory, offset);
+    let timeout = u64::try_from(timeout)
+        .ok()
+        .map(std::time::Duration::from_nanos);
+    // SAFETY: generated code checked that the location is inside the memory and aligned to
+    // `width`; the memory lives as long as the instance calling.
+    unsafe { crate::parking::wait(addr, width, expected, timeout) as u32 }
 }
 
 extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, lo: u64, hi: u64) -> i64 {

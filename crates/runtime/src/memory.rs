@@ -29,6 +29,8 @@ pub struct MemoryLimits {
     pub max: Option<u64>,
     /// Whether it is a 64-bit memory (memory64).
     pub index64: bool,
+    /// Whether it is declared shared (threads).
+    pub shared: bool,
     /// The most bytes it may have (the engine's limit).
     pub limit_bytes: usize,
 }
@@ -41,6 +43,8 @@ pub struct Memory {
     max_pages: u64,
     /// Whether this is a 64-bit memory.
     index64: bool,
+    /// Whether this memory is declared shared.
+    shared: bool,
     /// The maximum the memory's type declares, if any (what a limiter is told).
     declared_max: Option<u64>,
     backing: Backing,
@@ -91,6 +95,7 @@ impl Memory {
             max,
             index64,
             limit_bytes,
+            ..
         } = limits;
         let limit_pages = (limit_bytes / WASM_PAGE_SIZE) as u64;
         let type_pages = if index64 { u64::MAX } else { MAX_PAGES_32 };
@@ -118,6 +123,7 @@ impl Memory {
             def: VMMemoryDefinition { base, length: 0 },
             max_pages,
             index64: limits.index64,
+            shared: limits.shared,
             declared_max: limits.max,
             backing,
         });
@@ -130,6 +136,11 @@ impl Memory {
     /// Whether this is a 64-bit memory.
     pub fn is_64(&self) -> bool {
         self.index64
+    }
+
+    /// Whether this memory is declared shared.
+    pub fn is_shared(&self) -> bool {
+        self.shared
     }
 
     /// The maximum its type declares, in pages, if any.
@@ -223,6 +234,7 @@ mod tests {
             min,
             max,
             index64: false,
+            shared: false,
             limit_bytes,
         }
     }
@@ -252,6 +264,7 @@ mod tests {
             min: 1,
             max: None,
             index64: true,
+            shared: false,
             limit_bytes: limit,
         })
         .unwrap();

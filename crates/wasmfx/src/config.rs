@@ -49,7 +49,7 @@ macro_rules! feature_setters {
 
 impl Config {
     /// The default configuration: WebAssembly 2.0 (with SIMD), plus relaxed SIMD, 64-bit
-    /// memories and tables, extended constant expressions, typed function references, tail calls, exception handling, garbage
+    /// memories and tables, threads, extended constant expressions, typed function references, tail calls, exception handling, garbage
     /// collection and stack switching (typed continuations); see
     /// [`wasmfx_environ::default_features`].
     pub fn new() -> Config {
@@ -92,7 +92,9 @@ impl Config {
         /// Typed continuations (stack switching: `cont.new`, `cont.bind`, `suspend`, `resume`,
         /// `resume_throw`, `resume_throw_ref`, `switch`).
         wasm_stack_switching => STACK_SWITCHING,
-        /// Threads and atomics; not supported by the compiler yet.
+        /// Threads: atomic instructions, `memory.atomic.wait`/`notify` and shared memories.
+        /// A shared memory is used by one store; sharing it between stores on several threads
+        /// is not supported yet. On by default.
         wasm_threads => THREADS,
         /// Extended constant expressions.
         wasm_extended_const => EXTENDED_CONST,

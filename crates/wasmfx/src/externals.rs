@@ -37,6 +37,7 @@ impl Memory {
             min,
             max,
             index64: ty.is_64(),
+            shared: ty.is_shared(),
             limit_bytes: limit,
         };
         let m = match &store.engine.inner.pools {
@@ -121,11 +122,12 @@ impl Memory {
 
     pub(crate) fn type_of(m: &RtMemory) -> MemoryType {
         let max = m.max_pages();
-        if m.is_64() {
+        let ty = if m.is_64() {
             MemoryType::new64(m.size_pages(), m.declared_max())
         } else {
             MemoryType::new(m.size_pages() as u32, (max < 65536).then_some(max as u32))
-        }
+        };
+        ty.with_shared(m.is_shared())
     }
 }
 

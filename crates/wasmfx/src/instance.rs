@@ -95,6 +95,7 @@ impl Instance {
                 (ExternType::Memory(ty), Extern::Memory(m)) => {
                     let actual = Memory::type_of(m.rt(s));
                     if actual.is_64() != ty.is_64()
+                        || actual.is_shared() != ty.is_shared()
                         || !limits_match(
                             actual.minimum(),
                             actual.maximum(),

@@ -320,6 +320,7 @@ pub struct MemoryType {
     min: u64,
     max: Option<u64>,
     is_64: bool,
+    shared: bool,
 }
 
 impl MemoryType {
@@ -329,6 +330,7 @@ impl MemoryType {
             min: u64::from(min),
             max: max.map(u64::from),
             is_64: false,
+            shared: false,
         }
     }
 
@@ -338,13 +340,23 @@ impl MemoryType {
             min,
             max,
             is_64: true,
+            shared: false,
+        }
+    }
+
+    /// A shared 32-bit memory (threads) of at least `min` pages and at most `max`. Within one
+    /// store it is an ordinary memory on which `memory.atomic.wait` may block; sharing it
+    /// between stores on several threads is not supported yet.
+    pub fn shared(min: u32, max: u32) -> MemoryType {
+        MemoryType {
+            min: u64::from(min),
+            max: Some(u64::from(max)),
+            is_64: false,
+            shared: true,
         }
     }
 
     pub(crate) fn from_wasm(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
-        if ty.shared {
-            bail!("shared memories (threads) are not supported yet");
-        }
         if ty.page_size_log2.is_some() {
             bail!("custom page sizes are not supported yet");
         }
@@ -352,7 +364,19 @@ impl MemoryType {
             min: ty.initial,
             max: ty.maximum,
             is_64: ty.memory64,
+            shared: ty.shared,
         })
+    }
+
+    /// Whether the memory is shared (threads).
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// This type, shared or not.
+    pub(crate) fn with_shared(mut self, shared: bool) -> MemoryType {
+        self.shared = shared;
+        self
     }
 
     /// Whether the memory is addressed with 64-bit indices (memory64).

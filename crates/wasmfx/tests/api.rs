@@ -169,27 +169,3 @@ fn bad_input_is_an_error() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown import"), "{err}");
 }
-
-#[test]
-fn unsupported_instruction_error_names_its_offset() {
-    let mut config = Config::new();
-    config.wasm_threads(true);
-    let engine = Engine::new(&config).unwrap();
-    let wasm = wat::parse_str(
-        r#"(module (memory 1) (func (result i32) (i32.const 7) (i32.atomic.load)))"#,
-    )
-    .unwrap();
-    // The offset of `i32.atomic.load` (0xfe 0x10) in the binary: after `i32.const 7` (0x41
-    // 0x07).
-    let at = wasm
-        .windows(3)
-        .position(|w| w == [0x41, 0x07, 0xfe])
-        .unwrap()
-        + 2;
-    let err = Module::new(&engine, &wasm).unwrap_err();
-    let message = format!("{err:#}");
-    assert!(
-        message.contains("not supported yet") && message.contains(&format!("(at offset {at:#x})")),
-        "unexpected error: {message}"
-    );
-}
