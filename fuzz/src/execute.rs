@@ -174,6 +174,8 @@ pub struct MemoryState {
     pub name: String,
     /// Whether it is a 64-bit memory.
     pub is_64: bool,
+    /// Whether it is shared.
+    pub shared: bool,
     /// Its size in bytes.
     pub len: usize,
     /// A hash of its contents ([`hash`]).
@@ -412,11 +414,12 @@ pub fn run(module: &Module, fuel: Option<u64>, calls: &[Call]) -> Outcome {
             outcome.globals.push((name.clone(), value_of(&v)));
         }
         if let Some(m) = export.into_memory() {
-            let is_64 = m.ty(&mut store).is_64();
+            let ty = m.ty(&mut store);
             let data = m.data(&store);
             outcome.memories.push(MemoryState {
                 name,
-                is_64,
+                is_64: ty.is_64(),
+                shared: ty.is_shared(),
                 len: data.len(),
                 hash: hash(data),
             });

@@ -23,7 +23,7 @@ pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
         simd_enabled: true,
         relaxed_simd_enabled: false,
-        threads_enabled: false,
+        threads_enabled: true,
         memory64_enabled: true,
         wide_arithmetic_enabled: false,
         custom_page_sizes_enabled: false,

@@ -93,7 +93,8 @@ impl Reference {
                     "wast",
                     "-W",
                     "gc=y,function-references=y,exceptions=y,tail-call=y,multi-memory=y,\
-                     stack-switching=y,max-wasm-stack=4194304,async-stack-size=8388608",
+                     stack-switching=y,threads=y,shared-memory=y,max-wasm-stack=4194304,\
+                     async-stack-size=8388608",
                 ]);
             }
             Dialect::Binaryen => {}

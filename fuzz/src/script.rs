@@ -166,23 +166,24 @@ fn memory_checks(s: &mut String, outcome: &Outcome, seed: u64) {
     writeln!(s, "(register {})", string_literal(registered.as_bytes())).expect("writing");
     for memory in &outcome.memories {
         // The checker's memory import, size in bytes and address of word $i, for the
-        // memory's index type (the memories are small: an i32 counts their bytes).
-        let (import, size, address) = if memory.is_64 {
+        // memory's index type (the memories are small: an i32 counts their bytes). A shared
+        // memory is imported as one, with a maximum no memory exceeds.
+        let (limits, size, address) = if memory.is_64 {
             (
-                "(memory i64 0)",
+                "i64 0 0x1000000",
                 "(i32.wrap_i64 (i64.shl (memory.size) (i64.const 16)))",
                 "(i64.extend_i32_u (local.get $i))",
             )
         } else {
             (
-                "(memory 0)",
+                "0 65536",
                 "(i32.shl (memory.size) (i32.const 16))",
                 "(local.get $i)",
             )
         };
         writeln!(
             s,
-            "(module (import {} {} {import})\n\
+            "(module (import {} {} (memory {limits}{shared}))\n\
              (func (export \"hash\") (result i64) (local $i i32) (local $n i32) (local $h i64)\n\
              (local.set $h (i64.const 0xcbf29ce484222325))\n\
              (local.set $n {size})\n\
@@ -193,7 +194,8 @@ fn memory_checks(s: &mut String, outcome: &Outcome, seed: u64) {
              (assert_return (invoke \"hash\") (i64.const {}))",
             string_literal(registered.as_bytes()),
             string_literal(memory.name.as_bytes()),
-            memory.hash as i64
+            memory.hash as i64,
+            shared = if memory.shared { " shared" } else { "" },
         )
         .expect("writing to a string");
     }

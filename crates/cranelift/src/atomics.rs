@@ -2,11 +2,11 @@
 //! and compare-exchanges of every width, `atomic.fence`, and `memory.atomic.wait32/64` and
 //! `memory.atomic.notify` (runtime calls).
 //!
-//! Every atomic access is bounds-checked in generated code, for 32-bit memories too (a
-//! read-modify-write may be a compare-exchange loop, and a fault inside it is not left to the
-//! reservation's guard pages), then checked for alignment: an address that is not a multiple
-//! of the access size traps "unaligned atomic". Memory bases are page-aligned, so the
-//! alignment of the native address is that of the wasm address.
+//! Every atomic access is first checked for alignment (an effective address that is not a
+//! multiple of the access size traps "unaligned atomic", before any bounds check, as the
+//! reference interpreter and wasmtime do), then bounds-checked in generated code, for 32-bit
+//! memories too (a read-modify-write may be a compare-exchange loop, and a fault inside it
+//! is not left to the reservation's guard pages).
 
 use crate::translate::{trap, FuncTranslator};
 use anyhow::{bail, Result};
@@ -132,19 +132,21 @@ fn memory_of(memarg: &MemArg) -> Result<u32> {
 
 impl FuncTranslator<'_, '_> {
     /// The native address of an atomic access of `size` bytes at `index` (`i32` or `i64`) plus
-    /// the static offset, after the bounds check and the alignment check.
+    /// the static offset, after the alignment check and the bounds check.
     fn atomic_addr(&mut self, memarg: &MemArg, index: Value, size: u32) -> Result<Value> {
         let memory = memory_of(memarg)?;
         let index = self.widen_to_i64(index);
+        if size > 1 {
+            // The effective address (wrapping: an overflowing one fails the bounds check).
+            let ea = self.b.ins().iadd_imm_u(index, memarg.offset as i64);
+            let misaligned = self.b.ins().band_imm_u(ea, i64::from(size - 1));
+            self.b.ins().trapnz(misaligned, trap(Trap::UnalignedAtomic));
+        }
         self.bounds_check(memory, index, memarg.offset, size);
         let base = self.env.memory_base(&mut self.b, memory);
         let mut addr = self.b.ins().iadd(base, index);
         if memarg.offset != 0 {
             addr = self.b.ins().iadd_imm_u(addr, memarg.offset as i64);
-        }
-        if size > 1 {
-            let misaligned = self.b.ins().band_imm_u(addr, i64::from(size - 1));
-            self.b.ins().trapnz(misaligned, trap(Trap::UnalignedAtomic));
         }
         Ok(addr)
     }

@@ -53,7 +53,9 @@ fn bounds_and_alignment_trap() {
         (65533, Some(Trap::MemoryOutOfBounds)),
         (65536, Some(Trap::MemoryOutOfBounds)),
         (2, Some(Trap::UnalignedAtomic)),
-        (-1, Some(Trap::MemoryOutOfBounds)),
+        // Alignment is checked first.
+        (-1, Some(Trap::UnalignedAtomic)),
+        (-4, Some(Trap::MemoryOutOfBounds)),
     ];
     for (address, expected) in cases {
         let result = load.call(&mut store, address);
