@@ -167,16 +167,16 @@ fn memory_checks(s: &mut String, outcome: &Outcome, seed: u64) {
     for memory in &outcome.memories {
         // The checker's memory import, size in bytes and address of word $i, for the
         // memory's index type (the memories are small: an i32 counts their bytes). A shared
-        // memory is imported as one, with a maximum no memory exceeds.
+        // memory is imported as one, which needs a maximum: one no memory exceeds.
         let (limits, size, address) = if memory.is_64 {
             (
-                "i64 0 0x1000000",
+                "i64 0",
                 "(i32.wrap_i64 (i64.shl (memory.size) (i64.const 16)))",
                 "(i64.extend_i32_u (local.get $i))",
             )
         } else {
             (
-                "0 65536",
+                "0",
                 "(i32.shl (memory.size) (i32.const 16))",
                 "(local.get $i)",
             )
@@ -195,7 +195,11 @@ fn memory_checks(s: &mut String, outcome: &Outcome, seed: u64) {
             string_literal(registered.as_bytes()),
             string_literal(memory.name.as_bytes()),
             memory.hash as i64,
-            shared = if memory.shared { " shared" } else { "" },
+            shared = match (memory.shared, memory.is_64) {
+                (false, _) => "",
+                (true, false) => " 65536 shared",
+                (true, true) => " 0x1000000 shared",
+            },
         )
         .expect("writing to a string");
     }

@@ -10,9 +10,11 @@
 
 use crate::translate::{trap, FuncTranslator};
 use anyhow::{bail, Result};
-use cranelift_codegen::ir::{types, AtomicRmwOp, InstBuilder, MemFlagsData, Type, Value};
+use cranelift_codegen::ir::{
+    condcodes::IntCC, types, AtomicRmwOp, InstBuilder, MemFlagsData, Type, Value,
+};
 use wasmfx_environ::wasmparser::{MemArg, MemArgTarget, Operator as O};
-use wasmfx_environ::{Builtin, Trap};
+use wasmfx_environ::{Builtin, Trap, WAIT_TRAPPED};
 
 /// Flags of an atomic access: it cannot trap (bounds and alignment were checked) and is
 /// aligned.
@@ -298,14 +300,22 @@ impl FuncTranslator<'_, '_> {
         let m = self.b.ins().iconst(types::I32, i64::from(memory));
         let expected = self.widen(expected, types::I64);
         let width = self.b.ins().iconst(types::I32, i64::from(size));
+        let interruptible = i64::from(self.env.tunables.epoch_interruption);
+        let interruptible = self.b.ins().iconst(types::I32, interruptible);
         let status = self
             .env
             .call_builtin(
                 &mut self.b,
                 Builtin::memory_atomic_wait,
-                &[m, offset, expected, timeout, width],
+                &[m, offset, expected, timeout, width, interruptible],
             )
             .expect("wait returns a status");
+        // Interrupted: the runtime recorded the trap.
+        let trapped = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, status, i64::from(WAIT_TRAPPED));
+        self.b.ins().trapnz(trapped, trap(Trap::HostError));
         self.push(status);
         Ok(())
     }

@@ -8,6 +8,10 @@
 /// an error (recorded for the host): the growing instruction traps with it.
 pub const GROW_TRAPPED: i64 = -2;
 
+/// What `memory_atomic_wait` returns when the wait was interrupted (the epoch deadline
+/// passed; the trap is recorded): the waiting instruction traps with it.
+pub const WAIT_TRAPPED: i32 = 3;
+
 /// A parameter or result type of a builtin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BuiltinType {
@@ -65,9 +69,9 @@ builtins! {
     /// woken.
     memory_atomic_notify(I32, I64, I32) -> (I32);
     /// `memory.atomic.wait32`/`wait64` on a shared memory: (memory, byte offset, expected
-    /// value, timeout in ns or negative for none, width 4 or 8) -> 0 woken, 1 not equal, 2
-    /// timed out.
-    memory_atomic_wait(I32, I64, I64, I64, I32) -> (I32);
+    /// value, timeout in ns or negative for none, width 4 or 8, whether the epoch deadline
+    /// interrupts) -> 0 woken, 1 not equal, 2 timed out, or [`WAIT_TRAPPED`].
+    memory_atomic_wait(I32, I64, I64, I64, I32, I32) -> (I32);
     /// `table.grow`: (table, delta, init value's low and high words) -> old size, -1, or
     /// [`GROW_TRAPPED`].
     table_grow(I32, I64, I64, I64) -> (I64);

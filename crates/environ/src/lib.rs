@@ -19,7 +19,7 @@ mod trap;
 mod type_registry;
 mod types;
 
-pub use builtins::{Builtin, BuiltinType, GROW_TRAPPED};
+pub use builtins::{Builtin, BuiltinType, GROW_TRAPPED, WAIT_TRAPPED};
 pub use code_tables::{CodeTables, ExnSite, FuncEntry, StackMap, WordSource};
 pub use exn_table::{ExnCallSite, ExnHandler};
 pub use gc_layout::*;

@@ -9,7 +9,8 @@ use crate::limits::ResourceLimiter;
 use crate::table::{Table, TableElem};
 use crate::traps::{set_deferred_trap, set_host_error, TrapReason};
 use crate::vm::{VMContRef, VMFuncRef};
-use wasmfx_environ::{Builtin, Trap, GROW_TRAPPED};
+use std::sync::atomic::Ordering;
+use wasmfx_environ::{Builtin, Trap, GROW_TRAPPED, WAIT_TRAPPED};
 
 /// Function pointers shared read-only with generated code.
 #[repr(transparent)]
@@ -166,14 +167,28 @@ extern "C" fn memory_atomic_wait(
     expected: u64,
     timeout: i64,
     width: u32,
+    interruptible: u32,
 ) -> u32 {
     let addr = shared_address(vmctx, memory, offset);
     let timeout = u64::try_from(timeout)
         .ok()
         .map(std::time::Duration::from_nanos);
+    let vm = instance(vmctx).store_context();
+    // With epoch interruption on, the deadline passing ends the wait, as it ends loops.
+    let interrupted = || {
+        // SAFETY: the store context's fields are plain values of this live store; the
+        // epoch counter is the engine's, which outlives the store.
+        interruptible != 0
+            && unsafe { (**vm.epoch_ptr.get()).load(Ordering::Relaxed) >= *vm.epoch_deadline.get() }
+    };
     // SAFETY: generated code checked that the location is inside the memory and aligned to
     // `width`; the memory lives as long as the instance calling.
-    unsafe { crate::parking::wait(addr, width, expected, timeout) as u32 }
+    let result = unsafe { crate::parking::wait(addr, width, expected, timeout, interrupted) };
+    if result == crate::parking::WaitResult::Interrupted {
+        set_deferred_trap(Trap::Interrupt);
+        return WAIT_TRAPPED as u32;
+    }
+    result as u32
 }
 
 extern "C" fn table_grow(vmctx: *mut u8, table: u32, delta: u64, lo: u64, hi: u64) -> i64 {

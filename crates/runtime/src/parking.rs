@@ -18,7 +18,12 @@ pub enum WaitResult {
     NotEqual = 1,
     /// The timeout passed.
     TimedOut = 2,
+    /// `interrupted` said so (the caller traps).
+    Interrupted = 3,
 }
+
+/// How often a waiter asks whether it is interrupted.
+const INTERRUPT_POLL: Duration = Duration::from_millis(10);
 
 /// The waiters of every address, oldest first, by ticket; and the tickets notified.
 #[derive(Default)]
@@ -32,7 +37,8 @@ static QUEUES: LazyLock<(Mutex<Queues>, Condvar)> =
     LazyLock::new(|| (Mutex::new(Queues::default()), Condvar::new()));
 
 /// Blocks the calling thread while the `width`-byte (4 or 8) value at `addr` equals
-/// `expected`, until notified or until `timeout` (none if `None`) passes.
+/// `expected`, until notified, until `timeout` (none if `None`) passes, or until
+/// `interrupted` (asked every [`INTERRUPT_POLL`]) returns true.
 ///
 /// # Safety
 ///
@@ -42,6 +48,7 @@ pub unsafe fn wait(
     width: u32,
     expected: u64,
     timeout: Option<Duration>,
+    interrupted: impl Fn() -> bool,
 ) -> WaitResult {
     let (lock, wakeup) = &*QUEUES;
     let mut queues = lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -64,30 +71,33 @@ pub unsafe fn wait(
     let ticket = queues.next_ticket;
     queues.next_ticket += 1;
     queues.waiting.entry(addr).or_default().push_back(ticket);
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     loop {
         if queues.woken.remove(&ticket) {
             return WaitResult::Woken;
         }
-        match deadline {
-            None => queues = wakeup.wait(queues).unwrap_or_else(|e| e.into_inner()),
-            Some(deadline) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    if let Some(list) = queues.waiting.get_mut(&addr) {
-                        list.retain(|t| *t != ticket);
-                        if list.is_empty() {
-                            queues.waiting.remove(&addr);
-                        }
-                    }
-                    return WaitResult::TimedOut;
+        let now = Instant::now();
+        let ended = if deadline.is_some_and(|d| now >= d) {
+            Some(WaitResult::TimedOut)
+        } else if interrupted() {
+            Some(WaitResult::Interrupted)
+        } else {
+            None
+        };
+        if let Some(result) = ended {
+            if let Some(list) = queues.waiting.get_mut(&addr) {
+                list.retain(|t| *t != ticket);
+                if list.is_empty() {
+                    queues.waiting.remove(&addr);
                 }
-                queues = wakeup
-                    .wait_timeout(queues, deadline - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
             }
+            return result;
         }
+        let slice = deadline.map_or(INTERRUPT_POLL, |d| (d - now).min(INTERRUPT_POLL));
+        queues = wakeup
+            .wait_timeout(queues, slice)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
     }
 }
 
@@ -120,14 +130,21 @@ mod tests {
         let addr = &*cell as *const AtomicU32 as usize;
         // SAFETY: `cell` is a live, aligned 4-byte location.
         unsafe {
-            assert_eq!(wait(addr, 4, 6, None), WaitResult::NotEqual);
+            assert_eq!(wait(addr, 4, 6, None, || false), WaitResult::NotEqual);
             let short = Some(Duration::from_millis(10));
-            assert_eq!(wait(addr, 4, 5, short), WaitResult::TimedOut);
+            assert_eq!(wait(addr, 4, 5, short, || false), WaitResult::TimedOut);
+            // No timeout: only the interruption ends it.
+            let polls = std::cell::Cell::new(0);
+            let interrupted = || {
+                polls.set(polls.get() + 1);
+                polls.get() > 3
+            };
+            assert_eq!(wait(addr, 4, 5, None, interrupted), WaitResult::Interrupted);
         }
         assert_eq!(notify(addr, 1), 0);
         let waiter = std::thread::spawn(move || {
             // SAFETY: as above; the cell outlives the thread (joined below).
-            unsafe { wait(addr, 4, 5, Some(Duration::from_secs(60))) }
+            unsafe { wait(addr, 4, 5, Some(Duration::from_secs(60)), || false) }
         });
         // Notify until the waiter has queued and been woken.
         let mut woken = 0;

@@ -121,11 +121,12 @@ impl Memory {
     }
 
     pub(crate) fn type_of(m: &RtMemory) -> MemoryType {
-        let max = m.max_pages();
+        // The declared maximum, not the engine's limit, is the type's.
         let ty = if m.is_64() {
             MemoryType::new64(m.size_pages(), m.declared_max())
         } else {
-            MemoryType::new(m.size_pages() as u32, (max < 65536).then_some(max as u32))
+            let max = m.declared_max().map(|max| max as u32);
+            MemoryType::new(m.size_pages() as u32, max)
         };
         ty.with_shared(m.is_shared())
     }
@@ -226,15 +227,12 @@ impl Table {
 
     pub(crate) fn type_of(t: &RtTable, ty: ValType) -> TableType {
         let elem = ty.as_ref().unwrap_or(RefType::FUNCREF);
+        // The declared maximum, not the engine's limit, is the type's.
         if t.is_64() {
             return TableType::new64(elem, t.size(), t.declared_max());
         }
-        let max = t.max();
-        TableType::new(
-            elem,
-            t.size() as u32,
-            (max < u64::from(u32::MAX)).then_some(max as u32),
-        )
+        let max = t.declared_max().map(|max| max as u32);
+        TableType::new(elem, t.size() as u32, max)
     }
 }
 

@@ -169,3 +169,32 @@ fn bad_input_is_an_error() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown import"), "{err}");
 }
+
+#[test]
+fn imports_match_the_declared_maximum() {
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    // A declared maximum of 65536 pages (4 GiB, the engine's limit too) is kept, so an import
+    // asking for it (as pthread builds do) links.
+    let memory = Memory::new(&mut store, MemoryType::shared(1, 65536)).unwrap();
+    assert_eq!(memory.ty(&mut store).maximum(), Some(65536));
+    let module = Module::new(
+        &engine,
+        r#"(module (import "m" "m" (memory 1 65536 shared)))"#,
+    );
+    Instance::new(&mut store, &module.unwrap(), &[memory.into()]).unwrap();
+    // A table without a declared maximum has none, whatever the engine's limit: an import
+    // that needs one does not link.
+    let ty = TableType::new(RefType::FUNCREF, 1, None);
+    let table = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
+    assert_eq!(table.ty(&mut store).maximum(), None);
+    let module = Module::new(
+        &engine,
+        r#"(module (import "m" "t" (table 1 100 funcref)))"#,
+    );
+    let err = Instance::new(&mut store, &module.unwrap(), &[table.into()]).unwrap_err();
+    assert!(
+        err.to_string().contains("incompatible import type"),
+        "{err:#}"
+    );
+}

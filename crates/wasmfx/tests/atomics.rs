@@ -50,10 +50,10 @@ fn bounds_and_alignment_trap() {
         .unwrap();
     let cases = [
         (65532, None),
-        (65533, Some(Trap::MemoryOutOfBounds)),
         (65536, Some(Trap::MemoryOutOfBounds)),
         (2, Some(Trap::UnalignedAtomic)),
-        // Alignment is checked first.
+        // Alignment is checked first, as the reference interpreter does.
+        (65533, Some(Trap::UnalignedAtomic)),
         (-1, Some(Trap::UnalignedAtomic)),
         (-4, Some(Trap::MemoryOutOfBounds)),
     ];
@@ -94,4 +94,29 @@ fn wait_needs_a_shared_memory_and_notify_counts_waiters() {
     assert_eq!(notify.call(&mut store, 0).unwrap(), 0);
     let err = wait.call(&mut store, (1, 0, 0)).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::UnalignedAtomic));
+}
+
+#[test]
+fn a_wait_without_timeout_ends_at_the_epoch_deadline() {
+    let mut config = wasmfx::Config::new();
+    config.epoch_interruption(true);
+    let engine = wasmfx::Engine::new(&config).unwrap();
+    let module = wasmfx::Module::new(&engine, module("shared")).unwrap();
+    let mut store = wasmfx::Store::new(&engine, ());
+    store.set_epoch_deadline(1);
+    let instance = wasmfx::Instance::new(&mut store, &module, &[]).unwrap();
+    let wait = instance
+        .get_typed_func::<(i32, i32, i64), i32>(&mut store, "wait")
+        .unwrap();
+    let ticker = {
+        let engine = engine.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            engine.increment_epoch();
+        })
+    };
+    // Nothing can notify: only the deadline ends this wait.
+    let err = wait.call(&mut store, (0, 0, -1)).unwrap_err();
+    assert_eq!(trap_of(&err), Some(Trap::Interrupt));
+    ticker.join().unwrap();
 }

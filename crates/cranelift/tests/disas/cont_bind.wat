@@ -34,7 +34,7 @@
 ;;
 ;; block2:
 ;;     v16 = load.i64 notrap aligned readonly can_move v0+16
-;;     v17 = load.i64 notrap aligned readonly can_move v16+112
+;;     v17 = load.i64 notrap aligned readonly can_move v16+128
 ;;     v29 = iadd.i32 v11, v12  ; v12 = 1
 ;;     call_indirect sig0, v17(v0, v5, v29)
 ;;     jump block3

@@ -43,7 +43,7 @@
 ;;     v17 = get_frame_pointer.i64
 ;;     store notrap aligned v17, v4+56
 ;;     v13 = load.i64 notrap aligned readonly can_move v0+16
-;;     v14 = load.i64 notrap aligned readonly can_move v13+104
+;;     v14 = load.i64 notrap aligned readonly can_move v13+120
 ;;     v18 = call_indirect sig0, v14(v0, v2)
 ;;     v19 = iconst.i64 0
 ;;     store notrap aligned v19, v4+48  ; v19 = 0

@@ -42,7 +42,7 @@
 ;;     v23 = get_frame_pointer.i64
 ;;     store notrap aligned v23, v9+56
 ;;     v19 = load.i64 notrap aligned readonly can_move v0+16
-;;     v20 = load.i64 notrap aligned readonly can_move v19+128
+;;     v20 = load.i64 notrap aligned readonly can_move v19+144
 ;;     v7 = load.i64 notrap aligned readonly can_move v0+24
 ;;     v8 = load.i32 notrap aligned readonly can_move v7
 ;;     v26 = iconst.i64 16

@@ -39,7 +39,7 @@
 ;;
 ;; block0(v0: i64, v1: i64, v2: i32):
 ;;     v8 = load.i64 notrap aligned readonly can_move v0+16
-;;     v9 = load.i64 notrap aligned readonly can_move v8+40
+;;     v9 = load.i64 notrap aligned readonly can_move v8+56
 ;;     v6 = iconst.i32 0
 ;;     v5 = uextend.i64 v2
 ;;     v4 = iconst.i64 0

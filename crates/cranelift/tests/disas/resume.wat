@@ -81,7 +81,7 @@
 ;;                                     store notrap aligned v46, v29+8
 ;;                                     store.i64 notrap aligned v29, v17+40
 ;;                                     v47 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v48 = load.i64 notrap aligned readonly can_move v47+96
+;;                                     v48 = load.i64 notrap aligned readonly can_move v47+112
 ;;                                     v49 = call_indirect sig0, v48(v0, v44)
 ;;                                     trap user16
 ;;

@@ -28,7 +28,7 @@
 ;;                                     v10 = get_frame_pointer.i64
 ;;                                     store notrap aligned v10, v8+56
 ;;                                     v6 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v7 = load.i64 notrap aligned readonly can_move v6+88
+;;                                     v7 = load.i64 notrap aligned readonly can_move v6+104
 ;;                                     v4 = load.i64 notrap aligned readonly can_move v0+64
 ;;                                     v5 = iconst.i32 1
 ;;                                     v11 = call_indirect sig0, v7(v0, v4, v5), stack_map=[i128 @ ss1+0]  ; v5 = 1
@@ -51,7 +51,7 @@
 ;;                                     brif v74, block2, block3
 ;;
 ;;                                 block2:
-;;                                     v25 = load.i64 notrap aligned readonly can_move v6+112
+;;                                     v25 = load.i64 notrap aligned readonly can_move v6+128
 ;;                                     v83 = iconst.i32 1
 ;;                                     call_indirect sig1, v25(v0, v13, v83)  ; v83 = 1
 ;;                                     jump block3
@@ -105,7 +105,7 @@
 ;;                                     v59 = load.i64 notrap aligned v8+40
 ;;                                     store notrap aligned v59, v45+8
 ;;                                     store.i64 notrap aligned v45, v8+40
-;;                                     v61 = load.i64 notrap aligned readonly can_move v6+96
+;;                                     v61 = load.i64 notrap aligned readonly can_move v6+112
 ;;                                     v62 = call_indirect sig2, v61(v0, v57)
 ;;                                     trap user16
 ;;

@@ -53,7 +53,7 @@
 ;;
 ;;                                 block5:
 ;;                                     v23 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v24 = load.i64 notrap aligned readonly can_move v23+120
+;;                                     v24 = load.i64 notrap aligned readonly can_move v23+136
 ;;                                     v4 = load.i64 notrap aligned readonly can_move v0+64
 ;;                                     call_indirect sig0, v24(v0, v4)
 ;;                                     trap user16
@@ -66,7 +66,7 @@
 ;;
 ;;                                 block9:
 ;;                                     v82 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v31 = load.i64 notrap aligned readonly can_move v82+112
+;;                                     v31 = load.i64 notrap aligned readonly can_move v82+128
 ;;                                     v83 = iconst.i32 1
 ;;                                     call_indirect sig1, v31(v0, v7, v83)  ; v83 = 1
 ;;                                     jump block10
@@ -94,7 +94,7 @@
 ;;                                     v50 = load.i64 notrap aligned v85+80
 ;;                                     v51 = load.i64 notrap aligned v50
 ;;                                     v86 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v53 = load.i64 notrap aligned readonly can_move v86+96
+;;                                     v53 = load.i64 notrap aligned readonly can_move v86+112
 ;;                                     v54 = call_indirect sig2, v53(v0, v51)
 ;;                                     trap user16
 ;;

@@ -42,7 +42,7 @@
 ;;
 ;;                                 block2:
 ;;                                     v17 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v18 = load.i64 notrap aligned readonly can_move v17+112
+;;                                     v18 = load.i64 notrap aligned readonly can_move v17+128
 ;;                                     v68 = iadd.i32 v12, v13  ; v13 = 1
 ;;                                     call_indirect sig0, v18(v0, v5, v68), stack_map=[i128 @ ss1+0]
 ;;                                     jump block3
@@ -106,7 +106,7 @@
 ;;                                     store notrap aligned v55, v41+8
 ;;                                     store.i64 notrap aligned v41, v29+40
 ;;                                     v72 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v57 = load.i64 notrap aligned readonly can_move v72+96
+;;                                     v57 = load.i64 notrap aligned readonly can_move v72+112
 ;;                                     v58 = call_indirect sig1, v57(v0, v53)
 ;;                                     trap user16
 ;;
@@ -183,7 +183,7 @@
 ;;
 ;;                                 block5:
 ;;                                     v30 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v31 = load.i64 notrap aligned readonly can_move v30+120
+;;                                     v31 = load.i64 notrap aligned readonly can_move v30+136
 ;;                                     v9 = load.i64 notrap aligned readonly can_move v0+72
 ;;                                     call_indirect sig0, v31(v0, v9)
 ;;                                     trap user16
@@ -200,7 +200,7 @@
 ;;
 ;;                                 block9:
 ;;                                     v91 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v40 = load.i64 notrap aligned readonly can_move v91+112
+;;                                     v40 = load.i64 notrap aligned readonly can_move v91+128
 ;;                                     call_indirect sig1, v40(v0, v3, v90)
 ;;                                     jump block10
 ;;
@@ -249,7 +249,7 @@
 ;;                                     v69 = load.i64 notrap aligned v94+80
 ;;                                     v70 = load.i64 notrap aligned v69
 ;;                                     v95 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v72 = load.i64 notrap aligned readonly can_move v95+96
+;;                                     v72 = load.i64 notrap aligned readonly can_move v95+112
 ;;                                     v73 = call_indirect sig2, v72(v0, v70)
 ;;                                     trap user16
 ;;
