@@ -76,18 +76,31 @@ pub fn engine(settings: Settings) -> Result<Engine> {
     Engine::new(&config)
 }
 
-/// Engines by settings, each made once.
+/// How many times the engines are handed out before they are made afresh.
+const ENGINE_USES: usize = 1000;
+
+/// Engines by settings, made afresh every [`ENGINE_USES`] uses: an engine keeps the types of
+/// every module it compiled (`wasmfx_environ::TypeRegistry`), so one engine used for a whole
+/// run of random modules grows by some 45 KB per module and slows down.
 #[derive(Default)]
-pub struct Engines(HashMap<Settings, Engine>);
+pub struct Engines {
+    engines: HashMap<Settings, Engine>,
+    uses: usize,
+}
 
 impl Engines {
     /// The engine for `settings`.
     pub fn get(&mut self, settings: Settings) -> Result<Engine> {
-        if let Some(e) = self.0.get(&settings) {
+        self.uses += 1;
+        if self.uses > ENGINE_USES {
+            self.uses = 1;
+            self.engines.clear();
+        }
+        if let Some(e) = self.engines.get(&settings) {
             return Ok(e.clone());
         }
         let e = engine(settings)?;
-        self.0.insert(settings, e.clone());
+        self.engines.insert(settings, e.clone());
         Ok(e)
     }
 }
