@@ -8,12 +8,12 @@
 //! memories too (a read-modify-write may be a compare-exchange loop, and a fault inside it
 //! is not left to the reservation's guard pages).
 
-use crate::translate::{trap, FuncTranslator};
-use anyhow::{bail, Result};
+use crate::translate::{memarg_memory, trap, FuncTranslator};
+use anyhow::Result;
 use cranelift_codegen::ir::{
     condcodes::IntCC, types, AtomicRmwOp, InstBuilder, MemFlagsData, Type, Value,
 };
-use wasmfx_environ::wasmparser::{MemArg, MemArgTarget, Operator as O};
+use wasmfx_environ::wasmparser::{MemArg, Operator as O};
 use wasmfx_environ::{Builtin, Trap, WAIT_TRAPPED};
 
 /// Flags of an atomic access: it cannot trap (bounds and alignment were checked) and is
@@ -124,29 +124,21 @@ fn access<'a>(op: &'a O<'_>) -> Option<Access<'a>> {
     }
 }
 
-/// The memory a `memarg` addresses.
-fn memory_of(memarg: &MemArg) -> Result<u32> {
-    match memarg.target {
-        MemArgTarget::Memory(m) => Ok(m),
-        MemArgTarget::Array(_) => bail!("atomic accesses to GC arrays are not supported yet"),
-    }
-}
-
 impl FuncTranslator<'_, '_> {
-    /// The native address of an atomic access of `size` bytes at `index` (`i32` or `i64`) plus
-    /// the static offset: a misaligned effective address traps "unaligned atomic", then one
-    /// whose access passes 2^64 or the memory's length "out of bounds memory access". With
-    /// `overflow_first` (wait and notify), an effective address past 2^64 is out of bounds
-    /// before its alignment is looked at. wasmtime orders the checks so; the spec's tests do
-    /// not tell the orders apart.
-    fn atomic_addr(
+    /// The checked effective address (byte offset in its memory, an `i64`) of an atomic access
+    /// of `size` bytes at `index` (`i32` or `i64`) plus the static offset: a misaligned one
+    /// traps "unaligned atomic", then one whose access passes 2^64 or the memory's length
+    /// "out of bounds memory access". With `overflow_first` (wait and notify), an effective
+    /// address past 2^64 is out of bounds before its alignment is looked at. wasmtime orders
+    /// the checks so; the spec's tests do not tell the orders apart.
+    fn atomic_ea(
         &mut self,
+        memory: u32,
         memarg: &MemArg,
         index: Value,
         size: u32,
         overflow_first: bool,
-    ) -> Result<Value> {
-        let memory = memory_of(memarg)?;
+    ) -> Value {
         let index = self.widen_to_i64(index);
         let offset = self.b.ins().iconst(types::I64, memarg.offset as i64);
         let ea = if overflow_first {
@@ -161,6 +153,13 @@ impl FuncTranslator<'_, '_> {
             self.b.ins().trapnz(misaligned, trap(Trap::UnalignedAtomic));
         }
         self.bounds_check(memory, index, memarg.offset, size);
+        ea
+    }
+
+    /// The native address of an atomic access (see [`Self::atomic_ea`]), not overflow-first.
+    fn atomic_addr(&mut self, memarg: &MemArg, index: Value, size: u32) -> Result<Value> {
+        let memory = memarg_memory(memarg)?;
+        let ea = self.atomic_ea(memory, memarg, index, size, false);
         let base = self.env.memory_base(&mut self.b, memory);
         Ok(self.b.ins().iadd(base, ea))
     }
@@ -171,15 +170,6 @@ impl FuncTranslator<'_, '_> {
             value
         } else {
             self.b.ins().ireduce(access, value)
-        }
-    }
-
-    /// `value` (of the access width) zero-extended to `result`.
-    fn widen(&mut self, value: Value, result: Type) -> Value {
-        if self.b.func.dfg.value_type(value) == result {
-            value
-        } else {
-            self.b.ins().uextend(result, value)
         }
     }
 
@@ -216,54 +206,46 @@ impl FuncTranslator<'_, '_> {
         match kind {
             Kind::Load => {
                 let index = self.pop();
-                let addr = self.atomic_addr(memarg, index, access.bytes(), false)?;
+                let addr = self.atomic_addr(memarg, index, access.bytes())?;
                 let v = self.b.ins().atomic_load(access, atomic_flags(), addr);
-                let v = self.widen(v, result);
+                let v = self.zero_extend(v, result);
                 self.push(v);
             }
             Kind::Store => {
                 let value = self.pop();
                 let index = self.pop();
-                let addr = self.atomic_addr(memarg, index, access.bytes(), false)?;
+                let addr = self.atomic_addr(memarg, index, access.bytes())?;
                 let value = self.narrow(value, access);
                 self.b.ins().atomic_store(atomic_flags(), value, addr);
             }
             Kind::Rmw(rmw) => {
                 let value = self.pop();
                 let index = self.pop();
-                let addr = self.atomic_addr(memarg, index, access.bytes(), false)?;
+                let addr = self.atomic_addr(memarg, index, access.bytes())?;
                 let value = self.narrow(value, access);
                 let old = self
                     .b
                     .ins()
                     .atomic_rmw(access, atomic_flags(), rmw, addr, value);
-                let old = self.widen(old, result);
+                let old = self.zero_extend(old, result);
                 self.push(old);
             }
             Kind::Cmpxchg => {
                 let replacement = self.pop();
                 let expected = self.pop();
                 let index = self.pop();
-                let addr = self.atomic_addr(memarg, index, access.bytes(), false)?;
+                let addr = self.atomic_addr(memarg, index, access.bytes())?;
                 let expected = self.narrow(expected, access);
                 let replacement = self.narrow(replacement, access);
                 let old = self
                     .b
                     .ins()
                     .atomic_cas(atomic_flags(), addr, expected, replacement);
-                let old = self.widen(old, result);
+                let old = self.zero_extend(old, result);
                 self.push(old);
             }
         }
         Ok(true)
-    }
-
-    /// The byte offset of an atomic access's address from the memory's base, checked.
-    fn wait_notify_address(&mut self, memarg: &MemArg, index: Value, size: u32) -> Result<Value> {
-        let memory = memory_of(memarg)?;
-        let addr = self.atomic_addr(memarg, index, size, true)?;
-        let base = self.env.memory_base(&mut self.b, memory);
-        Ok(self.b.ins().isub(addr, base))
     }
 
     /// `memory.atomic.notify`: wakes up to `count` waiters; on an unshared memory there are
@@ -271,8 +253,8 @@ impl FuncTranslator<'_, '_> {
     fn atomic_notify(&mut self, memarg: &MemArg) -> Result<()> {
         let count = self.pop();
         let index = self.pop();
-        let memory = memory_of(memarg)?;
-        let offset = self.wait_notify_address(memarg, index, 4)?;
+        let memory = memarg_memory(memarg)?;
+        let offset = self.atomic_ea(memory, memarg, index, 4, true);
         if !self.env.module.memories[memory as usize].shared {
             let zero = self.b.ins().iconst(types::I32, 0);
             self.push(zero);
@@ -298,8 +280,8 @@ impl FuncTranslator<'_, '_> {
         let timeout = self.pop();
         let expected = self.pop();
         let index = self.pop();
-        let memory = memory_of(memarg)?;
-        let offset = self.wait_notify_address(memarg, index, size)?;
+        let memory = memarg_memory(memarg)?;
+        let offset = self.atomic_ea(memory, memarg, index, size, true);
         if !self.env.module.memories[memory as usize].shared {
             let always = self.b.ins().iconst(types::I8, 1);
             self.b
@@ -310,7 +292,7 @@ impl FuncTranslator<'_, '_> {
             return Ok(());
         }
         let m = self.b.ins().iconst(types::I32, i64::from(memory));
-        let expected = self.widen(expected, types::I64);
+        let expected = self.zero_extend(expected, types::I64);
         let width = self.b.ins().iconst(types::I32, i64::from(size));
         let interruptible = i64::from(self.env.tunables.epoch_interruption);
         let interruptible = self.b.ins().iconst(types::I32, interruptible);

@@ -32,6 +32,14 @@ fn at_offset(e: anyhow::Error, offset: u64) -> anyhow::Error {
     anyhow::anyhow!("{e:#} (at offset {offset:#x})")
 }
 
+/// The memory a `memarg` addresses (memory instructions on GC arrays are not compiled).
+pub(crate) fn memarg_memory(memarg: &MemArg) -> Result<u32> {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(m) => Ok(m),
+        wasmparser::MemArgTarget::Array(_) => bail!("GC array memory access is not supported yet"),
+    }
+}
+
 /// A control frame (`block`, `loop`, `if`, or the function body).
 struct Frame {
     kind: FrameKind,
@@ -446,12 +454,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         index: Value,
         size: u32,
     ) -> Result<(Value, i32)> {
-        let memory = match memarg.target {
-            wasmfx_environ::wasmparser::MemArgTarget::Memory(m) => m,
-            wasmfx_environ::wasmparser::MemArgTarget::Array(_) => {
-                bail!("GC array memory access is not supported yet")
-            }
-        };
+        let memory = memarg_memory(memarg)?;
         let base = self.env.memory_base(&mut self.b, memory);
         let index = if self.env.module.memories[memory as usize].memory64 {
             self.bounds_check(memory, index, memarg.offset, size);
@@ -1345,10 +1348,15 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
 
     /// An index or length (`i32`, or `i64` for 64-bit memories and tables) as an `i64`.
     pub(crate) fn widen_to_i64(&mut self, v: Value) -> Value {
-        if self.b.func.dfg.value_type(v) == types::I64 {
+        self.zero_extend(v, types::I64)
+    }
+
+    /// Integer `v` zero-extended to `ty`, if it is narrower.
+    pub(crate) fn zero_extend(&mut self, v: Value, ty: Type) -> Value {
+        if self.b.func.dfg.value_type(v) == ty {
             v
         } else {
-            self.b.ins().uextend(types::I64, v)
+            self.b.ins().uextend(ty, v)
         }
     }
 

@@ -5,7 +5,7 @@
 mod common;
 
 use common::instantiate;
-use wasmfx::{trap_of, Trap};
+use wasmfx::{trap_of, Instance, Store, Trap, TypedFunc};
 
 fn module(shared: &str) -> String {
     format!(
@@ -68,26 +68,26 @@ fn bounds_and_alignment_trap() {
     assert_eq!(Trap::UnalignedAtomic.message(), "unaligned atomic");
 }
 
+/// `wait(address, expected, timeout) -> status`.
+type Wait = TypedFunc<(i32, i32, i64), i32>;
+
+/// The module's `wait` and `notify` exports.
+fn wait_and_notify(store: &mut Store<()>, instance: &Instance) -> (Wait, TypedFunc<i32, i32>) {
+    let wait = instance.get_typed_func(&mut *store, "wait").unwrap();
+    let notify = instance.get_typed_func(&mut *store, "notify").unwrap();
+    (wait, notify)
+}
+
 #[test]
 fn wait_needs_a_shared_memory_and_notify_counts_waiters() {
     let (mut store, instance) = instantiate(&module(""));
-    let wait = instance
-        .get_typed_func::<(i32, i32, i64), i32>(&mut store, "wait")
-        .unwrap();
-    let notify = instance
-        .get_typed_func::<i32, i32>(&mut store, "notify")
-        .unwrap();
+    let (wait, notify) = wait_and_notify(&mut store, &instance);
     let err = wait.call(&mut store, (0, 0, 0)).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::WaitOnUnsharedMemory));
     assert_eq!(notify.call(&mut store, 0).unwrap(), 0);
 
     let (mut store, instance) = instantiate(&module("shared"));
-    let wait = instance
-        .get_typed_func::<(i32, i32, i64), i32>(&mut store, "wait")
-        .unwrap();
-    let notify = instance
-        .get_typed_func::<i32, i32>(&mut store, "notify")
-        .unwrap();
+    let (wait, notify) = wait_and_notify(&mut store, &instance);
     // Not the expected value: 1 at once; the expected value and a 1 ms timeout: 2.
     assert_eq!(wait.call(&mut store, (0, 5, -1)).unwrap(), 1);
     assert_eq!(wait.call(&mut store, (0, 0, 1_000_000)).unwrap(), 2);
