@@ -422,23 +422,35 @@ pub fn run(module: &Module, fuel: Option<u64>, calls: &[Call]) -> Outcome {
         }
     }
     for (name, export) in instance.exports(&mut store) {
-        if let Some(g) = export.into_global() {
-            let v = g.get(&mut store);
-            outcome.globals.push((name.clone(), value_of(&v)));
-        }
-        if let Some(m) = export.into_memory() {
-            let ty = m.ty(&mut store);
-            let data = m.data(&store);
-            outcome.memories.push(MemoryState {
-                name,
-                is_64: ty.is_64(),
-                shared: ty.is_shared(),
-                len: data.len(),
-                hash: hash(data),
-            });
-        }
+        let (ty, data) = match export {
+            wasmfx::Extern::Global(g) => {
+                let v = g.get(&mut store);
+                outcome.globals.push((name.clone(), value_of(&v)));
+                continue;
+            }
+            wasmfx::Extern::Memory(m) => (m.ty(&mut store), m.data(&store).to_vec()),
+            wasmfx::Extern::SharedMemory(m) => {
+                // Only this thread uses the memory, so its cells read as plain bytes.
+                let data = m.data().iter().map(|b| read_unshared(b)).collect();
+                (m.ty(), data)
+            }
+            _ => continue,
+        };
+        outcome.memories.push(MemoryState {
+            name,
+            is_64: ty.is_64(),
+            shared: ty.is_shared(),
+            len: data.len(),
+            hash: hash(&data),
+        });
     }
     outcome
+}
+
+/// The byte in `cell`, which no other thread writes.
+fn read_unshared(cell: &std::cell::UnsafeCell<u8>) -> u8 {
+    // SAFETY: the fuzzer runs each module on one thread, so nothing writes the cell now.
+    unsafe { *cell.get() }
 }
 
 /// FNV-1a over 8-byte words: enough to tell two memories apart.

@@ -4,7 +4,7 @@
 //! which traps itself.
 
 use crate::gc::objects;
-use crate::instance::{range, Instance};
+use crate::instance::Instance;
 use crate::limits::ResourceLimiter;
 use crate::table::{Table, TableElem};
 use crate::traps::{set_deferred_trap, set_host_error, TrapReason};
@@ -101,10 +101,10 @@ fn grow_result(result: anyhow::Result<Option<u64>>) -> i64 {
 }
 
 extern "C" fn memory_fill(vmctx: *mut u8, memory: u32, dst: u64, val: u32, len: u64) -> u32 {
-    let mem = instance(vmctx).memory(memory).data_mut();
-    match range(dst, len, mem.len()) {
-        Some(r) => {
-            mem[r].fill(val as u8);
+    match instance(vmctx).memory(memory).range_ptr(dst, len) {
+        Some(at) => {
+            // SAFETY: `at` starts `len` bytes inside the memory.
+            unsafe { std::ptr::write_bytes(at, val as u8, len as usize) };
             0
         }
         None => 1,
@@ -120,18 +120,16 @@ extern "C" fn memory_copy(
     len: u64,
 ) -> u32 {
     let inst = instance(vmctx);
-    let src_def = inst.memory_def(src_mem);
-    let dst_def = inst.memory_def(dst_mem);
-    // SAFETY: both definitions are live; the copy handles overlap.
-    unsafe {
-        let (s, d) = (&*src_def, &*dst_def);
-        match (range(src, len, s.length), range(dst, len, d.length)) {
-            (Some(sr), Some(dr)) => {
-                std::ptr::copy(s.base.add(sr.start), d.base.add(dr.start), sr.len());
-                0
-            }
-            _ => 1,
+    match (
+        inst.memory(src_mem).range_ptr(src, len),
+        inst.memory(dst_mem).range_ptr(dst, len),
+    ) {
+        (Some(from), Some(to)) => {
+            // SAFETY: both start `len` bytes inside their memories; `copy` handles overlap.
+            unsafe { std::ptr::copy(from, to, len as usize) };
+            0
         }
+        _ => 1,
     }
 }
 
@@ -153,7 +151,8 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 
 /// The native address of byte `offset` of memory `memory` (checked by generated code).
 fn shared_address(vmctx: *mut u8, memory: u32, offset: u64) -> usize {
-    instance(vmctx).memory(memory).data().as_ptr() as usize + offset as usize
+    // SAFETY: the definition is live while its instance runs; its base never changes.
+    unsafe { (*instance(vmctx).memory_def(memory)).base as usize + offset as usize }
 }
 
 extern "C" fn memory_atomic_notify(vmctx: *mut u8, memory: u32, offset: u64, count: u32) -> u32 {

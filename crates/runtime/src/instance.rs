@@ -250,8 +250,8 @@ impl Instance {
     }
 
     /// Memory `i`.
-    pub fn memory(&mut self, i: u32) -> &mut Memory {
-        // SAFETY: the definition belongs to a live memory owned by the store.
+    pub fn memory(&self, i: u32) -> &Memory {
+        // SAFETY: the definition belongs to a live memory the store holds.
         unsafe { Memory::from_def(self.memory_def(i)) }
     }
 
@@ -342,10 +342,11 @@ impl Instance {
         } else {
             &module.info.data[data as usize].bytes
         };
-        let mem = self.memory(memory).data_mut();
-        match (range(src, len, bytes.len()), range(dst, len, mem.len())) {
+        match (range(src, len, bytes.len()), self.memory(memory).range_ptr(dst, len)) {
             (Some(s), Some(d)) => {
-                mem[d].copy_from_slice(&bytes[s]);
+                // SAFETY: `d` is the start of `len` bytes inside the memory, which cannot
+                // overlap the module's data segment.
+                unsafe { std::ptr::copy_nonoverlapping(bytes[s].as_ptr(), d, len as usize) };
                 true
             }
             _ => false,

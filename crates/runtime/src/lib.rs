@@ -17,7 +17,7 @@ mod gc;
 mod instance;
 mod limits;
 mod memory;
-mod parking;
+pub mod parking;
 pub mod perf_map;
 pub mod pooling;
 mod region;

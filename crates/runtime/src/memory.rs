@@ -9,7 +9,8 @@ use crate::pooling::{MemoryPool, PooledMemorySlot};
 use crate::region::Region;
 use crate::vm::VMMemoryDefinition;
 use anyhow::{bail, Result};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Size of a wasm page.
 pub const WASM_PAGE_SIZE: usize = wasmfx_environ::WASM_PAGE_SIZE as usize;
@@ -37,6 +38,10 @@ pub struct MemoryLimits {
 
 /// A linear memory. The definition generated code reads is the first field, so a pointer to
 /// it is a pointer to the memory.
+///
+/// A memory is grown through a shared reference: its base never moves, growth is serialised by
+/// the lock on its backing, and the length is atomic. That lets a shared memory (threads) be
+/// used by stores on several threads at once, each holding an `Arc` of it.
 #[repr(C)]
 pub struct Memory {
     def: VMMemoryDefinition,
@@ -47,7 +52,7 @@ pub struct Memory {
     shared: bool,
     /// The maximum the memory's type declares, if any (what a limiter is told).
     declared_max: Option<u64>,
-    backing: Backing,
+    backing: Mutex<Backing>,
 }
 
 /// The address space under a memory.
@@ -58,13 +63,17 @@ enum Backing {
     Pooled(PooledMemorySlot),
 }
 
-// SAFETY: the memory owns its mapping or slot; access is serialised by the owning store.
+// SAFETY: the memory owns its mapping or slot. Growth is serialised by the backing's lock and
+// publishes the new length atomically; the bytes themselves are wasm's racy shared memory,
+// accessed by generated code and through raw pointers, as the threads proposal allows.
 unsafe impl Send for Memory {}
+// SAFETY: as above: every mutation through `&Memory` is of the bytes or under the lock.
+unsafe impl Sync for Memory {}
 
 impl Memory {
     /// A memory with `limits`, in a reservation of its own: [`RESERVATION`] bytes, or for a
     /// 64-bit memory as much as its limit allows, up to [`MAX_RESERVATION_64`].
-    pub fn new(limits: MemoryLimits) -> Result<Box<Memory>> {
+    pub fn new(limits: MemoryLimits) -> Result<Arc<Memory>> {
         let reservation = if limits.index64 {
             crate::region::round_to_pages(limits.limit_bytes.min(MAX_RESERVATION_64))
                 .max(RESERVATION)
@@ -78,7 +87,7 @@ impl Memory {
     }
 
     /// A memory with `limits` (and at most the pool's limit per memory), in a slot of `pool`.
-    pub fn new_pooled(pool: &Arc<MemoryPool>, limits: MemoryLimits) -> Result<Box<Memory>> {
+    pub fn new_pooled(pool: &Arc<MemoryPool>, limits: MemoryLimits) -> Result<Arc<Memory>> {
         let pool_pages = (pool.max_memory_size() / WASM_PAGE_SIZE) as u64;
         let max_pages = Memory::max_pages_for(limits, u64::MAX)?.min(pool_pages);
         // Refuses a minimum past the pool's limit per memory.
@@ -118,14 +127,17 @@ impl Memory {
         base: *mut u8,
         limits: MemoryLimits,
         max_pages: u64,
-    ) -> Result<Box<Memory>> {
-        let mut memory = Box::new(Memory {
-            def: VMMemoryDefinition { base, length: 0 },
+    ) -> Result<Arc<Memory>> {
+        let memory = Arc::new(Memory {
+            def: VMMemoryDefinition {
+                base,
+                length: AtomicUsize::new(0),
+            },
             max_pages,
             index64: limits.index64,
             shared: limits.shared,
             declared_max: limits.max,
-            backing,
+            backing: Mutex::new(backing),
         });
         if memory.grow_unlimited(limits.min).is_none() {
             bail!("could not commit {} pages of memory", limits.min);
@@ -152,20 +164,25 @@ impl Memory {
     ///
     /// # Safety
     ///
-    /// `def` must point at the definition inside a live `Memory`, not otherwise borrowed.
-    pub unsafe fn from_def<'a>(def: *mut VMMemoryDefinition) -> &'a mut Memory {
+    /// `def` must point at the definition inside a live `Memory`.
+    pub unsafe fn from_def<'a>(def: *mut VMMemoryDefinition) -> &'a Memory {
         // SAFETY: `def` is the first field of a `#[repr(C)]` Memory.
-        unsafe { &mut *(def as *mut Memory) }
+        unsafe { &*(def as *const Memory) }
     }
 
     /// The definition generated code reads.
-    pub fn vmdef(&mut self) -> *mut VMMemoryDefinition {
-        &mut self.def
+    pub fn vmdef(&self) -> *mut VMMemoryDefinition {
+        &self.def as *const VMMemoryDefinition as *mut VMMemoryDefinition
+    }
+
+    /// Current length in bytes.
+    pub fn len_bytes(&self) -> usize {
+        self.def.length.load(Ordering::Acquire)
     }
 
     /// Current size in pages.
     pub fn size_pages(&self) -> u64 {
-        (self.def.length / WASM_PAGE_SIZE) as u64
+        (self.len_bytes() / WASM_PAGE_SIZE) as u64
     }
 
     /// The maximum number of pages this memory may reach.
@@ -177,12 +194,12 @@ impl Memory {
     /// old size, or `None` when the growth is refused, past the maximum, or fails. An error
     /// from the limiter is returned: the growing instruction traps with it.
     pub fn grow(
-        &mut self,
+        &self,
         delta: u64,
         limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Option<u64>> {
         let sizes = (
-            self.def.length,
+            self.len_bytes(),
             pages_to_bytes(self.size_pages().saturating_add(delta)),
             self.declared_max.map(pages_to_bytes),
         );
@@ -192,36 +209,61 @@ impl Memory {
     }
 
     /// Grows by `delta` pages, returning the old size, or `None` past the maximum.
-    fn grow_unlimited(&mut self, delta: u64) -> Option<u64> {
-        let old = self.size_pages();
+    fn grow_unlimited(&self, delta: u64) -> Option<u64> {
+        // Held across the commit and the length update, so concurrent growths of a shared
+        // memory are ordered and each sees the length the previous one published.
+        let mut backing = self.backing.lock().unwrap_or_else(|e| e.into_inner());
+        let old_len = self.len_bytes();
+        let old = (old_len / WASM_PAGE_SIZE) as u64;
         let new = old.checked_add(delta)?;
         if new > self.max_pages {
             return None;
         }
         let new_len = new as usize * WASM_PAGE_SIZE;
-        if new_len > self.def.length {
-            let committed = match &mut self.backing {
-                Backing::OnDemand(region) => {
-                    region.make_accessible(self.def.length, new_len - self.def.length)
-                }
+        if new_len > old_len {
+            let committed = match &mut *backing {
+                Backing::OnDemand(region) => region.make_accessible(old_len, new_len - old_len),
                 Backing::Pooled(slot) => slot.commit(new_len),
             };
             committed.ok()?;
         }
-        self.def.length = new_len;
+        self.def.length.store(new_len, Ordering::Release);
         Some(old)
     }
 
+    /// The address of the `len` bytes at `offset`, or `None` if they are not all inside the
+    /// memory. Accesses through it race with other threads when the memory is shared.
+    pub fn range_ptr(&self, offset: u64, len: u64) -> Option<*mut u8> {
+        let end = offset.checked_add(len)?;
+        if end > self.len_bytes() as u64 {
+            return None;
+        }
+        // SAFETY: `offset` is within the mapped length, so the pointer stays in the mapping.
+        Some(unsafe { self.def.base.add(offset as usize) })
+    }
+
     /// The memory's bytes.
-    pub fn data(&self) -> &[u8] {
+    ///
+    /// # Safety
+    ///
+    /// No other thread may write the memory while the slice lives (true of a memory that is
+    /// not shared, when the caller has its store).
+    pub unsafe fn data(&self) -> &[u8] {
         // SAFETY: `length` bytes from `base` are mapped read-write.
-        unsafe { std::slice::from_raw_parts(self.def.base, self.def.length) }
+        unsafe { std::slice::from_raw_parts(self.def.base, self.len_bytes()) }
     }
 
     /// The memory's bytes, mutably.
-    pub fn data_mut(&mut self) -> &mut [u8] {
-        // SAFETY: `length` bytes from `base` are mapped read-write.
-        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.def.length) }
+    ///
+    /// # Safety
+    ///
+    /// Nothing else may access the memory while the slice lives (true of a memory that is not
+    /// shared, when the caller has its store mutably).
+    #[allow(clippy::mut_from_ref)]
+    pub unsafe fn data_mut(&self) -> &mut [u8] {
+        // SAFETY: `length` bytes from `base` are mapped read-write; the caller guarantees
+        // exclusive access.
+        unsafe { std::slice::from_raw_parts_mut(self.def.base, self.len_bytes()) }
     }
 }
 
@@ -241,18 +283,21 @@ mod tests {
 
     #[test]
     fn grow_respects_maximum() {
-        let mut m = Memory::new(limits(1, Some(2), usize::MAX)).unwrap();
+        let m = Memory::new(limits(1, Some(2), usize::MAX)).unwrap();
         assert_eq!(m.size_pages(), 1);
         assert_eq!(m.grow_unlimited(1), Some(1));
         assert_eq!(m.grow_unlimited(1), None);
-        m.data_mut()[WASM_PAGE_SIZE * 2 - 1] = 7;
-        assert_eq!(m.data()[WASM_PAGE_SIZE * 2 - 1], 7);
+        // SAFETY: the memory is used by this thread only.
+        unsafe {
+            m.data_mut()[WASM_PAGE_SIZE * 2 - 1] = 7;
+            assert_eq!(m.data()[WASM_PAGE_SIZE * 2 - 1], 7);
+        }
     }
 
     #[test]
     fn limit_applies() {
         assert!(Memory::new(limits(3, None, 2 * WASM_PAGE_SIZE)).is_err());
-        let mut m = Memory::new(limits(0, None, 2 * WASM_PAGE_SIZE)).unwrap();
+        let m = Memory::new(limits(0, None, 2 * WASM_PAGE_SIZE)).unwrap();
         assert_eq!(m.grow_unlimited(3), None);
         assert_eq!(m.grow_unlimited(2), Some(0));
     }
@@ -260,7 +305,7 @@ mod tests {
     #[test]
     fn memory64_grows_past_4_gib_within_its_limit() {
         let limit = 6 << 30;
-        let mut m = Memory::new(MemoryLimits {
+        let m = Memory::new(MemoryLimits {
             min: 1,
             max: None,
             index64: true,

@@ -18,7 +18,7 @@ pub use guest::GuestMemory;
 
 use anyhow::Result;
 use ops::{WasiError, WasiResult};
-use wasmfx::{Caller, Linker};
+use wasmfx::{Caller, Extern, Linker};
 
 /// The import module name of WASI preview1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
@@ -42,13 +42,23 @@ fn call<T>(
     get: impl Fn(&mut T) -> &mut WasiCtx,
     f: impl FnOnce(&mut WasiCtx, &mut GuestMemory) -> WasiResult,
 ) -> Result<i32> {
-    let memory = caller.get_export("memory").and_then(|e| e.into_memory());
-    let result = match memory {
-        Some(memory) => {
+    let result = match caller.get_export("memory") {
+        Some(Extern::Memory(memory)) => {
             let (bytes, data) = memory.data_and_store_mut(&mut *caller);
             f(get(data), &mut GuestMemory::new(bytes))
         }
-        None => f(get(caller.data_mut()), &mut GuestMemory::new(&mut [])),
+        Some(Extern::SharedMemory(memory)) => {
+            let cells = memory.data();
+            // SAFETY: the cells are the memory's mapped bytes, alive while `memory` is. Other
+            // threads of the program may write them during the call, as they may during any
+            // wasm access; WASI's contract leaves a buffer written by another thread during
+            // the call undefined, and the host reads and writes it only as bytes.
+            let bytes = unsafe {
+                std::slice::from_raw_parts_mut(cells.as_ptr() as *mut u8, cells.len())
+            };
+            f(get(caller.data_mut()), &mut GuestMemory::new(bytes))
+        }
+        _ => f(get(caller.data_mut()), &mut GuestMemory::new(&mut [])),
     };
     match result {
         Ok(()) => Ok(0),

@@ -5,26 +5,37 @@ use crate::limits::check_count;
 use crate::store::{GlobalData, StoreOpaque, Stored};
 use crate::RefType;
 use crate::{
-    AsContext, AsContextMut, Func, GlobalType, MemoryType, Mutability, StoreContext,
+    AsContext, AsContextMut, Func, SharedMemory, GlobalType, MemoryType, Mutability, StoreContext,
     StoreContextMut, TableType, Val, ValType,
 };
 use anyhow::{anyhow, bail, Context, Result};
+use std::sync::Arc;
 use wasmfx_runtime::{
     elements_to_usize, pages_to_bytes, Memory as RtMemory, MemoryLimits, Table as RtTable,
     TableElem, TableElemType, TableLimits, VMGlobalDefinition, VMVal,
 };
 
-/// A linear memory.
+/// A linear memory of one store. Shared memories are [`SharedMemory`] values instead.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Memory(pub(crate) Stored);
 
 impl Memory {
-    /// A new memory of type `ty`.
+    /// A new memory of type `ty`, which must not be shared: a shared memory is made with
+    /// [`SharedMemory::new`].
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        if ty.is_shared() {
+            bail!("shared memories are made with `SharedMemory::new`, not `Memory::new`");
+        }
         Memory::new_in(&mut store.as_context_mut().0.opaque, ty)
     }
 
+    /// A new memory of `store`, defined by an instance: a shared one (`ty` says so) gets a
+    /// [`SharedMemory`] the store holds a reference to.
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
+        if ty.is_shared() {
+            let shared = SharedMemory::new(&store.engine, ty)?;
+            return Memory::import_shared(store, &shared);
+        }
         let limit = store.engine.config().max_memory_size;
         let (min, max) = (ty.minimum(), ty.maximum());
         check_count(store, store.memories.len(), |l| l.memories(), "memories")?;
@@ -48,22 +59,50 @@ impl Memory {
         Ok(Memory(store.stored(store.memories.len() - 1)))
     }
 
-    pub(crate) fn rt<'a>(&self, store: &'a mut StoreOpaque) -> &'a mut RtMemory {
-        let i = store.check(self.0);
-        &mut store.memories[i]
+    /// The handle by which `store` uses `shared` (added to the store the first time).
+    pub(crate) fn import_shared(store: &mut StoreOpaque, shared: &SharedMemory) -> Result<Memory> {
+        if !crate::Engine::same(shared.engine(), &store.engine) {
+            bail!("the shared memory was made for a different engine than the store's");
+        }
+        let held = store.memories.iter().position(|m| Arc::ptr_eq(m, shared.rt()));
+        let i = match held {
+            Some(i) => i,
+            None => {
+                check_count(store, store.memories.len(), |l| l.memories(), "memories")?;
+                store.memories.push(shared.rt().clone());
+                store.memories.len() - 1
+            }
+        };
+        Ok(Memory(store.stored(i)))
+    }
+
+    /// How this store memory is exported: a shared one as a [`SharedMemory`].
+    pub(crate) fn to_extern(self, store: &StoreOpaque) -> Extern {
+        let m = &store.memories[store.check(self.0)];
+        if m.is_shared() {
+            Extern::SharedMemory(SharedMemory::from_rt(&store.engine, m))
+        } else {
+            Extern::Memory(self)
+        }
+    }
+
+    pub(crate) fn rt<'a>(&self, store: &'a StoreOpaque) -> &'a RtMemory {
+        &store.memories[store.check(self.0)]
     }
 
     /// The memory's bytes.
     pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
         let s = &store.into().0.opaque;
-        s.memories[s.check(self.0)].data()
+        // SAFETY: a `Memory` the embedder holds is not shared (shared memories are exported
+        // as `SharedMemory`), so only this store, borrowed here, accesses it.
+        unsafe { self.rt(s).data() }
     }
 
     /// The memory's bytes, mutably.
     pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreContextMut<'a, T>>) -> &'a mut [u8] {
-        let s = &mut store.into().0.opaque;
-        let i = s.check(self.0);
-        s.memories[i].data_mut()
+        let s = &store.into().0.opaque;
+        // SAFETY: as in `data`; the store is borrowed mutably, so nothing else accesses it.
+        unsafe { self.rt(s).data_mut() }
     }
 
     /// The memory's bytes and the store's host data, both mutably (for host functions that
@@ -73,13 +112,13 @@ impl Memory {
         store: impl Into<StoreContextMut<'a, T>>,
     ) -> (&'a mut [u8], &'a mut T) {
         let crate::store::StoreInner { opaque, data } = store.into().0;
-        let i = opaque.check(self.0);
-        (opaque.memories[i].data_mut(), data)
+        // SAFETY: as in `data_mut`.
+        (unsafe { self.rt(opaque).data_mut() }, data)
     }
 
     /// Copies bytes at `offset` into `buf`.
-    pub fn read(&self, mut store: impl AsContextMut, offset: usize, buf: &mut [u8]) -> Result<()> {
-        let data = self.rt(&mut store.as_context_mut().0.opaque).data();
+    pub fn read(&self, store: impl AsContext, offset: usize, buf: &mut [u8]) -> Result<()> {
+        let data = self.data(store.as_context());
         let src = offset
             .checked_add(buf.len())
             .and_then(|end| data.get(offset..end))
@@ -90,7 +129,7 @@ impl Memory {
 
     /// Copies `buf` into the memory at `offset`.
     pub fn write(&self, mut store: impl AsContextMut, offset: usize, buf: &[u8]) -> Result<()> {
-        let data = self.rt(&mut store.as_context_mut().0.opaque).data_mut();
+        let data = self.data_mut(store.as_context_mut());
         let dst = offset
             .checked_add(buf.len())
             .and_then(|end| data.get_mut(offset..end))
@@ -101,23 +140,22 @@ impl Memory {
 
     /// Current size in pages.
     pub fn size(&self, mut store: impl AsContextMut) -> u64 {
-        self.rt(&mut store.as_context_mut().0.opaque).size_pages()
+        self.rt(&store.as_context_mut().0.opaque).size_pages()
     }
 
     /// Grows by `delta` pages, returning the previous size. The store's resource limiter,
     /// if it has one, is asked first.
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = &mut store.as_context_mut().0.opaque;
-        let i = store.check(self.0);
-        store.memories[i]
+        let memory = store.memories[store.check(self.0)].clone();
+        memory
             .grow(delta, store.state.limiter_mut())?
             .ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
     }
 
     /// The memory's current type (its minimum is its current size).
     pub fn ty(&self, mut store: impl AsContextMut) -> MemoryType {
-        let m = self.rt(&mut store.as_context_mut().0.opaque);
-        Memory::type_of(m)
+        Memory::type_of(self.rt(&store.as_context_mut().0.opaque))
     }
 
     pub(crate) fn type_of(m: &RtMemory) -> MemoryType {
@@ -361,7 +399,7 @@ impl From<Tag> for Extern {
 }
 
 /// Anything that can be imported or exported.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Extern {
     /// A function.
     Func(Func),
@@ -371,6 +409,8 @@ pub enum Extern {
     Table(Table),
     /// A memory.
     Memory(Memory),
+    /// A shared memory (threads), usable by the stores of several threads.
+    SharedMemory(SharedMemory),
     /// An exception tag.
     Tag(Tag),
 }
@@ -397,12 +437,25 @@ impl Extern {
             _ => None,
         }
     }
-    /// The memory, if this is one.
+    /// The memory, if this is one (not shared).
     pub fn into_memory(self) -> Option<Memory> {
         match self {
             Extern::Memory(m) => Some(m),
             _ => None,
         }
+    }
+    /// The shared memory, if this is one.
+    pub fn into_shared_memory(self) -> Option<SharedMemory> {
+        match self {
+            Extern::SharedMemory(m) => Some(m),
+            _ => None,
+        }
+    }
+}
+
+impl From<SharedMemory> for Extern {
+    fn from(m: SharedMemory) -> Extern {
+        Extern::SharedMemory(m)
     }
 }
 

@@ -92,7 +92,12 @@ impl Instance {
                     }
                     rt_imports.funcs.push(f.func_ref(s));
                 }
-                (ExternType::Memory(ty), Extern::Memory(m)) => {
+                (ExternType::Memory(ty), Extern::Memory(_) | Extern::SharedMemory(_)) => {
+                    let m = match value {
+                        Extern::SharedMemory(shared) => &Memory::import_shared(s, shared)?,
+                        Extern::Memory(m) => m,
+                        _ => unreachable!("matched above"),
+                    };
                     let actual = Memory::type_of(m.rt(s));
                     if actual.is_64() != ty.is_64()
                         || actual.is_shared() != ty.is_shared()
@@ -241,7 +246,7 @@ impl Instance {
         let data = &s.instances[i];
         Some(match index {
             EntityIndex::Function(f) => Extern::Func(self.func_in(s, f)),
-            EntityIndex::Memory(m) => Extern::Memory(data.memories[m as usize]),
+            EntityIndex::Memory(m) => data.memories[m as usize].to_extern(s),
             EntityIndex::Table(t) => Extern::Table(data.tables[t as usize]),
             EntityIndex::Global(g) => Extern::Global(data.globals[g as usize]),
             EntityIndex::Tag(t) => Extern::Tag(data.tags[t as usize]),
@@ -270,9 +275,18 @@ impl Instance {
         f.typed(&store)
     }
 
-    /// The exported memory called `name`.
+    /// The exported memory called `name` (not shared).
     pub fn get_memory(&self, store: impl AsContextMut, name: &str) -> Option<Memory> {
         self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported shared memory called `name`.
+    pub fn get_shared_memory(
+        &self,
+        store: impl AsContextMut,
+        name: &str,
+    ) -> Option<crate::SharedMemory> {
+        self.get_export(store, name)?.into_shared_memory()
     }
 
     /// The exported global called `name`.

@@ -42,6 +42,7 @@ mod module;
 mod pooling;
 mod precompiled;
 mod rooting;
+mod shared_memory;
 mod store;
 mod typed;
 mod types;
@@ -59,6 +60,7 @@ pub use linker::Linker;
 pub use module::Module;
 pub use pooling::{InstanceAllocationStrategy, PoolingConfig};
 pub use rooting::{GcRef, OwnedRooted, RootScope};
+pub use shared_memory::{SharedMemory, WaitResult};
 pub use store::{AsContext, AsContextMut, Store, StoreContext, StoreContextMut};
 pub use typed::{HostReturn, IntoFunc, TypedFunc, WasmList, WasmTy, WithCaller};
 pub use types::{

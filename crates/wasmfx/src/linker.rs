@@ -97,7 +97,7 @@ impl<T: 'static> Linker<T> {
     ) -> Option<Extern> {
         let def = self.map.get(&(module.to_string(), name.to_string()))?;
         Some(match def {
-            Definition::Extern(e) => *e,
+            Definition::Extern(e) => e.clone(),
             Definition::HostFunc(ty, raw) => {
                 let s = &mut store.as_context_mut().0.opaque;
                 Extern::Func(Func::from_raw_host(s, ty.clone(), raw.clone()).ok()?)

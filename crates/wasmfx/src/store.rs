@@ -51,7 +51,7 @@ pub struct StoreOpaque {
     pub(crate) instance_by_vmctx: HashMap<usize, usize>,
     pub(crate) funcs: Vec<FuncData>,
     pub(crate) func_by_ref: HashMap<usize, usize>,
-    pub(crate) memories: Vec<Box<RtMemory>>,
+    pub(crate) memories: Vec<std::sync::Arc<RtMemory>>,
     pub(crate) tables: Vec<(Box<RtTable>, crate::ValType)>,
     pub(crate) globals: Vec<GlobalData>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,

@@ -176,8 +176,8 @@ fn imports_match_the_declared_maximum() {
     let mut store = Store::new(&engine, ());
     // A declared maximum of 65536 pages (4 GiB, the engine's limit too) is kept, so an import
     // asking for it (as pthread builds do) links.
-    let memory = Memory::new(&mut store, MemoryType::shared(1, 65536)).unwrap();
-    assert_eq!(memory.ty(&mut store).maximum(), Some(65536));
+    let memory = SharedMemory::new(&engine, MemoryType::shared(1, 65536)).unwrap();
+    assert_eq!(memory.ty().maximum(), Some(65536));
     let module = Module::new(
         &engine,
         r#"(module (import "m" "m" (memory 1 65536 shared)))"#,

@@ -1,6 +1,6 @@
-//! The threads proposal within one store: atomic read-modify-writes on shared and unshared
-//! memories, the bounds and alignment traps, and `memory.atomic.wait`/`notify` (which blocks
-//! only on shared memories).
+//! The threads proposal: atomic read-modify-writes on shared and unshared memories, the
+//! bounds and alignment traps, `memory.atomic.wait`/`notify` (which blocks only on shared
+//! memories), and `SharedMemory` used by stores on several threads at once.
 
 mod common;
 
@@ -119,4 +119,142 @@ fn a_wait_without_timeout_ends_at_the_epoch_deadline() {
     let err = wait.call(&mut store, (0, 0, -1)).unwrap_err();
     assert_eq!(trap_of(&err), Some(Trap::Interrupt));
     ticker.join().unwrap();
+}
+
+/// A module over an imported shared memory: an atomic counter, a plain load, growth, and
+/// wait/notify on address 0.
+const OVER_SHARED: &str = r#"(module
+  (memory (import "env" "memory") 1 4 shared)
+  (func (export "count") (param $n i32)
+    (loop $again
+      (drop (i32.atomic.rmw.add (i32.const 8) (i32.const 1)))
+      (local.tee $n (i32.sub (local.get $n) (i32.const 1)))
+      (br_if $again)))
+  (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+  (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+  (func (export "size") (result i32) (memory.size))
+  (func (export "wait") (result i32) (memory.atomic.wait32 (i32.const 0) (i32.const 0) (i64.const -1)))
+  (func (export "notify") (result i32) (memory.atomic.notify (i32.const 0) (i32.const 1))))"#;
+
+/// A store of `engine` with an instance of [`OVER_SHARED`] over `memory`.
+fn over_shared(
+    engine: &wasmfx::Engine,
+    memory: &wasmfx::SharedMemory,
+) -> (Store<()>, Instance) {
+    let module = wasmfx::Module::new(engine, OVER_SHARED).unwrap();
+    let mut store = Store::new(engine, ());
+    let instance = Instance::new(&mut store, &module, &[memory.clone().into()]).unwrap();
+    (store, instance)
+}
+
+/// Calls the export `name` of type `P -> R`.
+fn call<P: wasmfx::WasmList, R: wasmfx::WasmList>(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    params: P,
+) -> R {
+    let f = instance.get_typed_func::<P, R>(&mut *store, name).unwrap();
+    f.call(store, params).unwrap()
+}
+
+#[test]
+fn stores_on_several_threads_share_a_memory() {
+    let engine = common::engine();
+    let memory = wasmfx::SharedMemory::new(&engine, wasmfx::MemoryType::shared(1, 4)).unwrap();
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (engine, memory) = (engine.clone(), memory.clone());
+            std::thread::spawn(move || {
+                let (mut store, instance) = over_shared(&engine, &memory);
+                call::<i32, ()>(&mut store, &instance, "count", 10_000);
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let (mut store, instance) = over_shared(&engine, &memory);
+    assert_eq!(call::<i32, i32>(&mut store, &instance, "load", 8), 40_000);
+    // Growth on another thread is seen here, by generated code and by the host.
+    std::thread::spawn({
+        let (engine, memory) = (engine.clone(), memory.clone());
+        move || {
+            let (mut store, instance) = over_shared(&engine, &memory);
+            assert_eq!(call::<(), i32>(&mut store, &instance, "grow", ()), 1);
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(call::<(), i32>(&mut store, &instance, "size", ()), 2);
+    assert_eq!(memory.size(), 2);
+    assert_eq!(memory.data().len(), 2 * 65536);
+    assert_eq!(call::<i32, i32>(&mut store, &instance, "load", 65536 + 4), 0);
+    assert_eq!(memory.grow(1).unwrap(), 2);
+    assert!(memory.grow(2).is_err(), "past the maximum of 4 pages");
+}
+
+#[test]
+fn a_waiter_on_one_thread_is_woken_from_another() {
+    let engine = common::engine();
+    let memory = wasmfx::SharedMemory::new(&engine, wasmfx::MemoryType::shared(1, 1)).unwrap();
+    let waiter = std::thread::spawn({
+        let (engine, memory) = (engine.clone(), memory.clone());
+        move || {
+            let (mut store, instance) = over_shared(&engine, &memory);
+            call::<(), i32>(&mut store, &instance, "wait", ())
+        }
+    });
+    let (mut store, instance) = over_shared(&engine, &memory);
+    // Notify until the waiter has queued and been woken.
+    while call::<(), i32>(&mut store, &instance, "notify", ()) == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(waiter.join().unwrap(), 0, "woken");
+    // The host waits and notifies too.
+    let timeout = Some(std::time::Duration::from_millis(1));
+    let ended = memory.atomic_wait32(0, 0, timeout).unwrap();
+    assert_eq!(ended, wasmfx::WaitResult::TimedOut);
+    let ended = memory.atomic_wait32(0, 1, timeout).unwrap();
+    assert_eq!(ended, wasmfx::WaitResult::Mismatch);
+    assert_eq!(memory.atomic_notify(0, 1).unwrap(), 0);
+    let err = memory.atomic_notify(2, 1).unwrap_err();
+    assert_eq!(err.to_string(), "unaligned atomic");
+    let err = memory.atomic_wait64(65536, 0, timeout).unwrap_err();
+    assert_eq!(err.to_string(), "out of bounds memory access");
+}
+
+#[test]
+fn shared_memories_are_shared_memory_values() {
+    let engine = common::engine();
+    let ty = wasmfx::MemoryType::shared(1, 2);
+    let mut store = Store::new(&engine, ());
+    let err = wasmfx::Memory::new(&mut store, ty).unwrap_err();
+    assert!(err.to_string().contains("SharedMemory::new"), "{err}");
+    let err = wasmfx::SharedMemory::new(&engine, wasmfx::MemoryType::new(1, Some(2)));
+    assert!(err.is_err(), "not a shared type");
+    // A module's own shared memory is exported as a `SharedMemory` that other threads'
+    // stores import.
+    let exporter = wasmfx::Module::new(
+        store.engine(),
+        r#"(module (memory (export "m") 1 1 shared) (data (i32.const 8) "\2a"))"#,
+    )
+    .unwrap();
+    let exported = Instance::new(&mut store, &exporter, &[]).unwrap();
+    assert!(exported.get_memory(&mut store, "m").is_none());
+    let shared = exported.get_shared_memory(&mut store, "m").unwrap();
+    assert_eq!(shared.ty(), wasmfx::MemoryType::shared(1, 1));
+    let engine = store.engine().clone();
+    let loaded = std::thread::spawn(move || {
+        let (mut store, instance) = over_shared(&engine, &shared);
+        call::<i32, i32>(&mut store, &instance, "load", 8)
+    });
+    assert_eq!(loaded.join().unwrap(), 42);
+    // Another engine's stores cannot use it.
+    let shared = exported.get_shared_memory(&mut store, "m").unwrap();
+    let other = wasmfx::Engine::default();
+    let module = wasmfx::Module::new(&other, OVER_SHARED).unwrap();
+    let mut store = Store::new(&other, ());
+    let err = Instance::new(&mut store, &module, &[shared.into()]).unwrap_err();
+    assert!(err.to_string().contains("different engine"), "{err}");
 }

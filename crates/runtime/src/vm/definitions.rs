@@ -1,6 +1,7 @@
 //! How generated code sees a linear memory, a table and a global.
 
 use std::cell::UnsafeCell;
+use std::sync::atomic::AtomicUsize;
 
 /// A linear memory as generated code sees it.
 #[repr(C)]
@@ -8,8 +9,9 @@ use std::cell::UnsafeCell;
 pub struct VMMemoryDefinition {
     /// Base address; constant for the memory's lifetime.
     pub base: *mut u8,
-    /// Current length in bytes.
-    pub length: usize,
+    /// Current length in bytes. Atomic because a shared memory grown on one thread is read
+    /// by generated code and the host on others; it only ever increases.
+    pub length: AtomicUsize,
 }
 
 /// A table as generated code sees it.
