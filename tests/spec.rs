@@ -37,21 +37,10 @@ const REASON_LEN: usize = 100;
 /// The expectations file, relative to the package root.
 const EXPECTATIONS: &str = "tests/spec-expectations.txt";
 
-/// Folders of proposals not covered yet.
-const UNCOVERED_FOLDERS: &[&str] = &["threads/"];
-
 /// Scripts that run without stack switching, which changes their outcome: they assert that
 /// something is invalid that the stack-switching proposal makes valid (tags with results).
 /// Every other script runs with `wasmfx wast`'s defaults, stack switching on.
 const WITHOUT_STACK_SWITCHING: &[&str] = &["spec/exceptions/tag.wast"];
-
-/// Whether a script (path relative to the suite root) belongs to the features covered so
-/// far: everything but threads.
-fn is_covered(script: &str) -> bool {
-    !UNCOVERED_FOLDERS
-        .iter()
-        .any(|folder| script.starts_with(folder))
-}
 
 /// What running one script produced.
 struct ScriptRun {
@@ -460,7 +449,7 @@ impl Counts {
     }
 }
 
-/// Prints the totals of each folder, over all scripts and over the covered ones.
+/// Prints the totals of each folder and of all scripts.
 fn print_summary(runs: &[ScriptRun]) {
     let mut folders: BTreeMap<&str, (usize, Counts)> = BTreeMap::new();
     for run in runs {
@@ -477,17 +466,11 @@ fn print_summary(runs: &[ScriptRun]) {
         );
     }
     let mut all = Counts::default();
-    let mut covered = Counts::default();
-    let mut covered_scripts = 0;
-    let mut clean_covered = 0;
+    let mut clean = 0;
     for run in runs {
         all.add(run);
-        if is_covered(&run.name) {
-            covered.add(run);
-            covered_scripts += 1;
-            if run.failures().is_empty() {
-                clean_covered += 1;
-            }
+        if run.failures().is_empty() {
+            clean += 1;
         }
     }
     let percent = |c: &Counts| {
@@ -499,20 +482,14 @@ fn print_summary(runs: &[ScriptRun]) {
         }
     };
     println!(
-        "spec: {} scripts, {} directives: {} passed, {} failed, {} skipped ({:.1}% of run directives pass)",
+        "spec: {} scripts ({clean} fully passing), {} directives: {} passed, {} failed, \
+         {} skipped ({:.1}% of run directives pass)",
         runs.len(),
         all.passed + all.failed + all.skipped,
         all.passed,
         all.failed,
         all.skipped,
         percent(&all)
-    );
-    println!(
-        "spec: covered by this milestone: {covered_scripts} scripts ({clean_covered} fully passing), \
-         {} passed, {} failed ({:.1}%)",
-        covered.passed,
-        covered.failed,
-        percent(&covered)
     );
 }
 

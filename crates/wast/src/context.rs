@@ -1,11 +1,18 @@
 //! [`WastContext`]: executes the directives of a `.wast` script one by one
 //! against a single store, keeping track of the current and named module
-//! instances, and records an [`Outcome`] for every directive.
+//! instances, and records an [`Outcome`] for every directive. A `thread`
+//! directive runs its directives on a new OS thread, in a context of its own
+//! (a store of the same engine) that sees only the shared memories of the
+//! module it is given; `wait` joins it and reports its directives' outcomes.
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::thread::{Scope, ScopedJoinHandle};
 
-use wasmfx::{trap_of, Config, Engine, Error, Instance, Linker, Module, Result, Store, Val};
+use wasmfx::{
+    trap_of, Config, Engine, Error, Extern, Instance, Linker, Module, Result, SharedMemory, Store,
+    Val,
+};
 use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::token::{Id, Span};
@@ -19,13 +26,19 @@ use crate::{DirectiveResult, Outcome, ScriptResults};
 const MAX_REASON_LEN: usize = 600;
 
 /// The state of a module instance the script refers to.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 enum InstanceSlot {
     /// The module was instantiated.
     Ready(Instance),
+    /// A module of the parent script that a `thread` shares: only its shared memories,
+    /// by export name, cross into the thread's store.
+    Shared(Vec<(String, SharedMemory)>),
     /// The `module` directive at this line failed; uses of it fail too.
     Failed { line: usize },
 }
+
+/// The threads a script (or thread) has started and not yet waited for, by name.
+type Threads<'scope> = HashMap<String, ScopedJoinHandle<'scope, Vec<DirectiveResult>>>;
 
 /// The state of a `module definition` the script refers to.
 #[derive(Clone)]
@@ -91,7 +104,11 @@ impl WastContext {
     /// A context using an engine built from `config`, with the `spectest`
     /// host module already defined.
     pub fn with_config(config: &Config) -> Result<WastContext> {
-        let engine = Engine::new(config)?;
+        WastContext::with_engine(Engine::new(config)?)
+    }
+
+    /// A context with a new store of `engine`, with the `spectest` host module defined.
+    fn with_engine(engine: Engine) -> Result<WastContext> {
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new(&engine);
         // Scripts may `register` several instances under the same name.
@@ -157,18 +174,105 @@ impl WastContext {
 
     /// Runs every directive of a parsed script.
     fn run_wast(&mut self, wast: Wast<'_>, text: &str) -> Vec<DirectiveResult> {
-        let mut results = Vec::with_capacity(wast.directives.len());
-        for directive in wast.directives {
-            let line = line_of(text, directive.span());
-            let kind = directive_kind(&directive);
-            let outcome = self.run_directive(directive, line);
-            results.push(DirectiveResult {
-                line,
-                kind,
-                outcome,
-            });
+        self.run_directives(wast.directives, text)
+    }
+
+    /// Runs `directives`; threads they start and do not wait for are joined at the end and
+    /// their outcomes reported last.
+    fn run_directives(
+        &mut self,
+        directives: Vec<WastDirective<'_>>,
+        text: &str,
+    ) -> Vec<DirectiveResult> {
+        std::thread::scope(|scope| {
+            let mut threads = Threads::new();
+            let mut results = Vec::with_capacity(directives.len());
+            for directive in directives {
+                let line = line_of(text, directive.span());
+                let kind = directive_kind(&directive);
+                let outcome = match directive {
+                    WastDirective::Thread(thread) => {
+                        let name = thread.name.name().to_string();
+                        match self.spawn(scope, thread, text) {
+                            Ok(handle) => {
+                                threads.insert(name, handle);
+                                Outcome::Passed
+                            }
+                            Err(reason) => Outcome::Failed(reason),
+                        }
+                    }
+                    WastDirective::Wait { thread, .. } => match threads.remove(thread.name()) {
+                        Some(handle) => {
+                            results.extend(join(handle));
+                            Outcome::Passed
+                        }
+                        None => Outcome::Failed(format!("no running thread `${}`", thread.name())),
+                    },
+                    directive => self.run_directive(directive, line),
+                };
+                results.push(DirectiveResult {
+                    line,
+                    kind,
+                    outcome,
+                });
+            }
+            let mut unwaited: Vec<_> = threads.into_iter().collect();
+            unwaited.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, handle) in unwaited {
+                results.extend(join(handle));
+            }
+            results
+        })
+    }
+
+    /// `(thread $name (shared (module $m))? directives...)`: starts a thread that runs the
+    /// directives in a new context of the same engine, where `$m` names the shared memories
+    /// `$m` exports here.
+    fn spawn<'scope, 'a: 'scope>(
+        &mut self,
+        scope: &'scope Scope<'scope, '_>,
+        thread: wast::WastThread<'a>,
+        text: &'a str,
+    ) -> std::result::Result<ScopedJoinHandle<'scope, Vec<DirectiveResult>>, String> {
+        let shared = match thread.shared_module {
+            Some(id) => Some((id.name().to_string(), self.shared_memories(id)?)),
+            None => None,
+        };
+        let (engine, precompile) = (self.engine.clone(), self.precompile);
+        let line = line_of(text, thread.span);
+        Ok(scope.spawn(move || {
+            let mut child = match WastContext::with_engine(engine) {
+                Ok(child) => child,
+                Err(err) => {
+                    return vec![DirectiveResult {
+                        line,
+                        kind: "thread",
+                        outcome: Outcome::Failed(format!("thread setup failed: {}", summary(&err))),
+                    }]
+                }
+            };
+            child.precompile = precompile;
+            if let Some((name, memories)) = shared {
+                child.instances.insert(name, InstanceSlot::Shared(memories));
+            }
+            child.run_directives(thread.directives, text)
+        }))
+    }
+
+    /// The shared memories the instance `id` exports, which a thread may use.
+    fn shared_memories(
+        &mut self,
+        id: Id<'_>,
+    ) -> std::result::Result<Vec<(String, SharedMemory)>, String> {
+        match self.slot(Some(id))? {
+            InstanceSlot::Ready(instance) => Ok(instance
+                .exports(&mut self.store)
+                .into_iter()
+                .filter_map(|(name, export)| Some((name, export.into_shared_memory()?)))
+                .collect()),
+            InstanceSlot::Shared(memories) => Ok(memories),
+            InstanceSlot::Failed { line } => Err(format!("the module at line {line} failed")),
         }
-        results
     }
 
     /// Runs one directive found at `line`.
@@ -232,7 +336,7 @@ impl WastContext {
                 expect_error::<wasmfx::UnhandledTag>(result, &expected)
             }
             WastDirective::Thread(_) | WastDirective::Wait { .. } => {
-                Outcome::Skipped("threads are not supported by the runner".to_string())
+                unreachable!("`run_directives` runs threads")
             }
         }
     }
@@ -254,7 +358,7 @@ impl WastContext {
             Ok(instance) => InstanceSlot::Ready(*instance),
             Err(_) => InstanceSlot::Failed { line },
         };
-        self.current = Some(slot);
+        self.current = Some(slot.clone());
         if let Some(name) = name {
             self.instances.insert(name, slot);
         }
@@ -312,7 +416,7 @@ impl WastContext {
             Ok(instance) => InstanceSlot::Ready(*instance),
             Err(_) => InstanceSlot::Failed { line },
         };
-        self.current = Some(slot);
+        self.current = Some(slot.clone());
         if let Some(id) = instance {
             self.instances.insert(id.name().to_string(), slot);
         }
@@ -322,27 +426,44 @@ impl WastContext {
     /// `(register "name" $m?)`: makes an instance's exports importable under
     /// module name `name`.
     fn register(&mut self, name: &str, module: Option<Id<'_>>) -> std::result::Result<(), String> {
-        let instance = self.instance(module)?;
-        self.linker
-            .instance(&mut self.store, name, instance)
-            .map(drop)
-            .map_err(|err| format!("register failed: {}", summary(&err)))
+        let registered = match self.slot(module)? {
+            InstanceSlot::Ready(instance) => {
+                self.linker.instance(&mut self.store, name, instance).map(drop)
+            }
+            InstanceSlot::Shared(memories) => memories.into_iter().try_for_each(|(field, m)| {
+                self.linker
+                    .define(&self.store, name, &field, Extern::SharedMemory(m))
+                    .map(drop)
+            }),
+            InstanceSlot::Failed { line } => {
+                return Err(format!("the module at line {line} failed"))
+            }
+        };
+        registered.map_err(|err| format!("register failed: {}", summary(&err)))
+    }
+
+    /// The instance slot a directive refers to: the named one, or the current one.
+    fn slot(&self, module: Option<Id<'_>>) -> std::result::Result<InstanceSlot, String> {
+        match module {
+            Some(id) => self
+                .instances
+                .get(id.name())
+                .cloned()
+                .ok_or_else(|| format!("unknown module `${}`", id.name())),
+            None => self
+                .current
+                .clone()
+                .ok_or_else(|| "no module has been instantiated yet".to_string()),
+        }
     }
 
     /// The instance a directive refers to: the named one, or the current one.
     fn instance(&self, module: Option<Id<'_>>) -> std::result::Result<Instance, String> {
-        let slot = match module {
-            Some(id) => self
-                .instances
-                .get(id.name())
-                .copied()
-                .ok_or_else(|| format!("unknown module `${}`", id.name()))?,
-            None => self
-                .current
-                .ok_or_else(|| "no module has been instantiated yet".to_string())?,
-        };
-        match slot {
+        match self.slot(module)? {
             InstanceSlot::Ready(instance) => Ok(instance),
+            InstanceSlot::Shared(_) => {
+                Err("a module shared with a thread lends it only its shared memories".to_string())
+            }
             InstanceSlot::Failed { line } => Err(format!("the module at line {line} failed")),
         }
     }
@@ -510,6 +631,17 @@ impl WastContext {
             }
         }
     }
+}
+
+/// The outcomes of a thread's directives, once it has ended.
+fn join(handle: ScopedJoinHandle<'_, Vec<DirectiveResult>>) -> Vec<DirectiveResult> {
+    handle.join().unwrap_or_else(|_| {
+        vec![DirectiveResult {
+            line: 0,
+            kind: "thread",
+            outcome: Outcome::Failed("the thread panicked".to_string()),
+        }]
+    })
 }
 
 /// Turns a check into an outcome.
