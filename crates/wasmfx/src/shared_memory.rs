@@ -111,7 +111,7 @@ impl SharedMemory {
 
     /// The address of the aligned `width`-byte location at `addr`, or the trap's message.
     fn location(&self, addr: u64, width: u64) -> Result<usize> {
-        if addr % width != 0 {
+        if !addr.is_multiple_of(width) {
             bail!("unaligned atomic");
         }
         let at = self
