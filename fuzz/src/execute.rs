@@ -431,7 +431,7 @@ pub fn run(module: &Module, fuel: Option<u64>, calls: &[Call]) -> Outcome {
             wasmfx::Extern::Memory(m) => (m.ty(&mut store), m.data(&store).to_vec()),
             wasmfx::Extern::SharedMemory(m) => {
                 // Only this thread uses the memory, so its cells read as plain bytes.
-                let data = m.data().iter().map(|b| read_unshared(b)).collect();
+                let data = m.data().iter().map(read_unshared).collect();
                 (m.ty(), data)
             }
             _ => continue,
