@@ -20,6 +20,8 @@ pub enum OptionGroup {
     Optimize,
     /// `-C`: code generation (the compilation cache).
     Codegen,
+    /// `-S`: what WASI gives a run (wasi-threads).
+    Wasi,
 }
 
 impl OptionGroup {
@@ -29,6 +31,7 @@ impl OptionGroup {
             OptionGroup::Wasm => 'W',
             OptionGroup::Optimize => 'O',
             OptionGroup::Codegen => 'C',
+            OptionGroup::Wasi => 'S',
         }
     }
 
@@ -38,6 +41,7 @@ impl OptionGroup {
             OptionGroup::Wasm => "WebAssembly options",
             OptionGroup::Optimize => "Optimisation options",
             OptionGroup::Codegen => "Code generation options",
+            OptionGroup::Wasi => "WASI options",
         }
     }
 }
@@ -81,6 +85,8 @@ enum Setting {
     StoreLimit(StoreLimitSetter, Amount),
     /// Whether growth the store's limits refuse traps instead of returning -1.
     TrapOnGrowFailure,
+    /// Whether the program may start threads (wasi-threads).
+    WasiThreads,
 }
 
 impl Setting {
@@ -90,7 +96,8 @@ impl Setting {
             Setting::Feature(_)
             | Setting::PoolingAllocator
             | Setting::Cache
-            | Setting::TrapOnGrowFailure => "[=y|n]",
+            | Setting::TrapOnGrowFailure
+            | Setting::WasiThreads => "[=y|n]",
             Setting::ConfigBytes(_)
             | Setting::PoolingLimit(_, Amount::Bytes)
             | Setting::StoreLimit(_, Amount::Bytes) => "=BYTES",
@@ -135,7 +142,7 @@ const fn option(
 /// wasmtime's where it has the option.
 const OPTIONS: &[OptionDef] = {
     use Amount::{Bytes, Count};
-    use OptionGroup::{Codegen, Optimize, Wasm};
+    use OptionGroup::{Codegen, Optimize, Wasi, Wasm};
     use Setting::*;
     &[
         option(
@@ -364,6 +371,14 @@ const OPTIONS: &[OptionDef] = {
             "keep compiled code in $XDG_CACHE_HOME/wasmfx (by default ~/.cache/wasmfx) and \
              load modules compiled before from there; on by default",
         ),
+        option(
+            Wasi,
+            "threads",
+            WasiThreads,
+            "wasi-threads: let the program start threads (`wasi::thread-spawn`, pthreads of \
+             wasm32-wasip1-threads builds), each with its own instance over the shared memory; \
+             off by default",
+        ),
     ]
 };
 
@@ -423,7 +438,7 @@ pub struct EngineOptions {
 
 impl EngineOptions {
     /// Applies the `-W` and `-O` options to `config`, returning the run limits they set.
-    pub fn configure(&self, config: &mut Config) -> Result<RunLimits> {
+    pub fn configure(&self, config: &mut Config) -> Result<RunSettings> {
         let settings = apply(
             config,
             &[
@@ -431,12 +446,18 @@ impl EngineOptions {
                 (OptionGroup::Optimize, &self.optimize),
             ],
         )?;
-        Ok(settings.limits)
+        Ok(settings.run)
     }
 
     /// The engine these options, the `-C` arguments `codegen` and `--profile` describe, with
-    /// the run limits `-W` sets. The compilation cache is on unless `-C cache=n`.
-    pub fn engine(&self, codegen: &[String], profile: Option<&str>) -> Result<(Engine, RunLimits)> {
+    /// the run settings `-W` and the `-S` arguments `wasi` give. The compilation cache is on
+    /// unless `-C cache=n`.
+    pub fn engine(
+        &self,
+        codegen: &[String],
+        wasi: &[String],
+        profile: Option<&str>,
+    ) -> Result<(Engine, RunSettings)> {
         let mut config = Config::new();
         match profile {
             None => {}
@@ -451,28 +472,32 @@ impl EngineOptions {
                 (OptionGroup::Wasm, &self.wasm),
                 (OptionGroup::Optimize, &self.optimize),
                 (OptionGroup::Codegen, codegen),
+                (OptionGroup::Wasi, wasi),
             ],
         )?;
         if settings.cache {
             config.cache_directory(Config::default_cache_directory());
         }
         let engine = Engine::new(&config).context("failed to create the engine")?;
-        Ok((engine, settings.limits))
+        Ok((engine, settings.run))
     }
 }
 
-/// Limits on a run that `-W` sets beside the engine configuration.
+/// What `-W` and `-S` set for a run beside the engine configuration: its limits and what
+/// WASI gives it.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct RunLimits {
+pub struct RunSettings {
     /// Fuel for the store (`-W fuel=N`).
     pub fuel: Option<u64>,
     /// Wall-clock budget (`-W timeout=DURATION`).
     pub timeout: Option<Duration>,
     /// Limits of the store (`-W max-…`, `-W trap-on-grow-failure`), if any was given.
     pub store: Option<StoreLimitsBuilder>,
+    /// Whether the program may start threads (`-S threads`).
+    pub wasi_threads: bool,
 }
 
-impl RunLimits {
+impl RunSettings {
     /// Fails if these limits include what `command` (which runs no program) cannot apply:
     /// store limits always, fuel and timeout unless `code_checks_apply` (`compile` puts their
     /// checks in the code it writes).
@@ -493,8 +518,8 @@ impl RunLimits {
 /// What the options describe beyond the engine configuration they change directly.
 #[derive(Debug)]
 struct Settings {
-    /// The run limits.
-    limits: RunLimits,
+    /// The run settings.
+    run: RunSettings,
     /// Whether compiled code is cached (`-C cache`).
     cache: bool,
 }
@@ -502,7 +527,7 @@ struct Settings {
 /// Applies the arguments of each flag to `config`, option by option, in order.
 fn apply(config: &mut Config, arguments: &[(OptionGroup, &[String])]) -> Result<Settings> {
     let mut settings = Settings {
-        limits: RunLimits::default(),
+        run: RunSettings::default(),
         cache: true,
     };
     let mut pooling = PoolingConfig::new();
@@ -520,11 +545,11 @@ fn apply(config: &mut Config, arguments: &[(OptionGroup, &[String])]) -> Result<
                 }
                 Setting::Fuel => {
                     config.consume_fuel(true);
-                    settings.limits.fuel = Some(parse_amount(name, value)? as u64);
+                    settings.run.fuel = Some(parse_amount(name, value)? as u64);
                 }
                 Setting::Timeout => {
                     config.epoch_interruption(true);
-                    settings.limits.timeout = Some(parse_duration(name, value)?);
+                    settings.run.timeout = Some(parse_duration(name, value)?);
                 }
                 Setting::PoolingAllocator => pooling_enabled = parse_bool(name, value)?,
                 Setting::PoolingLimit(setter, _) => {
@@ -533,14 +558,15 @@ fn apply(config: &mut Config, arguments: &[(OptionGroup, &[String])]) -> Result<
                 }
                 Setting::Cache => settings.cache = parse_bool(name, value)?,
                 Setting::StoreLimit(setter, _) => {
-                    let limits = settings.limits.store.unwrap_or_default();
-                    settings.limits.store = Some(setter(limits, parse_amount(name, value)?));
+                    let limits = settings.run.store.unwrap_or_default();
+                    settings.run.store = Some(setter(limits, parse_amount(name, value)?));
                 }
                 Setting::TrapOnGrowFailure => {
-                    let limits = settings.limits.store.unwrap_or_default();
+                    let limits = settings.run.store.unwrap_or_default();
                     let trap = parse_bool(name, value)?;
-                    settings.limits.store = Some(limits.trap_on_grow_failure(trap));
+                    settings.run.store = Some(limits.trap_on_grow_failure(trap));
                 }
+                Setting::WasiThreads => settings.run.wasi_threads = parse_bool(name, value)?,
             }
         }
     }
@@ -650,7 +676,7 @@ mod tests {
     }
 
     /// The configuration and run limits from these `-W` and `-O` arguments.
-    fn configured(wasm: &[&str], optimize: &[&str]) -> Result<(String, RunLimits)> {
+    fn configured(wasm: &[&str], optimize: &[&str]) -> Result<(String, RunSettings)> {
         let mut config = Config::new();
         let limits = engine_options(wasm, optimize).configure(&mut config)?;
         Ok((format!("{config:?}"), limits))
@@ -749,6 +775,7 @@ mod tests {
             OptionGroup::Wasm,
             OptionGroup::Optimize,
             OptionGroup::Codegen,
+            OptionGroup::Wasi,
         ] {
             let (summary, details) = (group_summary(group), group_details(group));
             for option in options_of(group) {

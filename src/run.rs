@@ -5,19 +5,28 @@
 //! named by `--invoke` with those arguments parsed by its parameter types (its results are
 //! printed, one per line). As in wasmtime, `argv[0]` is the module path's last component
 //! unless `--argv0` says otherwise, and options of `run` go before the module path.
+//!
+//! A module that imports a shared memory gets one made to its import's type. With
+//! `-S threads`, it may start threads (wasi-threads): each runs in a store of its own, set
+//! up as the main one (limits, fuel, timeout), over the same memory and WASI descriptors.
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use crate::options::{group_details, group_summary, EngineOptions, OptionGroup};
+use crate::options::{group_details, group_summary, EngineOptions, OptionGroup, RunSettings};
 use anyhow::{anyhow, bail, Context, Result};
-use wasmfx::{Engine, Linker, Module, Store, StoreLimits, Val, ValType};
+use wasmfx::{Engine, ExternType, Linker, Module, SharedMemory, Store, StoreLimits, Val, ValType};
+use wasmfx_wasi::threads::WasiThreadsCtx;
 use wasmfx_wasi::{I32Exit, WasiCtx, WasiCtxBuilder};
 
-/// The host data of a run's store: the program's WASI context and the store's limits.
+/// The host data of a run's stores (one per thread): the program's WASI context (shared by
+/// its clones), the store's limits, and what starting a thread needs.
+#[derive(Clone)]
 struct Host {
     wasi: WasiCtx,
     limits: StoreLimits,
+    threads: Option<Arc<WasiThreadsCtx<Host>>>,
 }
 
 /// Options of `wasmfx run`.
@@ -58,6 +67,14 @@ pub struct RunCommand {
     #[command(flatten)]
     engine: EngineOptions,
 
+    #[arg(
+        short = 'S',
+        value_name = "OPT[=VAL],...",
+        help = group_summary(OptionGroup::Wasi),
+        long_help = group_details(OptionGroup::Wasi)
+    )]
+    wasi: Vec<String>,
+
     /// Allow FILE to be a precompiled module (`wasmfx compile`'s output). Its machine code
     /// runs as it is, so only pass this for files you trust.
     #[arg(long)]
@@ -83,32 +100,53 @@ impl RunCommand {
     /// `proc_exit` code, or 0 when it returns. Errors, traps included, are
     /// returned for `main` to report.
     pub fn execute(self) -> Result<ExitCode> {
-        let (engine, limits) = self.engine.engine(&self.codegen, self.profile.as_deref())?;
+        let (engine, settings) =
+            self.engine
+                .engine(&self.codegen, &self.wasi, self.profile.as_deref())?;
         let module = self.load_module(&engine)?;
 
+        let mut linker = Linker::new(&engine);
+        wasmfx_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        self.define_shared_memories(&mut linker, &module)?;
+        let uses_threads = module
+            .imports()
+            .any(|i| i.module() == "wasi" && i.name() == "thread-spawn");
+        if uses_threads && !settings.wasi_threads {
+            bail!(
+                "`{}` starts threads (it imports `wasi::thread-spawn`); run it with `-S threads`",
+                self.file().display()
+            );
+        }
+        if settings.wasi_threads {
+            wasmfx_wasi::threads::add_to_linker(&mut linker, |host: &Host| {
+                host.threads.as_deref()
+            })?;
+        }
+        let linker = Arc::new(linker);
+        let threads = if uses_threads {
+            let setup = move |store: &mut Store<Host>| set_up_store(store, &settings);
+            let ctx = WasiThreadsCtx::new(module.clone(), linker.clone(), Arc::new(setup))
+                .with_context(|| format!("`{}` cannot start threads", self.file().display()))?;
+            Some(Arc::new(ctx))
+        } else {
+            None
+        };
         let host = Host {
             wasi: self.wasi_ctx()?,
-            limits: limits.store.unwrap_or_default().build(),
+            limits: settings.store.unwrap_or_default().build(),
+            threads,
         };
         let mut store = Store::new(&engine, host);
-        if limits.store.is_some() {
-            store.limiter(|host| &mut host.limits);
-        }
-        if let Some(fuel) = limits.fuel {
-            store.set_fuel(fuel)?;
-        }
-        if let Some(timeout) = limits.timeout {
+        set_up_store(&mut store, &settings)?;
+        if let Some(timeout) = settings.timeout {
             // One tick, from a thread that sleeps for the timeout; the process ends with the
             // run, so the thread is not joined.
-            store.set_epoch_deadline(1);
             let engine = engine.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(timeout);
                 engine.increment_epoch();
             });
         }
-        let mut linker = Linker::new(&engine);
-        wasmfx_wasi::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
         let instance = linker
             .instantiate(&mut store, &module)
             .with_context(|| format!("failed to instantiate `{}`", self.file().display()))?;
@@ -176,6 +214,26 @@ impl RunCommand {
             println!("{}", format_val(result));
         }
         Ok(ExitCode::SUCCESS)
+    }
+
+    /// Defines, for each shared memory `module` imports, a new one of the import's type (as
+    /// wasmtime does: threaded programs import their memory).
+    fn define_shared_memories(&self, linker: &mut Linker<Host>, module: &Module) -> Result<()> {
+        for import in module.imports() {
+            if let ExternType::Memory(ty) = import.ty() {
+                if ty.is_shared() {
+                    let memory = SharedMemory::new(module.engine(), ty).with_context(|| {
+                        format!(
+                            "failed to create the shared memory `{}::{}`",
+                            import.module(),
+                            import.name()
+                        )
+                    })?;
+                    linker.define_shared_memory(import.module(), import.name(), memory)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The path of the module to run.
@@ -248,6 +306,22 @@ impl RunCommand {
         }
         Ok(builder.build())
     }
+}
+
+/// Sets up a store of the run (the main thread's or a new thread's) with the run's limits,
+/// fuel and deadline.
+fn set_up_store(store: &mut Store<Host>, settings: &RunSettings) -> Result<()> {
+    if settings.store.is_some() {
+        store.limiter(|host| &mut host.limits);
+    }
+    if let Some(fuel) = settings.fuel {
+        store.set_fuel(fuel)?;
+    }
+    if settings.timeout.is_some() {
+        // The engine's epoch ticks once, when the timeout passes.
+        store.set_epoch_deadline(1);
+    }
+    Ok(())
 }
 
 /// Parses a command-line argument as a value of type `ty`. Integers may be

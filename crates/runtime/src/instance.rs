@@ -342,7 +342,10 @@ impl Instance {
         } else {
             &module.info.data[data as usize].bytes
         };
-        match (range(src, len, bytes.len()), self.memory(memory).range_ptr(dst, len)) {
+        match (
+            range(src, len, bytes.len()),
+            self.memory(memory).range_ptr(dst, len),
+        ) {
             (Some(s), Some(d)) => {
                 // SAFETY: `d` is the start of `len` bytes inside the memory, which cannot
                 // overlap the module's data segment.

@@ -1,11 +1,14 @@
-//! The WASI state of one store: arguments, environment, the descriptor table (stdio streams,
-//! open files and directories, preopens) and how the program exited.
+//! The WASI state of a program: arguments, environment and the descriptor table (stdio
+//! streams, open files and directories, preopens), shared by the stores of all its threads
+//! and locked for each call.
 
 use cap_std::fs::{Dir, File};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
+use std::ops::{Deref, DerefMut};
 use std::os::fd::BorrowedFd;
 use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 /// A byte stream of the standard descriptors.
 pub enum Stream {
@@ -47,14 +50,70 @@ pub enum Descriptor {
     Dir(DirDesc),
 }
 
-/// The WASI state of a store. Build one with [`WasiCtxBuilder`].
+/// The WASI state of a program. Build one with [`WasiCtxBuilder`].
+///
+/// Clones share the state: the threads of a program (wasi-threads) each run in a store of
+/// their own with a clone, and see the same descriptors. Each call holds the state's lock,
+/// except while it sleeps on a clock (`poll_oneoff`); a read that blocks (standard input)
+/// holds it, so other threads' WASI calls wait for it.
+#[derive(Clone)]
 pub struct WasiCtx {
+    state: Arc<Mutex<WasiState>>,
+}
+
+impl WasiCtx {
+    /// The state, locked for one call.
+    pub(crate) fn lock(&self) -> Locked<'_> {
+        Locked {
+            mutex: &self.state,
+            guard: Some(lock(&self.state)),
+        }
+    }
+}
+
+/// Locks `mutex`; a thread that panicked holding it left the state as usable as any.
+fn lock(mutex: &Mutex<WasiState>) -> MutexGuard<'_, WasiState> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The state of a [`WasiCtx`], locked for one call.
+pub(crate) struct Locked<'a> {
+    mutex: &'a Mutex<WasiState>,
+    /// Always `Some`, except inside [`Locked::unlocked`].
+    guard: Option<MutexGuard<'a, WasiState>>,
+}
+
+impl Locked<'_> {
+    /// Runs `f` (a wait that needs no descriptor) without holding the lock.
+    pub(crate) fn unlocked<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        self.guard = None;
+        let result = f();
+        self.guard = Some(lock(self.mutex));
+        result
+    }
+}
+
+impl Deref for Locked<'_> {
+    type Target = WasiState;
+    fn deref(&self) -> &WasiState {
+        self.guard.as_ref().expect("locked outside `unlocked`")
+    }
+}
+
+impl DerefMut for Locked<'_> {
+    fn deref_mut(&mut self) -> &mut WasiState {
+        self.guard.as_mut().expect("locked outside `unlocked`")
+    }
+}
+
+/// What a [`WasiCtx`] holds.
+pub(crate) struct WasiState {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<(String, String)>,
     pub(crate) fds: BTreeMap<u32, Descriptor>,
 }
 
-impl WasiCtx {
+impl WasiState {
     /// The descriptor `fd`.
     pub(crate) fn get(&mut self, fd: u32) -> Result<&mut Descriptor, crate::Errno> {
         self.fds.get_mut(&fd).ok_or(crate::Errno::BADF)
@@ -206,10 +265,13 @@ impl WasiCtxBuilder {
             };
             fds.insert(3 + i as u32, Descriptor::Dir(desc));
         }
-        WasiCtx {
+        let state = WasiState {
             args: std::mem::take(&mut self.args),
             env: std::mem::take(&mut self.env),
             fds,
+        };
+        WasiCtx {
+            state: Arc::new(Mutex::new(state)),
         }
     }
 }

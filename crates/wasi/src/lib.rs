@@ -5,11 +5,16 @@
 //! its directory by cap-std, so `..`, symbolic links and absolute paths cannot escape it.
 //! `proc_exit` ends the call into the program with an [`I32Exit`] error carrying the exit
 //! code. Sockets and signals are not supported and return `ENOSYS`.
+//!
+//! [`threads`] adds wasi-threads (`wasi::thread-spawn`): the threads of a program each run in
+//! a store of their own, sharing its memory and, through clones of one [`WasiCtx`], its
+//! descriptors.
 
 mod ctx;
 mod errno;
 mod guest;
 mod ops;
+pub mod threads;
 mod types;
 
 pub use ctx::{WasiCtx, WasiCtxBuilder};
@@ -40,12 +45,12 @@ impl std::error::Error for I32Exit {}
 fn call<T>(
     caller: &mut Caller<'_, T>,
     get: impl Fn(&mut T) -> &mut WasiCtx,
-    f: impl FnOnce(&mut WasiCtx, &mut GuestMemory) -> WasiResult,
+    f: impl FnOnce(&mut ctx::Locked, &mut GuestMemory) -> WasiResult,
 ) -> Result<i32> {
     let result = match caller.get_export("memory") {
         Some(Extern::Memory(memory)) => {
             let (bytes, data) = memory.data_and_store_mut(&mut *caller);
-            f(get(data), &mut GuestMemory::new(bytes))
+            f(&mut get(data).lock(), &mut GuestMemory::new(bytes))
         }
         Some(Extern::SharedMemory(memory)) => {
             let cells = memory.data();
@@ -53,12 +58,17 @@ fn call<T>(
             // threads of the program may write them during the call, as they may during any
             // wasm access; WASI's contract leaves a buffer written by another thread during
             // the call undefined, and the host reads and writes it only as bytes.
-            let bytes = unsafe {
-                std::slice::from_raw_parts_mut(cells.as_ptr() as *mut u8, cells.len())
-            };
-            f(get(caller.data_mut()), &mut GuestMemory::new(bytes))
+            let bytes =
+                unsafe { std::slice::from_raw_parts_mut(cells.as_ptr() as *mut u8, cells.len()) };
+            f(
+                &mut get(caller.data_mut()).lock(),
+                &mut GuestMemory::new(bytes),
+            )
         }
-        _ => f(get(caller.data_mut()), &mut GuestMemory::new(&mut [])),
+        _ => f(
+            &mut get(caller.data_mut()).lock(),
+            &mut GuestMemory::new(&mut []),
+        ),
     };
     match result {
         Ok(()) => Ok(0),

@@ -5,7 +5,7 @@ use crate::limits::check_count;
 use crate::store::{GlobalData, StoreOpaque, Stored};
 use crate::RefType;
 use crate::{
-    AsContext, AsContextMut, Func, SharedMemory, GlobalType, MemoryType, Mutability, StoreContext,
+    AsContext, AsContextMut, Func, GlobalType, MemoryType, Mutability, SharedMemory, StoreContext,
     StoreContextMut, TableType, Val, ValType,
 };
 use anyhow::{anyhow, bail, Context, Result};
@@ -64,7 +64,10 @@ impl Memory {
         if !crate::Engine::same(shared.engine(), &store.engine) {
             bail!("the shared memory was made for a different engine than the store's");
         }
-        let held = store.memories.iter().position(|m| Arc::ptr_eq(m, shared.rt()));
+        let held = store
+            .memories
+            .iter()
+            .position(|m| Arc::ptr_eq(m, shared.rt()));
         let i = match held {
             Some(i) => i,
             None => {

@@ -63,6 +63,21 @@ impl<T: 'static> Linker<T> {
         self.insert(module, name, Definition::Extern(item.into()))
     }
 
+    /// Defines `module::name` as `memory`, which belongs to no store: every store of the
+    /// engine that instantiates through this linker imports the same memory.
+    pub fn define_shared_memory(
+        &mut self,
+        module: &str,
+        name: &str,
+        memory: crate::SharedMemory,
+    ) -> Result<&mut Self> {
+        self.insert(
+            module,
+            name,
+            Definition::Extern(Extern::SharedMemory(memory)),
+        )
+    }
+
     /// Defines `module::name` as a host function made from a Rust closure; it is created
     /// in each store that instantiates a module importing it.
     pub fn func_wrap<Params, Results>(

@@ -162,11 +162,13 @@ impl SharedMemory {
         let at = self.location(addr, u64::from(width))?;
         // SAFETY: `at` is an aligned location of this width inside the memory, which `self`
         // keeps alive for the whole wait.
-        Ok(match unsafe { wait(at, width, expected, timeout, || false) } {
-            Ended::Woken => WaitResult::Ok,
-            Ended::NotEqual => WaitResult::Mismatch,
-            Ended::TimedOut | Ended::Interrupted => WaitResult::TimedOut,
-        })
+        Ok(
+            match unsafe { wait(at, width, expected, timeout, || false) } {
+                Ended::Woken => WaitResult::Ok,
+                Ended::NotEqual => WaitResult::Mismatch,
+                Ended::TimedOut | Ended::Interrupted => WaitResult::TimedOut,
+            },
+        )
     }
 }
 

@@ -137,10 +137,7 @@ const OVER_SHARED: &str = r#"(module
   (func (export "notify") (result i32) (memory.atomic.notify (i32.const 0) (i32.const 1))))"#;
 
 /// A store of `engine` with an instance of [`OVER_SHARED`] over `memory`.
-fn over_shared(
-    engine: &wasmfx::Engine,
-    memory: &wasmfx::SharedMemory,
-) -> (Store<()>, Instance) {
+fn over_shared(engine: &wasmfx::Engine, memory: &wasmfx::SharedMemory) -> (Store<()>, Instance) {
     let module = wasmfx::Module::new(engine, OVER_SHARED).unwrap();
     let mut store = Store::new(engine, ());
     let instance = Instance::new(&mut store, &module, &[memory.clone().into()]).unwrap();
@@ -189,7 +186,10 @@ fn stores_on_several_threads_share_a_memory() {
     assert_eq!(call::<(), i32>(&mut store, &instance, "size", ()), 2);
     assert_eq!(memory.size(), 2);
     assert_eq!(memory.data().len(), 2 * 65536);
-    assert_eq!(call::<i32, i32>(&mut store, &instance, "load", 65536 + 4), 0);
+    assert_eq!(
+        call::<i32, i32>(&mut store, &instance, "load", 65536 + 4),
+        0
+    );
     assert_eq!(memory.grow(1).unwrap(), 2);
     assert!(memory.grow(2).is_err(), "past the maximum of 4 pages");
 }

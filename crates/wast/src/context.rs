@@ -427,9 +427,10 @@ impl WastContext {
     /// module name `name`.
     fn register(&mut self, name: &str, module: Option<Id<'_>>) -> std::result::Result<(), String> {
         let registered = match self.slot(module)? {
-            InstanceSlot::Ready(instance) => {
-                self.linker.instance(&mut self.store, name, instance).map(drop)
-            }
+            InstanceSlot::Ready(instance) => self
+                .linker
+                .instance(&mut self.store, name, instance)
+                .map(drop),
             InstanceSlot::Shared(memories) => memories.into_iter().try_for_each(|(field, m)| {
                 self.linker
                     .define(&self.store, name, &field, Extern::SharedMemory(m))

@@ -1,9 +1,9 @@
 //! Arguments, environment, clocks, randomness, yielding and exiting.
 
 use super::{WasiError, WasiResult};
+use crate::ctx::{Locked, WasiState};
 use crate::errno::Errno;
 use crate::guest::GuestMemory;
-use crate::WasiCtx;
 use rustix::time::ClockId;
 
 /// Writes `items` as NUL-terminated strings at `buf` and their addresses at `ptrs`.
@@ -38,11 +38,11 @@ fn write_sizes(
     Ok(())
 }
 
-fn env_entries(cx: &WasiCtx) -> impl Iterator<Item = Vec<u8>> + '_ {
+fn env_entries(cx: &WasiState) -> impl Iterator<Item = Vec<u8>> + '_ {
     cx.env.iter().map(|(k, v)| format!("{k}={v}").into_bytes())
 }
 
-pub fn args_get(cx: &mut WasiCtx, mem: &mut GuestMemory, argv: u32, buf: u32) -> WasiResult {
+pub fn args_get(cx: &mut Locked, mem: &mut GuestMemory, argv: u32, buf: u32) -> WasiResult {
     write_strings(
         mem,
         cx.args.iter().map(|a| a.clone().into_bytes()),
@@ -51,21 +51,16 @@ pub fn args_get(cx: &mut WasiCtx, mem: &mut GuestMemory, argv: u32, buf: u32) ->
     )
 }
 
-pub fn args_sizes_get(
-    cx: &mut WasiCtx,
-    mem: &mut GuestMemory,
-    count: u32,
-    size: u32,
-) -> WasiResult {
+pub fn args_sizes_get(cx: &mut Locked, mem: &mut GuestMemory, count: u32, size: u32) -> WasiResult {
     write_sizes(mem, cx.args.iter().map(|a| a.len()), count, size)
 }
 
-pub fn environ_get(cx: &mut WasiCtx, mem: &mut GuestMemory, env: u32, buf: u32) -> WasiResult {
+pub fn environ_get(cx: &mut Locked, mem: &mut GuestMemory, env: u32, buf: u32) -> WasiResult {
     write_strings(mem, env_entries(cx), env, buf)
 }
 
 pub fn environ_sizes_get(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     count: u32,
     size: u32,
@@ -90,7 +85,7 @@ pub(crate) fn now(clock: ClockId) -> u64 {
     crate::types::nanos(t.tv_sec, t.tv_nsec as i64)
 }
 
-pub fn clock_res_get(_cx: &mut WasiCtx, mem: &mut GuestMemory, id: u32, res: u32) -> WasiResult {
+pub fn clock_res_get(_cx: &mut Locked, mem: &mut GuestMemory, id: u32, res: u32) -> WasiResult {
     let t = rustix::time::clock_getres(clock(id)?);
     let ns = crate::types::nanos(t.tv_sec, t.tv_nsec as i64);
     mem.write_u64(res, ns.max(1))?;
@@ -98,7 +93,7 @@ pub fn clock_res_get(_cx: &mut WasiCtx, mem: &mut GuestMemory, id: u32, res: u32
 }
 
 pub fn clock_time_get(
-    _cx: &mut WasiCtx,
+    _cx: &mut Locked,
     mem: &mut GuestMemory,
     id: u32,
     _precision: u64,
@@ -108,7 +103,7 @@ pub fn clock_time_get(
     Ok(())
 }
 
-pub fn random_get(_cx: &mut WasiCtx, mem: &mut GuestMemory, buf: u32, len: u32) -> WasiResult {
+pub fn random_get(_cx: &mut Locked, mem: &mut GuestMemory, buf: u32, len: u32) -> WasiResult {
     let mut out = mem.slice_mut(buf, len)?;
     while !out.is_empty() {
         let n = rustix::rand::getrandom(&mut *out, rustix::rand::GetRandomFlags::empty())?;
@@ -117,16 +112,16 @@ pub fn random_get(_cx: &mut WasiCtx, mem: &mut GuestMemory, buf: u32, len: u32) 
     Ok(())
 }
 
-pub fn sched_yield(_cx: &mut WasiCtx, _mem: &mut GuestMemory) -> WasiResult {
+pub fn sched_yield(_cx: &mut Locked, _mem: &mut GuestMemory) -> WasiResult {
     std::thread::yield_now();
     Ok(())
 }
 
-pub fn proc_exit(_cx: &mut WasiCtx, _mem: &mut GuestMemory, code: u32) -> WasiResult {
+pub fn proc_exit(_cx: &mut Locked, _mem: &mut GuestMemory, code: u32) -> WasiResult {
     Err(WasiError::Exit(code as i32))
 }
 
 /// Signals, sockets and the other calls that are not supported.
-pub fn unsupported(_cx: &mut WasiCtx, _mem: &mut GuestMemory) -> WasiResult {
+pub fn unsupported(_cx: &mut Locked, _mem: &mut GuestMemory) -> WasiResult {
     Err(Errno::NOSYS.into())
 }

@@ -3,14 +3,14 @@
 
 use super::WasiResult;
 use crate::ctx::{Descriptor, FileDesc, Stream};
+use crate::ctx::{Locked, WasiState};
 use crate::errno::Errno;
 use crate::guest::GuestMemory;
 use crate::types::{self, filetype, rights, FileStat, TimeChange};
-use crate::WasiCtx;
 use std::io::{Read, Seek, SeekFrom, Write};
 
 /// The open file `fd`.
-fn file(cx: &mut WasiCtx, fd: u32) -> Result<&mut FileDesc, Errno> {
+fn file(cx: &mut WasiState, fd: u32) -> Result<&mut FileDesc, Errno> {
     match cx.get(fd)? {
         Descriptor::File(f) => Ok(f),
         Descriptor::Dir(_) => Err(Errno::ISDIR),
@@ -40,7 +40,7 @@ fn each_iovec(
 }
 
 pub fn fd_write(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     iovs: u32,
@@ -70,7 +70,7 @@ pub fn fd_write(
 }
 
 pub fn fd_read(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     iovs: u32,
@@ -92,7 +92,7 @@ pub fn fd_read(
 }
 
 pub fn fd_pread(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     iovs: u32,
@@ -111,7 +111,7 @@ pub fn fd_pread(
 }
 
 pub fn fd_pwrite(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     iovs: u32,
@@ -130,7 +130,7 @@ pub fn fd_pwrite(
 }
 
 pub fn fd_seek(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     offset: u64,
@@ -149,18 +149,18 @@ pub fn fd_seek(
     Ok(())
 }
 
-pub fn fd_tell(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, offset: u32) -> WasiResult {
+pub fn fd_tell(cx: &mut Locked, mem: &mut GuestMemory, fd: u32, offset: u32) -> WasiResult {
     let pos = file(cx, fd)?.file.stream_position()?;
     mem.write_u64(offset, pos)?;
     Ok(())
 }
 
-pub fn fd_close(cx: &mut WasiCtx, _mem: &mut GuestMemory, fd: u32) -> WasiResult {
+pub fn fd_close(cx: &mut Locked, _mem: &mut GuestMemory, fd: u32) -> WasiResult {
     cx.fds.remove(&fd).ok_or(Errno::BADF)?;
     Ok(())
 }
 
-pub fn fd_sync(cx: &mut WasiCtx, _mem: &mut GuestMemory, fd: u32) -> WasiResult {
+pub fn fd_sync(cx: &mut Locked, _mem: &mut GuestMemory, fd: u32) -> WasiResult {
     match cx.get(fd)? {
         Descriptor::File(f) => f.file.sync_all()?,
         Descriptor::Dir(d) => rustix::fs::fsync(&d.dir)?,
@@ -173,7 +173,7 @@ pub fn fd_sync(cx: &mut WasiCtx, _mem: &mut GuestMemory, fd: u32) -> WasiResult 
     Ok(())
 }
 
-pub fn fd_datasync(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32) -> WasiResult {
+pub fn fd_datasync(cx: &mut Locked, mem: &mut GuestMemory, fd: u32) -> WasiResult {
     match cx.get(fd)? {
         Descriptor::File(f) => {
             f.file.sync_data()?;
@@ -183,7 +183,7 @@ pub fn fd_datasync(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32) -> WasiResu
     }
 }
 
-pub fn fd_fdstat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
+pub fn fd_fdstat_get(cx: &mut Locked, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
     let (ty, flags, rights) = match cx.get(fd)? {
         Descriptor::Stdio(s) => {
             let tty = s.host_fd.is_some_and(rustix::termios::isatty);
@@ -213,7 +213,7 @@ pub fn fd_fdstat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32)
 }
 
 pub fn fd_fdstat_set_flags(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     _mem: &mut GuestMemory,
     fd: u32,
     flags: u32,
@@ -237,7 +237,7 @@ pub fn fd_fdstat_set_flags(
 }
 
 pub fn fd_fdstat_set_rights(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     _mem: &mut GuestMemory,
     fd: u32,
     _base: u64,
@@ -248,7 +248,7 @@ pub fn fd_fdstat_set_rights(
     Ok(())
 }
 
-pub fn fd_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
+pub fn fd_filestat_get(cx: &mut Locked, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
     let st = match cx.get(fd)? {
         Descriptor::File(f) => FileStat::of_fd(&f.file)?,
         Descriptor::Dir(d) => FileStat::of_fd(&d.dir)?,
@@ -262,7 +262,7 @@ pub fn fd_filestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u3
 }
 
 pub fn fd_filestat_set_size(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     _mem: &mut GuestMemory,
     fd: u32,
     size: u64,
@@ -282,7 +282,7 @@ fn timespec(change: TimeChange) -> rustix::fs::Timespec {
 }
 
 pub fn fd_filestat_set_times(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     _mem: &mut GuestMemory,
     fd: u32,
     atim: u64,
@@ -303,7 +303,7 @@ pub fn fd_filestat_set_times(
 }
 
 pub fn fd_advise(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     _mem: &mut GuestMemory,
     fd: u32,
     _offset: u64,
@@ -316,7 +316,7 @@ pub fn fd_advise(
 }
 
 pub fn fd_allocate(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     _mem: &mut GuestMemory,
     fd: u32,
     offset: u64,
@@ -331,14 +331,14 @@ pub fn fd_allocate(
 }
 
 /// The name the guest knows preopened directory `fd` by.
-fn preopen_name(cx: &mut WasiCtx, fd: u32) -> Result<&str, Errno> {
+fn preopen_name(cx: &mut WasiState, fd: u32) -> Result<&str, Errno> {
     match cx.get(fd)? {
         Descriptor::Dir(d) => d.preopen.as_deref().ok_or(Errno::BADF),
         _ => Err(Errno::BADF),
     }
 }
 
-pub fn fd_prestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
+pub fn fd_prestat_get(cx: &mut Locked, mem: &mut GuestMemory, fd: u32, buf: u32) -> WasiResult {
     let name = preopen_name(cx, fd)?;
     mem.write_u32(buf, 0)?;
     mem.write_u32(buf + 4, name.len() as u32)?;
@@ -346,7 +346,7 @@ pub fn fd_prestat_get(cx: &mut WasiCtx, mem: &mut GuestMemory, fd: u32, buf: u32
 }
 
 pub fn fd_prestat_dir_name(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     path: u32,
@@ -361,7 +361,7 @@ pub fn fd_prestat_dir_name(
 }
 
 pub fn fd_readdir(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     buf: u32,
@@ -409,7 +409,7 @@ pub fn fd_readdir(
     Ok(())
 }
 
-pub fn fd_renumber(cx: &mut WasiCtx, _mem: &mut GuestMemory, from: u32, to: u32) -> WasiResult {
+pub fn fd_renumber(cx: &mut Locked, _mem: &mut GuestMemory, from: u32, to: u32) -> WasiResult {
     cx.get(to)?;
     let desc = cx.fds.remove(&from).ok_or(Errno::BADF)?;
     cx.fds.insert(to, desc);

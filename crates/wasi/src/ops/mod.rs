@@ -1,5 +1,5 @@
 //! The `wasi_snapshot_preview1` functions, grouped by what they touch. Each takes the store's
-//! [`WasiCtx`](crate::WasiCtx), the guest's memory and the call's arguments, and returns
+//! [`WasiCtx`](crate::WasiCtx) (locked for the call), the guest's memory and the call's arguments, and returns
 //! success, an errno for the guest, or (for `proc_exit`) an exit.
 
 pub mod env;

@@ -3,17 +3,17 @@
 
 use super::WasiResult;
 use crate::ctx::{Descriptor, DirDesc, FileDesc};
+use crate::ctx::{Locked, WasiState};
 use crate::errno::Errno;
 use crate::guest::GuestMemory;
 use crate::types::{fdflags, oflags, rights, FileStat, TimeChange, SYMLINK_FOLLOW};
-use crate::WasiCtx;
 use cap_fs_ext::{
     DirExt, FollowSymlinks, OpenOptionsFollowExt, OpenOptionsMaybeDirExt, SystemTimeSpec,
 };
 use cap_std::fs::{Dir, OpenOptions};
 
 /// The open directory `fd`.
-fn dir(cx: &WasiCtx, fd: u32) -> Result<&Dir, Errno> {
+fn dir(cx: &WasiState, fd: u32) -> Result<&Dir, Errno> {
     match cx.fds.get(&fd).ok_or(Errno::BADF)? {
         Descriptor::Dir(d) => Ok(&d.dir),
         _ => Err(Errno::NOTDIR),
@@ -22,7 +22,7 @@ fn dir(cx: &WasiCtx, fd: u32) -> Result<&Dir, Errno> {
 
 #[allow(clippy::too_many_arguments)]
 pub fn path_open(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     dirflags: u32,
@@ -94,7 +94,7 @@ pub fn path_open(
 }
 
 pub fn path_create_directory(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     path: u32,
@@ -105,7 +105,7 @@ pub fn path_create_directory(
 }
 
 pub fn path_remove_directory(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     path: u32,
@@ -116,7 +116,7 @@ pub fn path_remove_directory(
 }
 
 pub fn path_unlink_file(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     path: u32,
@@ -128,7 +128,7 @@ pub fn path_unlink_file(
 
 #[allow(clippy::too_many_arguments)]
 pub fn path_rename(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     old: u32,
@@ -144,7 +144,7 @@ pub fn path_rename(
 
 #[allow(clippy::too_many_arguments)]
 pub fn path_link(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     _flags: u32,
@@ -160,7 +160,7 @@ pub fn path_link(
 }
 
 pub fn path_filestat_get(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     flags: u32,
@@ -180,7 +180,7 @@ pub fn path_filestat_get(
 
 #[allow(clippy::too_many_arguments)]
 pub fn path_filestat_set_times(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     flags: u32,
@@ -217,7 +217,7 @@ fn time_spec(change: TimeChange) -> Option<SystemTimeSpec> {
 
 #[allow(clippy::too_many_arguments)]
 pub fn path_readlink(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     fd: u32,
     path: u32,
@@ -236,7 +236,7 @@ pub fn path_readlink(
 }
 
 pub fn path_symlink(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     old: u32,
     old_len: u32,

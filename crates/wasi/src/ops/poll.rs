@@ -4,10 +4,10 @@
 
 use super::env::{clock, now};
 use super::WasiResult;
+use crate::ctx::Locked;
 use crate::ctx::{Descriptor, Stream};
 use crate::errno::Errno;
 use crate::guest::GuestMemory;
-use crate::WasiCtx;
 use rustix::event::{PollFd, PollFlags};
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
@@ -82,7 +82,7 @@ enum Readiness {
     Host(BorrowedFd<'static>),
 }
 
-fn readiness(cx: &mut WasiCtx, sub: &Subscription) -> Readiness {
+fn readiness(cx: &mut Locked, sub: &Subscription) -> Readiness {
     let event = |error| Event {
         userdata: sub.userdata,
         error,
@@ -112,7 +112,7 @@ fn readiness(cx: &mut WasiCtx, sub: &Subscription) -> Readiness {
 }
 
 pub fn poll_oneoff(
-    cx: &mut WasiCtx,
+    cx: &mut Locked,
     mem: &mut GuestMemory,
     subs_ptr: u32,
     events_ptr: u32,
@@ -164,7 +164,7 @@ pub fn poll_oneoff(
         }
     } else if events.is_empty() {
         if let Some(ns) = timeout {
-            std::thread::sleep(Duration::from_nanos(ns));
+            cx.unlocked(|| std::thread::sleep(Duration::from_nanos(ns)));
         }
     }
     if events.is_empty() {
