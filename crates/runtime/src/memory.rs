@@ -295,6 +295,35 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_growth_of_a_shared_memory_loses_no_page() {
+        let shared = MemoryLimits {
+            shared: true,
+            ..limits(1, Some(401), usize::MAX)
+        };
+        let m = Memory::new(shared).unwrap();
+        let growers: Vec<_> = (0..4)
+            .map(|_| {
+                let m = m.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..100 {
+                        assert!(m.grow_unlimited(1).is_some());
+                    }
+                })
+            })
+            .collect();
+        for g in growers {
+            g.join().unwrap();
+        }
+        assert_eq!(m.size_pages(), 401);
+        assert_eq!(m.grow_unlimited(1), None);
+        // Every page is accessible.
+        let last = m.range_ptr(401 * WASM_PAGE_SIZE as u64 - 1, 1).unwrap();
+        // SAFETY: the byte is inside the memory, which no other thread uses now.
+        unsafe { last.write(1) };
+        assert!(m.range_ptr(401 * WASM_PAGE_SIZE as u64, 1).is_none());
+    }
+
+    #[test]
     fn limit_applies() {
         assert!(Memory::new(limits(3, None, 2 * WASM_PAGE_SIZE)).is_err());
         let m = Memory::new(limits(0, None, 2 * WASM_PAGE_SIZE)).unwrap();

@@ -92,9 +92,9 @@ impl Config {
         /// Typed continuations (stack switching: `cont.new`, `cont.bind`, `suspend`, `resume`,
         /// `resume_throw`, `resume_throw_ref`, `switch`).
         wasm_stack_switching => STACK_SWITCHING,
-        /// Threads: atomic instructions, `memory.atomic.wait`/`notify` and shared memories.
-        /// A shared memory is used by one store; sharing it between stores on several threads
-        /// is not supported yet. On by default.
+        /// Threads: atomic instructions, `memory.atomic.wait`/`notify` and shared memories
+        /// ([`SharedMemory`](crate::SharedMemory), used by stores on several threads at once).
+        /// On by default.
         wasm_threads => THREADS,
         /// Extended constant expressions.
         wasm_extended_const => EXTENDED_CONST,

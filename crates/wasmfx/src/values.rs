@@ -165,12 +165,13 @@ impl ContRef {
         self.ty
     }
 
-    fn bits(&self, store: &StoreOpaque) -> u128 {
-        assert_eq!(
-            self.store, store.id,
-            "continuation used with the wrong store"
-        );
-        self.bits
+    /// The fat pointer, for `store` only: a continuation belongs to the store (and so the
+    /// thread) that made it, and using it with another is an error.
+    fn bits(&self, store: &StoreOpaque) -> Result<u128> {
+        if self.store != store.id {
+            bail!("continuation used with the wrong store (a continuation belongs to its store)");
+        }
+        Ok(self.bits)
     }
 }
 
@@ -344,10 +345,8 @@ impl Val {
             },
             Val::ContRef(c) if top == AbstractHeapType::Cont => match c {
                 None => r.is_nullable(),
-                Some(c) => {
-                    c.store == store.id
-                        && engine.types().is_heap_subtype(c.ty.to_env(), heap.to_env())
-                }
+                // Another store's continuation is refused by `to_raw`, which says so.
+                Some(c) => engine.types().is_heap_subtype(c.ty.to_env(), heap.to_env()),
             },
             _ => false,
         }
@@ -445,7 +444,7 @@ impl Val {
             | Val::AnyRef(None)
             | Val::ExnRef(None)
             | Val::ContRef(None) => VMVal::u128(0),
-            Val::ContRef(Some(c)) => VMVal::u128(c.bits(store)),
+            Val::ContRef(Some(c)) => VMVal::u128(c.bits(store)?),
             Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store)? as u128),
             Val::AnyRef(Some(a)) => VMVal::u128(u128::from(a.to_raw(store)?)),
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),

@@ -282,3 +282,40 @@ fn results_survive_payload_growth() {
         assert_eq!(grows.call(&mut store, ()).unwrap(), 123);
     }
 }
+
+/// A continuation belongs to its store: one made by a store on another thread (as with
+/// wasi-threads, one store per thread) is refused with an error, not resumed there.
+#[test]
+fn a_continuation_does_not_cross_to_another_threads_store() {
+    const WAT: &str = r#"(module
+      (type $f (func)) (type $c (cont $f))
+      (func $nothing) (elem declare func $nothing)
+      (func (export "make") (result (ref null $c)) (cont.new $c (ref.func $nothing)))
+      (func (export "resume") (param (ref null $c)) (resume $c (local.get 0))))"#;
+    let engine = common::engine();
+    let module = Module::new(&engine, WAT).unwrap();
+    let made = std::thread::spawn({
+        let module = module.clone();
+        move || {
+            let mut store = Store::new(module.engine(), ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            let make = instance.get_func(&mut store, "make").unwrap();
+            let mut result = [wasmfx::Val::I32(0)];
+            make.call(&mut store, &[], &mut result).unwrap();
+            result[0]
+        }
+    })
+    .join()
+    .unwrap();
+    assert!(matches!(made, wasmfx::Val::ContRef(Some(_))));
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let resume = instance.get_func(&mut store, "resume").unwrap();
+    let err = resume.call(&mut store, &[made], &mut []).unwrap_err();
+    assert!(format!("{err:#}").contains("wrong store"), "{err:#}");
+    // The store is still usable.
+    let make = instance.get_func(&mut store, "make").unwrap();
+    let mut own = [wasmfx::Val::I32(0)];
+    make.call(&mut store, &[], &mut own).unwrap();
+    resume.call(&mut store, &own, &mut []).unwrap();
+}

@@ -234,14 +234,31 @@ fn definitions_and_instances() {
 }
 
 #[test]
-fn unknown_proposals_are_skipped() {
-    let results = run(r#"(module (func (export "f")))
-(thread $T (module))
+fn threads_share_memories_and_report_at_wait() {
+    let results = run(r#"(module $Mem (memory (export "m") 1 1 shared))
+(register "mem" $Mem)
+(thread $T (shared (module $Mem))
+  (register "mem" $Mem)
+  (module (memory (import "mem" "m") 1 1 shared)
+    (func (export "store") (i32.atomic.store (i32.const 0) (i32.const 42))))
+  (invoke "store")
+  (invoke $Mem "store"))
+(wait $T)
+(module (memory (import "mem" "m") 1 1 shared)
+  (func (export "load") (result i32) (i32.atomic.load (i32.const 0))))
+(assert_return (invoke "load") (i32.const 42))
 (wait $T)
 "#);
-    assert_eq!(results.passed(), 1);
-    assert_eq!(results.skipped(), 2);
-    assert_eq!(results.failed(), 0);
+    assert_eq!(results.passed(), 9);
+    assert_eq!(results.skipped(), 0);
+    let failures: Vec<_> = results.failures().collect();
+    assert_eq!(failures.len(), 2, "{failures:?}");
+    // Only a shared module's shared memories cross into the thread.
+    assert_eq!(failures[0].0, 8);
+    assert!(failures[0].1.contains("shared memories"), "{failures:?}");
+    // A thread is waited for once.
+    assert_eq!(failures[1].0, 13);
+    assert!(failures[1].1.contains("no running thread"), "{failures:?}");
 }
 
 #[test]
