@@ -52,19 +52,10 @@ fn call<T>(
             let (bytes, data) = memory.data_and_store_mut(&mut *caller);
             f(&mut get(data).lock(), &mut GuestMemory::new(bytes))
         }
-        Some(Extern::SharedMemory(memory)) => {
-            let cells = memory.data();
-            // SAFETY: the cells are the memory's mapped bytes, alive while `memory` is. Other
-            // threads of the program may write them during the call, as they may during any
-            // wasm access; WASI's contract leaves a buffer written by another thread during
-            // the call undefined, and the host reads and writes it only as bytes.
-            let bytes =
-                unsafe { std::slice::from_raw_parts_mut(cells.as_ptr() as *mut u8, cells.len()) };
-            f(
-                &mut get(caller.data_mut()).lock(),
-                &mut GuestMemory::new(bytes),
-            )
-        }
+        Some(Extern::SharedMemory(memory)) => f(
+            &mut get(caller.data_mut()).lock(),
+            &mut GuestMemory::shared(memory.data()),
+        ),
         _ => f(
             &mut get(caller.data_mut()).lock(),
             &mut GuestMemory::new(&mut []),

@@ -104,11 +104,13 @@ pub fn clock_time_get(
 }
 
 pub fn random_get(_cx: &mut Locked, mem: &mut GuestMemory, buf: u32, len: u32) -> WasiResult {
-    let mut out = mem.slice_mut(buf, len)?;
-    while !out.is_empty() {
-        let n = rustix::rand::getrandom(&mut *out, rustix::rand::GetRandomFlags::empty())?;
-        out = &mut out[n..];
-    }
+    mem.fill(buf, len, |mut out| -> WasiResult<usize> {
+        while !out.is_empty() {
+            let n = rustix::rand::getrandom(&mut *out, rustix::rand::GetRandomFlags::empty())?;
+            out = &mut out[n..];
+        }
+        Ok(len as usize)
+    })?;
     Ok(())
 }
 

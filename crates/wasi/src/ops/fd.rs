@@ -53,7 +53,7 @@ pub fn fd_write(
                 return Err(Errno::BADF.into());
             };
             each_iovec(mem, iovs, iovs_len, nwritten, |mem, buf, len, _| {
-                out.write_all(mem.slice(buf, len)?)?;
+                out.write_all(&mem.slice(buf, len)?)?;
                 Ok(len as usize)
             })?;
             out.flush()?;
@@ -61,7 +61,7 @@ pub fn fd_write(
         }
         Descriptor::File(f) if f.writable => {
             each_iovec(mem, iovs, iovs_len, nwritten, |mem, buf, len, _| {
-                Ok(f.file.write(mem.slice(buf, len)?)?)
+                Ok(f.file.write(&mem.slice(buf, len)?)?)
             })
         }
         Descriptor::File(_) => Err(Errno::BADF.into()),
@@ -87,7 +87,7 @@ pub fn fd_read(
         Descriptor::Dir(_) => return Err(Errno::ISDIR.into()),
     };
     each_iovec(mem, iovs, iovs_len, nread, |mem, buf, len, _| {
-        Ok(reader.read(mem.slice_mut(buf, len)?)?)
+        mem.fill(buf, len, |out| Ok(reader.read(out)?))
     })
 }
 
@@ -102,11 +102,9 @@ pub fn fd_pread(
 ) -> WasiResult {
     let f = file(cx, fd)?;
     each_iovec(mem, iovs, iovs_len, nread, |mem, buf, len, done| {
-        Ok(rustix::io::pread(
-            &f.file,
-            mem.slice_mut(buf, len)?,
-            offset + done,
-        )?)
+        mem.fill(buf, len, |out| {
+            Ok(rustix::io::pread(&f.file, out, offset + done)?)
+        })
     })
 }
 
@@ -123,7 +121,7 @@ pub fn fd_pwrite(
     each_iovec(mem, iovs, iovs_len, nwritten, |mem, buf, len, done| {
         Ok(rustix::io::pwrite(
             &f.file,
-            mem.slice(buf, len)?,
+            &mem.slice(buf, len)?,
             offset + done,
         )?)
     })
@@ -393,18 +391,20 @@ pub fn fd_readdir(
         };
         entries.push((entry.ino(), ty, entry.file_name().as_bytes().to_vec()));
     }
-    let out = mem.slice_mut(buf, buf_len)?;
-    let mut used = 0usize;
     let start = usize::try_from(cookie).unwrap_or(usize::MAX);
-    for (i, (ino, ty, name)) in entries.iter().enumerate().skip(start) {
-        let bytes = types::dirent(i as u64 + 1, *ino, *ty, name);
-        let n = bytes.len().min(out.len() - used);
-        out[used..used + n].copy_from_slice(&bytes[..n]);
-        used += n;
-        if used == out.len() {
-            break;
+    let used = mem.fill(buf, buf_len, |out| -> WasiResult<usize> {
+        let mut used = 0usize;
+        for (i, (ino, ty, name)) in entries.iter().enumerate().skip(start) {
+            let bytes = types::dirent(i as u64 + 1, *ino, *ty, name);
+            let n = bytes.len().min(out.len() - used);
+            out[used..used + n].copy_from_slice(&bytes[..n]);
+            used += n;
+            if used == out.len() {
+                break;
+            }
         }
-    }
+        Ok(used)
+    })?;
     mem.write_u32(bufused, used as u32)?;
     Ok(())
 }
