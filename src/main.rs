@@ -39,10 +39,6 @@ enum Command {
     Wast(wast::WastCommand),
 }
 
-/// Exit code for a WebAssembly trap, as wasmtime uses on unix (the code of
-/// an abort).
-const EXIT_TRAP: u8 = 134;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -63,11 +59,11 @@ fn main() -> ExitCode {
 }
 
 /// Prints an error with its whole chain (and wasm backtrace, for traps) and
-/// picks the exit code: [`EXIT_TRAP`] for traps, 1 otherwise.
+/// picks the exit code: [`wasmfx_wasi::EXIT_TRAP`] for traps, 1 otherwise.
 fn report_error(err: &anyhow::Error) -> ExitCode {
     eprintln!("Error: {err:?}");
     if wasmfx::trap_of(err).is_some() {
-        ExitCode::from(EXIT_TRAP)
+        ExitCode::from(wasmfx_wasi::EXIT_TRAP)
     } else {
         ExitCode::FAILURE
     }

@@ -216,7 +216,7 @@ fn threads_sum_in_parallel_under_a_mutex_and_a_condition_variable() {
 }
 
 #[test]
-fn a_thread_that_exits_or_traps_ends_the_process() {
+fn a_thread_that_exits_or_traps_ends_the_process_and_a_failed_start_is_eagain() {
     let wat = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/wasi/thread_ends.wat");
     let wat = wat.to_str().unwrap();
     let out = wasmfx(
@@ -232,4 +232,10 @@ fn a_thread_that_exits_or_traps_ends_the_process() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("wasi thread 1 failed"), "{stderr}");
     assert!(stderr.contains("unreachable"), "{stderr}");
+    let out = wasmfx(
+        &["run", "-S", "threads", "--invoke", "failed_spawn", wat],
+        b"",
+    );
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout), "-6\n");
 }

@@ -422,17 +422,20 @@ pub fn run(module: &Module, fuel: Option<u64>, calls: &[Call]) -> Outcome {
         }
     }
     for (name, export) in instance.exports(&mut store) {
-        let (ty, data) = match export {
+        let (ty, len, hash) = match export {
             wasmfx::Extern::Global(g) => {
                 let v = g.get(&mut store);
                 outcome.globals.push((name.clone(), value_of(&v)));
                 continue;
             }
-            wasmfx::Extern::Memory(m) => (m.ty(&mut store), m.data(&store).to_vec()),
+            wasmfx::Extern::Memory(m) => {
+                let data = m.data(&store);
+                (m.ty(&store), data.len(), hash(data))
+            }
             wasmfx::Extern::SharedMemory(m) => {
                 // Only this thread uses the memory, so its cells read as plain bytes.
-                let data = m.data().iter().map(read_unshared).collect();
-                (m.ty(), data)
+                let data: Vec<u8> = m.data().iter().map(read_unshared).collect();
+                (m.ty(), data.len(), hash(&data))
             }
             _ => continue,
         };
@@ -440,8 +443,8 @@ pub fn run(module: &Module, fuel: Option<u64>, calls: &[Call]) -> Outcome {
             name,
             is_64: ty.is_64(),
             shared: ty.is_shared(),
-            len: data.len(),
-            hash: hash(&data),
+            len,
+            hash,
         });
     }
     outcome

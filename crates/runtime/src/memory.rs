@@ -192,27 +192,39 @@ impl Memory {
 
     /// Grows by `delta` pages if `limiter` (the store's, if it has one) allows, returning the
     /// old size, or `None` when the growth is refused, past the maximum, or fails. An error
-    /// from the limiter is returned: the growing instruction traps with it.
+    /// from the limiter is returned: the growing instruction traps with it. The limiter is
+    /// asked under the memory's growth lock, so concurrent growths of a shared memory are each
+    /// judged on the size they start from.
     pub fn grow(
         &self,
         delta: u64,
         limiter: Option<&mut dyn ResourceLimiter>,
     ) -> Result<Option<u64>> {
+        let mut backing = self.lock_backing();
         let sizes = (
             self.len_bytes(),
             pages_to_bytes(self.size_pages().saturating_add(delta)),
             self.declared_max.map(pages_to_bytes),
         );
         grow_limited(limiter, Growth::Memory, sizes, || {
-            self.grow_unlimited(delta)
+            self.grow_locked(&mut backing, delta)
         })
     }
 
     /// Grows by `delta` pages, returning the old size, or `None` past the maximum.
     fn grow_unlimited(&self, delta: u64) -> Option<u64> {
-        // Held across the commit and the length update, so concurrent growths of a shared
-        // memory are ordered and each sees the length the previous one published.
-        let mut backing = self.backing.lock().unwrap_or_else(|e| e.into_inner());
+        self.grow_locked(&mut self.lock_backing(), delta)
+    }
+
+    /// The backing, locked: growth holds it across the commit and the length update, so
+    /// concurrent growths of a shared memory are ordered and each sees the length the
+    /// previous one published.
+    fn lock_backing(&self) -> std::sync::MutexGuard<'_, Backing> {
+        self.backing.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Grows by `delta` pages with the backing locked.
+    fn grow_locked(&self, backing: &mut Backing, delta: u64) -> Option<u64> {
         let old_len = self.len_bytes();
         let old = (old_len / WASM_PAGE_SIZE) as u64;
         let new = old.checked_add(delta)?;
@@ -221,7 +233,7 @@ impl Memory {
         }
         let new_len = new as usize * WASM_PAGE_SIZE;
         if new_len > old_len {
-            let committed = match &mut *backing {
+            let committed = match backing {
                 Backing::OnDemand(region) => region.make_accessible(old_len, new_len - old_len),
                 Backing::Pooled(slot) => slot.commit(new_len),
             };

@@ -54,8 +54,8 @@ pub enum Descriptor {
 ///
 /// Clones share the state: the threads of a program (wasi-threads) each run in a store of
 /// their own with a clone, and see the same descriptors. Each call holds the state's lock,
-/// except while it sleeps on a clock (`poll_oneoff`); a read that blocks (standard input)
-/// holds it, so other threads' WASI calls wait for it.
+/// except while `poll_oneoff` waits (on a clock or the host's standard streams); a read that
+/// blocks (from standard input) holds it, so other threads' WASI calls wait for it.
 #[derive(Clone)]
 pub struct WasiCtx {
     state: Arc<Mutex<WasiState>>,

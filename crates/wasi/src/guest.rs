@@ -63,7 +63,11 @@ impl<'a> GuestMemory<'a> {
                 // what a racing read sees unspecified, not undefined, and a copy is all that
                 // touches them.
                 unsafe {
-                    std::ptr::copy_nonoverlapping(cells[r].as_ptr() as *const u8, copy.as_mut_ptr(), copy.len())
+                    std::ptr::copy_nonoverlapping(
+                        cells[r].as_ptr() as *const u8,
+                        copy.as_mut_ptr(),
+                        copy.len(),
+                    )
                 };
                 Cow::Owned(copy)
             }
@@ -99,7 +103,11 @@ impl<'a> GuestMemory<'a> {
             // SAFETY: the range is inside the memory's mapped bytes; as in `slice`, racing
             // accesses from other threads' wasm see unspecified bytes.
             Bytes::Shared(cells) => unsafe {
-                std::ptr::copy_nonoverlapping(data.as_ptr(), cells[r].as_ptr() as *mut u8, data.len())
+                std::ptr::copy_nonoverlapping(
+                    data.as_ptr(),
+                    cells[r].as_ptr() as *mut u8,
+                    data.len(),
+                )
             },
         }
         Ok(())

@@ -28,6 +28,10 @@ use wasmfx::{Caller, Extern, Linker};
 /// The import module name of WASI preview1.
 pub const MODULE: &str = "wasi_snapshot_preview1";
 
+/// The exit status of a program ended by a trap, as wasmtime uses on unix (the status of an
+/// abort).
+pub const EXIT_TRAP: u8 = 134;
+
 /// The error a program's `proc_exit` call ends its run with: the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct I32Exit(pub i32);

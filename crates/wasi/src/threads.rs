@@ -6,8 +6,8 @@
 //! and a thread that traps ends it with an error; the process also ends when the main thread's
 //! `_start` returns, whatever the other threads are doing.
 
-use crate::I32Exit;
-use anyhow::{bail, Context, Result};
+use crate::{I32Exit, EXIT_TRAP};
+use anyhow::{bail, Result};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use wasmfx::{Caller, ExternType, Linker, Module, Store, ValType};
@@ -18,8 +18,6 @@ const START: &str = "wasi_thread_start";
 const MAX_TID: u32 = 0x1FFF_FFFF;
 /// What `thread-spawn` returns when no thread can be made: `-EAGAIN`.
 const SPAWN_FAILED: i32 = -6;
-/// The exit status of a process whose thread trapped (wasmtime's, on unix).
-const EXIT_TRAP: i32 = 134;
 
 /// Prepares each new thread's store (fuel, deadlines, limits) before it instantiates.
 pub type StoreSetup<T> = dyn Fn(&mut Store<T>) -> Result<()> + Send + Sync;
@@ -59,8 +57,11 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         })
     }
 
-    /// Starts a thread running `wasi_thread_start(tid, start_arg)` in a store whose host data
-    /// is `host`; returns its id, or a negative errno when no thread can be made.
+    /// Starts a thread running `wasi_thread_start(tid, start_arg)` in a new store whose host
+    /// data is `host`; returns its id, or `-EAGAIN` when no thread can be made. The caller
+    /// waits until the new thread has made its store and instance, so that a failure to make
+    /// them (a limit, a start function that traps) is the caller's error code, not the end of
+    /// the process.
     fn spawn(&self, host: T, start_arg: i32) -> i32 {
         let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
         if tid > MAX_TID {
@@ -68,26 +69,33 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
         }
         let (module, linker, setup) =
             (self.module.clone(), self.linker.clone(), self.setup.clone());
+        let (ready, made) = std::sync::mpsc::channel();
         let body = move || {
-            let run = || -> Result<()> {
+            let prepare = || -> Result<_> {
                 let mut store = Store::new(module.engine(), host);
                 setup(&mut store)?;
-                let instance = linker
-                    .instantiate(&mut store, &module)
-                    .with_context(|| format!("failed to instantiate thread {tid}"))?;
+                let instance = linker.instantiate(&mut store, &module)?;
                 let start = instance.get_typed_func::<(i32, i32), ()>(&mut store, START)?;
-                start.call(&mut store, (tid as i32, start_arg))
+                Ok((store, start))
             };
-            if let Err(err) = run() {
+            let Ok((mut store, start)) = prepare() else {
+                // The caller learns it from the channel closing.
+                return;
+            };
+            if ready.send(()).is_err() {
+                return;
+            }
+            if let Err(err) = start.call(&mut store, (tid as i32, start_arg)) {
                 end_process(tid, &err);
             }
         };
         let spawned = std::thread::Builder::new()
             .name(format!("wasi-thread-{tid}"))
+            .stack_size(self.module.engine().thread_stack_size())
             .spawn(body);
-        match spawned {
-            Ok(_) => tid as i32,
-            Err(_) => SPAWN_FAILED,
+        match spawned.map(|_| made.recv()) {
+            Ok(Ok(())) => tid as i32,
+            _ => SPAWN_FAILED,
         }
     }
 }
@@ -100,7 +108,7 @@ fn end_process(tid: u32, err: &anyhow::Error) -> ! {
     }
     eprintln!("error: wasi thread {tid} failed: {err:?}");
     let status = if wasmfx::trap_of(err).is_some() {
-        EXIT_TRAP
+        i32::from(EXIT_TRAP)
     } else {
         1
     };

@@ -123,6 +123,13 @@ impl Engine {
         &self.inner.config
     }
 
+    /// The native stack a thread that runs this engine's wasm should have: the most wasm may
+    /// use (`Config::max_wasm_stack`) and 1 MiB more for the host functions and runtime calls
+    /// it makes.
+    pub fn thread_stack_size(&self) -> usize {
+        self.inner.config.max_wasm_stack.saturating_add(1 << 20)
+    }
+
     /// Whether two handles are the same engine.
     pub fn same(a: &Engine, b: &Engine) -> bool {
         Arc::ptr_eq(&a.inner, &b.inner)

@@ -32,10 +32,6 @@ impl Memory {
     /// A new memory of `store`, defined by an instance: a shared one (`ty` says so) gets a
     /// [`SharedMemory`] the store holds a reference to.
     pub(crate) fn new_in(store: &mut StoreOpaque, ty: MemoryType) -> Result<Memory> {
-        if ty.is_shared() {
-            let shared = SharedMemory::new(&store.engine, ty)?;
-            return Memory::import_shared(store, &shared);
-        }
         let limit = store.engine.config().max_memory_size;
         let (min, max) = (ty.minimum(), ty.maximum());
         check_count(store, store.memories.len(), |l| l.memories(), "memories")?;
@@ -43,6 +39,10 @@ impl Memory {
             if !limiter.memory_growing(0, pages_to_bytes(min), max.map(pages_to_bytes))? {
                 bail!("memory minimum size of {min} pages exceeds the store's memory limits");
             }
+        }
+        if ty.is_shared() {
+            let shared = SharedMemory::new(&store.engine, ty)?;
+            return Memory::import_shared(store, &shared);
         }
         let limits = MemoryLimits {
             min,
@@ -142,8 +142,8 @@ impl Memory {
     }
 
     /// Current size in pages.
-    pub fn size(&self, mut store: impl AsContextMut) -> u64 {
-        self.rt(&store.as_context_mut().0.opaque).size_pages()
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.rt(&store.as_context().0.opaque).size_pages()
     }
 
     /// Grows by `delta` pages, returning the previous size. The store's resource limiter,
@@ -153,12 +153,12 @@ impl Memory {
         let memory = store.memories[store.check(self.0)].clone();
         memory
             .grow(delta, store.state.limiter_mut())?
-            .ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
+            .ok_or_else(|| growth_failed(delta))
     }
 
     /// The memory's current type (its minimum is its current size).
-    pub fn ty(&self, mut store: impl AsContextMut) -> MemoryType {
-        Memory::type_of(self.rt(&store.as_context_mut().0.opaque))
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        Memory::type_of(self.rt(&store.as_context().0.opaque))
     }
 
     pub(crate) fn type_of(m: &RtMemory) -> MemoryType {
@@ -171,6 +171,11 @@ impl Memory {
         };
         ty.with_shared(m.is_shared())
     }
+}
+
+/// The error of a memory growth by `delta` pages that was refused or failed.
+pub(crate) fn growth_failed(delta: u64) -> anyhow::Error {
+    anyhow!("failed to grow memory by {delta} pages")
 }
 
 /// A table of references.

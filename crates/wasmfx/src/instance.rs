@@ -93,12 +93,11 @@ impl Instance {
                     rt_imports.funcs.push(f.func_ref(s));
                 }
                 (ExternType::Memory(ty), Extern::Memory(_) | Extern::SharedMemory(_)) => {
-                    let m = match value {
-                        Extern::SharedMemory(shared) => &Memory::import_shared(s, shared)?,
-                        Extern::Memory(m) => m,
-                        _ => unreachable!("matched above"),
+                    let actual = match value {
+                        Extern::SharedMemory(shared) => shared.ty(),
+                        Extern::Memory(m) => Memory::type_of(m.rt(s)),
+                        _ => return Err(incompatible()),
                     };
-                    let actual = Memory::type_of(m.rt(s));
                     if actual.is_64() != ty.is_64()
                         || actual.is_shared() != ty.is_shared()
                         || !limits_match(
@@ -110,8 +109,13 @@ impl Instance {
                     {
                         return Err(incompatible());
                     }
+                    // The store holds a shared memory only once it is known to fit.
+                    let m = match value {
+                        Extern::SharedMemory(shared) => Memory::import_shared(s, shared)?,
+                        _ => value.clone().into_memory().ok_or_else(incompatible)?,
+                    };
                     rt_imports.memories.push(m.rt(s).vmdef());
-                    memories.push(*m);
+                    memories.push(m);
                 }
                 (ExternType::Table(ty), Extern::Table(t)) => {
                     let (rt, elem) = t.rt(s);

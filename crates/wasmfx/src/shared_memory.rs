@@ -15,8 +15,9 @@ use wasmfx_runtime::{Memory as RtMemory, MemoryLimits};
 /// Its bytes change under the host's feet whenever wasm on another thread writes them, so
 /// [`SharedMemory::data`] gives cells, not a plain slice. It never moves, and its size only
 /// grows. It has its own address-space reservation even in an engine with the pooling
-/// allocator, and its growth is not reported to any store's resource limiter (no store owns
-/// it); the engine's `max_memory_size` applies.
+/// allocator. The engine's `max_memory_size` applies; `memory.grow` in wasm also asks the
+/// resource limiter of the store running it, and [`SharedMemory::grow`] asks none (no store
+/// owns the memory).
 #[derive(Clone)]
 pub struct SharedMemory {
     engine: Engine,
@@ -94,7 +95,7 @@ impl SharedMemory {
     pub fn grow(&self, delta: u64) -> Result<u64> {
         self.memory
             .grow(delta, None)?
-            .ok_or_else(|| anyhow!("failed to grow memory by {delta} pages"))
+            .ok_or_else(|| crate::externals::growth_failed(delta))
     }
 
     /// The memory's bytes as cells: other threads may change them at any time.

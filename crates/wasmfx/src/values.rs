@@ -165,13 +165,10 @@ impl ContRef {
         self.ty
     }
 
-    /// The fat pointer, for `store` only: a continuation belongs to the store (and so the
-    /// thread) that made it, and using it with another is an error.
-    fn bits(&self, store: &StoreOpaque) -> Result<u128> {
-        if self.store != store.id {
-            bail!("continuation used with the wrong store (a continuation belongs to its store)");
-        }
-        Ok(self.bits)
+    /// The fat pointer, for its own store only (`Val::to_raw` checks that first).
+    fn bits(&self, store: &StoreOpaque) -> u128 {
+        debug_assert_eq!(self.store, store.id);
+        self.bits
     }
 }
 
@@ -345,8 +342,10 @@ impl Val {
             },
             Val::ContRef(c) if top == AbstractHeapType::Cont => match c {
                 None => r.is_nullable(),
-                // Another store's continuation is refused by `to_raw`, which says so.
-                Some(c) => engine.types().is_heap_subtype(c.ty.to_env(), heap.to_env()),
+                Some(c) => {
+                    c.store == store.id
+                        && engine.types().is_heap_subtype(c.ty.to_env(), heap.to_env())
+                }
             },
             _ => false,
         }
@@ -425,10 +424,24 @@ impl Val {
 
     /// The slot for this value, checking it has type `ty` and belongs to `store`.
     pub(crate) fn to_raw(self, store: &mut StoreOpaque, ty: ValType) -> Result<VMVal> {
-        if let Val::AnyRef(Some(a)) = self {
-            // Checked first: matching the type reads the object, which only a reference of
-            // this store may do.
-            a.to_raw(store)?;
+        // Checked first: matching the type reads the referent, which only a reference of this
+        // store may do. A reference of another store (another thread's, say) is an error.
+        let owner = match self {
+            Val::FuncRef(Some(f)) => Some(f.0.store),
+            Val::ExternRef(Some(ExternRef(ExternKind::Host(stored)))) => Some(stored.store),
+            Val::ExnRef(Some(e)) => Some(e.store),
+            Val::ContRef(Some(c)) => Some(c.store),
+            Val::AnyRef(Some(a)) => {
+                a.to_raw(store)?;
+                None
+            }
+            _ => None,
+        };
+        if owner.is_some_and(|owner| owner != store.id) {
+            bail!(
+                "{} used with the wrong store (a reference belongs to its store)",
+                self.describe()
+            );
         }
         if !self.matches_ty(store, ty) {
             bail!("type mismatch: expected {ty}, found {}", self.describe());
@@ -444,7 +457,7 @@ impl Val {
             | Val::AnyRef(None)
             | Val::ExnRef(None)
             | Val::ContRef(None) => VMVal::u128(0),
-            Val::ContRef(Some(c)) => VMVal::u128(c.bits(store)?),
+            Val::ContRef(Some(c)) => VMVal::u128(c.bits(store)),
             Val::ExnRef(Some(e)) => VMVal::u128(e.ptr(store)? as u128),
             Val::AnyRef(Some(a)) => VMVal::u128(u128::from(a.to_raw(store)?)),
             Val::FuncRef(Some(f)) => VMVal::u128(f.func_ref(store) as usize as u128),

@@ -250,6 +250,24 @@ fn shared_memories_are_shared_memory_values() {
         call::<i32, i32>(&mut store, &instance, "load", 8)
     });
     assert_eq!(loaded.join().unwrap(), 42);
+    // An import of another type is refused.
+    let narrow = wasmfx::Module::new(
+        store.engine(),
+        r#"(module (memory (import "env" "memory") 1 1 shared))"#,
+    )
+    .unwrap();
+    let wide = wasmfx::SharedMemory::new(store.engine(), wasmfx::MemoryType::shared(1, 2));
+    let err = Instance::new(&mut store, &narrow, &[wide.unwrap().into()]).unwrap_err();
+    assert!(
+        err.to_string().contains("incompatible import type"),
+        "{err}"
+    );
+    // A store's limits apply to the shared memories its instances define.
+    let limits = wasmfx::StoreLimitsBuilder::new().memory_size(65536).build();
+    let mut limited = Store::new(store.engine(), limits);
+    limited.limiter(|limits| limits);
+    let big = wasmfx::Module::new(store.engine(), r#"(module (memory 2 2 shared))"#).unwrap();
+    assert!(Instance::new(&mut limited, &big, &[]).is_err());
     // Another engine's stores cannot use it.
     let shared = exported.get_shared_memory(&mut store, "m").unwrap();
     let other = wasmfx::Engine::default();

@@ -37,8 +37,9 @@ enum InstanceSlot {
     Failed { line: usize },
 }
 
-/// The threads a script (or thread) has started and not yet waited for, by name.
-type Threads<'scope> = HashMap<String, ScopedJoinHandle<'scope, Vec<DirectiveResult>>>;
+/// The threads a script (or thread) has started and not yet waited for, by name, with the
+/// line that started each.
+type Threads<'scope> = HashMap<String, (usize, ScopedJoinHandle<'scope, Vec<DirectiveResult>>)>;
 
 /// The state of a `module definition` the script refers to.
 #[derive(Clone)]
@@ -195,15 +196,15 @@ impl WastContext {
                         let name = thread.name.name().to_string();
                         match self.spawn(scope, thread, text) {
                             Ok(handle) => {
-                                threads.insert(name, handle);
+                                threads.insert(name, (line, handle));
                                 Outcome::Passed
                             }
                             Err(reason) => Outcome::Failed(reason),
                         }
                     }
                     WastDirective::Wait { thread, .. } => match threads.remove(thread.name()) {
-                        Some(handle) => {
-                            results.extend(join(handle));
+                        Some((started, handle)) => {
+                            results.extend(join(handle, started));
                             Outcome::Passed
                         }
                         None => Outcome::Failed(format!("no running thread `${}`", thread.name())),
@@ -216,10 +217,10 @@ impl WastContext {
                     outcome,
                 });
             }
-            let mut unwaited: Vec<_> = threads.into_iter().collect();
-            unwaited.sort_by(|a, b| a.0.cmp(&b.0));
-            for (_, handle) in unwaited {
-                results.extend(join(handle));
+            let mut unwaited: Vec<_> = threads.into_values().collect();
+            unwaited.sort_by_key(|(started, _)| *started);
+            for (started, handle) in unwaited {
+                results.extend(join(handle, started));
             }
             results
         })
@@ -240,7 +241,8 @@ impl WastContext {
         };
         let (engine, precompile) = (self.engine.clone(), self.precompile);
         let line = line_of(text, thread.span);
-        Ok(scope.spawn(move || {
+        let builder = std::thread::Builder::new().stack_size(engine.thread_stack_size());
+        let spawned = builder.spawn_scoped(scope, move || {
             let mut child = match WastContext::with_engine(engine) {
                 Ok(child) => child,
                 Err(err) => {
@@ -256,7 +258,8 @@ impl WastContext {
                 child.instances.insert(name, InstanceSlot::Shared(memories));
             }
             child.run_directives(thread.directives, text)
-        }))
+        });
+        spawned.map_err(|err| format!("cannot start a thread: {err}"))
     }
 
     /// The shared memories the instance `id` exports, which a thread may use.
@@ -271,7 +274,7 @@ impl WastContext {
                 .filter_map(|(name, export)| Some((name, export.into_shared_memory()?)))
                 .collect()),
             InstanceSlot::Shared(memories) => Ok(memories),
-            InstanceSlot::Failed { line } => Err(format!("the module at line {line} failed")),
+            InstanceSlot::Failed { line } => Err(failed_module(line)),
         }
     }
 
@@ -436,9 +439,7 @@ impl WastContext {
                     .define(&self.store, name, &field, Extern::SharedMemory(m))
                     .map(drop)
             }),
-            InstanceSlot::Failed { line } => {
-                return Err(format!("the module at line {line} failed"))
-            }
+            InstanceSlot::Failed { line } => return Err(failed_module(line)),
         };
         registered.map_err(|err| format!("register failed: {}", summary(&err)))
     }
@@ -465,7 +466,7 @@ impl WastContext {
             InstanceSlot::Shared(_) => {
                 Err("a module shared with a thread lends it only its shared memories".to_string())
             }
-            InstanceSlot::Failed { line } => Err(format!("the module at line {line} failed")),
+            InstanceSlot::Failed { line } => Err(failed_module(line)),
         }
     }
 
@@ -634,11 +635,16 @@ impl WastContext {
     }
 }
 
-/// The outcomes of a thread's directives, once it has ended.
-fn join(handle: ScopedJoinHandle<'_, Vec<DirectiveResult>>) -> Vec<DirectiveResult> {
+/// Why a directive using the module of the failed `module` directive at `line` fails.
+fn failed_module(line: usize) -> String {
+    format!("the module at line {line} failed")
+}
+
+/// The outcomes of the directives of the thread started at `line`, once it has ended.
+fn join(handle: ScopedJoinHandle<'_, Vec<DirectiveResult>>, line: usize) -> Vec<DirectiveResult> {
     handle.join().unwrap_or_else(|_| {
         vec![DirectiveResult {
-            line: 0,
+            line,
             kind: "thread",
             outcome: Outcome::Failed("the thread panicked".to_string()),
         }]

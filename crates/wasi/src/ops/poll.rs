@@ -151,7 +151,9 @@ pub fn poll_oneoff(
             })
             .collect();
         let wait = timeout.map(crate::types::timespec);
-        rustix::event::poll(&mut poll, wait.as_ref())?;
+        // The descriptors are the host's own standard streams ('static), so the wait needs
+        // no lock: other threads' calls go on meanwhile.
+        cx.unlocked(|| rustix::event::poll(&mut poll, wait.as_ref()))?;
         for (p, (sub, _)) in poll.iter().zip(&host) {
             if !p.revents().is_empty() {
                 events.push(Event {
