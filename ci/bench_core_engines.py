@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""The programs of `ci/bench-core` (fib, heapsort, matmul: plain compute in
+benches/programs/*.wat) run as whole processes by the release `wasmfx run --invoke` and by the
+prebuilt wasmtime CLI 49 (ci/install-wasmtime) in the same run, under hyperfine, with warm
+compilation caches on both sides (the warm-up runs compile). Both engines must print the same
+result. Prints the median and min-max of each and wasmfx over wasmtime. Options: --runs N
+(default 5), --warmup N (default 1)."""
+
+import argparse
+import subprocess
+import sys
+
+import bench
+
+# (export, file, argument): sized for about half a second each on the development machine.
+PROGRAMS = [
+    ("fib", "fib.wat", "38"),
+    ("sort", "sort.wat", "1000000"),
+    ("matmul", "matmul.wat", "400"),
+]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    args = parser.parse_args()
+    tools = bench.setup_tools()
+    wasmtime = subprocess.run([str(bench.ROOT / "ci" / "install-wasmtime")], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    bench.run(["cargo", "build", "--release", "--quiet", "-p", "wasmfx-cli"], cwd=bench.ROOT)
+    bench.RESULTS.mkdir(parents=True, exist_ok=True)
+    engines = {
+        "wasmfx": str(bench.ROOT / "target" / "release" / "wasmfx"),
+        "wasmtime": wasmtime,
+    }
+    print("| program | wasmfx median | min–max | wasmtime median | min–max | wasmfx ÷ wasmtime |")
+    print("|---|---|---|---|---|---|")
+    for export, file, argument in PROGRAMS:
+        path = str(bench.PROGRAMS / file)
+        times = {}
+        outputs = set()
+        for engine, exe in engines.items():
+            cmd = [exe, "run", "--invoke", export, path, argument]
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            if out.returncode != 0:
+                sys.exit(f"bench: {' '.join(cmd)} failed: {out.stderr.strip()}")
+            outputs.add(out.stdout)
+            times[engine] = bench.measure(tools["HYPERFINE"], cmd, f"core-{export}-{engine}",
+                                          args.runs, args.warmup)
+        if len(outputs) != 1:
+            sys.exit(f"bench: {export}: the engines disagree: {outputs}")
+        (fx, fx_low, fx_high), (wt, wt_low, wt_high) = times["wasmfx"], times["wasmtime"]
+        print(f"| {export}({argument}) | {bench.fmt_time(fx)} | {bench.fmt_time(fx_low)}–"
+              f"{bench.fmt_time(fx_high)} | {bench.fmt_time(wt)} | {bench.fmt_time(wt_low)}–"
+              f"{bench.fmt_time(wt_high)} | {fx / wt:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
