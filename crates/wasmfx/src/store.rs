@@ -100,9 +100,23 @@ pub struct StoreInner<T> {
 }
 
 /// A collection of instances and the objects they use, with host data of type `T`.
+///
+/// A store is used by one thread at a time, and may move to another between calls when `T`
+/// may (`Store<T>: Send`), its suspended continuations with it. Continuations and other
+/// references belong to their store: using one with another store is an error.
 pub struct Store<T> {
     inner: Box<StoreInner<T>>,
 }
+
+// SAFETY: everything a store's raw pointers reach is its own (instances, memories, tables,
+// globals, the GC heap, continuation objects and stacks), shared memories (`Sync`), or the
+// engine's (`Send + Sync`); host functions, limiter closures and external references are
+// required to be `Send + Sync`. Nothing ties a store to the thread it ran on between calls:
+// the per-thread state of a call (trap handling, the native stack limit, the chain of running
+// continuations) is set up on each entry from the host and undone on return, and a suspension
+// never reaches past a host frame, so a suspended continuation holds only wasm frames on its
+// own stack. `&mut Store` keeps two threads from using it at once.
+unsafe impl<T: Send> Send for Store<T> {}
 
 impl<T> Store<T> {
     /// An empty store for `engine`.

@@ -319,3 +319,48 @@ fn a_continuation_does_not_cross_to_another_threads_store() {
     make.call(&mut store, &[], &mut own).unwrap();
     resume.call(&mut store, &own, &mut []).unwrap();
 }
+
+/// A store may move to another thread between calls, its suspended continuations with it:
+/// one suspended on this thread is resumed on another.
+#[test]
+fn a_store_moves_to_another_thread_with_its_suspended_continuations() {
+    const WAT: &str = r#"(module
+      (type $f (func)) (type $c (cont $f))
+      (tag $pause)
+      (global $k (mut (ref null $c)) (ref.null $c))
+      (global $steps (mut i32) (i32.const 0))
+      (func $twice
+        (global.set $steps (i32.add (global.get $steps) (i32.const 1)))
+        (suspend $pause)
+        (global.set $steps (i32.add (global.get $steps) (i32.const 1))))
+      (elem declare func $twice)
+      (func (export "start") (result i32)
+        (block $paused (result (ref $c))
+          (resume $c (on $pause $paused) (cont.new $c (ref.func $twice)))
+          (return (i32.const -1)))
+        (global.set $k)
+        (global.get $steps))
+      (func (export "finish") (result i32)
+        (block $paused (result (ref $c))
+          (resume $c (on $pause $paused) (global.get $k))
+          (return (global.get $steps)))
+        (drop)
+        (i32.const -2)))"#;
+    let engine = common::engine();
+    let module = Module::new(&engine, WAT).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let start = instance
+        .get_typed_func::<(), i32>(&mut store, "start")
+        .unwrap();
+    assert_eq!(start.call(&mut store, ()).unwrap(), 1);
+    let finished = std::thread::spawn(move || {
+        let finish = instance
+            .get_typed_func::<(), i32>(&mut store, "finish")
+            .unwrap();
+        finish.call(&mut store, ()).unwrap()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(finished, 2);
+}
