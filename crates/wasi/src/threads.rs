@@ -58,33 +58,26 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
     }
 
     /// Starts a thread running `wasi_thread_start(tid, start_arg)` in a new store whose host
-    /// data is `host`; returns its id, or `-EAGAIN` when no thread can be made. The caller
-    /// waits until the new thread has made its store and instance, so that a failure to make
-    /// them (a limit, a start function that traps) is the caller's error code, not the end of
-    /// the process.
+    /// data is `host`; returns its id, or `-EAGAIN` when no thread can be made. The store and
+    /// instance are made here and moved to the new thread, so that a failure to make them (a
+    /// limit, a start function that traps) is the caller's error code, not the end of the
+    /// process.
     fn spawn(&self, host: T, start_arg: i32) -> i32 {
         let tid = self.next_tid.fetch_add(1, Ordering::Relaxed);
         if tid > MAX_TID {
             return SPAWN_FAILED;
         }
-        let (module, linker, setup) =
-            (self.module.clone(), self.linker.clone(), self.setup.clone());
-        let (ready, made) = std::sync::mpsc::channel();
+        let prepare = || -> Result<_> {
+            let mut store = Store::new(self.module.engine(), host);
+            (self.setup)(&mut store)?;
+            let instance = self.linker.instantiate(&mut store, &self.module)?;
+            let start = instance.get_typed_func::<(i32, i32), ()>(&mut store, START)?;
+            Ok((store, start))
+        };
+        let Ok((mut store, start)) = prepare() else {
+            return SPAWN_FAILED;
+        };
         let body = move || {
-            let prepare = || -> Result<_> {
-                let mut store = Store::new(module.engine(), host);
-                setup(&mut store)?;
-                let instance = linker.instantiate(&mut store, &module)?;
-                let start = instance.get_typed_func::<(i32, i32), ()>(&mut store, START)?;
-                Ok((store, start))
-            };
-            let Ok((mut store, start)) = prepare() else {
-                // The caller learns it from the channel closing.
-                return;
-            };
-            if ready.send(()).is_err() {
-                return;
-            }
             if let Err(err) = start.call(&mut store, (tid as i32, start_arg)) {
                 end_process(tid, &err);
             }
@@ -93,9 +86,9 @@ impl<T: Clone + Send + 'static> WasiThreadsCtx<T> {
             .name(format!("wasi-thread-{tid}"))
             .stack_size(self.module.engine().thread_stack_size())
             .spawn(body);
-        match spawned.map(|_| made.recv()) {
-            Ok(Ok(())) => tid as i32,
-            _ => SPAWN_FAILED,
+        match spawned {
+            Ok(_) => tid as i32,
+            Err(_) => SPAWN_FAILED,
         }
     }
 }
