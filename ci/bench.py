@@ -72,6 +72,24 @@ def setup_tools():
     return tools
 
 
+def against_wasmtime(description):
+    """The setup of a script comparing wasmfx with wasmtime: parses --runs N (default 5) and
+    --warmup N (default 1), installs the tools (ci/bench-setup) and wasmtime 49
+    (ci/install-wasmtime), builds the release `wasmfx`, and returns (arguments, tools, path of
+    wasmtime, path of wasmfx)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
+    args = parser.parse_args()
+    tools = setup_tools()
+    wasmtime = subprocess.run([str(ROOT / "ci" / "install-wasmtime")], check=True,
+                              capture_output=True, text=True).stdout.strip()
+    run(["cargo", "build", "--release", "--quiet", "-p", "wasmfx-cli"], cwd=ROOT)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    return args, tools, wasmtime, str(ROOT / "target" / "release" / "wasmfx")
+
+
 def stale(target, sources):
     return not target.exists() or any(s.stat().st_mtime > target.stat().st_mtime for s in sources)
 

@@ -7,7 +7,6 @@ print the same. Prints, per program, the median and min-max of each build on eac
 each build over the first build on the same engine, and wasmfx over wasmtime on the same
 file. Options: --runs N (default 5), --warmup N (default 1)."""
 
-import argparse
 import subprocess
 import sys
 
@@ -34,19 +33,10 @@ def compare_builds(title, programs, workloads, builds, invoke=None):
     """Benchmarks `workloads` ({program: arguments}) of the folder `programs`, each built with
     every entry of `builds` ({name: clang flags}; the first is the baseline of the ratios).
     With `invoke`, runs that export with the arguments instead of the program's `_start`."""
-    parser = argparse.ArgumentParser(description=title)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=1)
-    args = parser.parse_args()
-    tools = bench.setup_tools()
-    wasmtime = subprocess.run([str(bench.ROOT / "ci" / "install-wasmtime")], check=True,
-                              capture_output=True, text=True).stdout.strip()
-    bench.run(["cargo", "build", "--release", "--quiet", "-p", "wasmfx-cli"], cwd=bench.ROOT)
-    bench.BUILD.mkdir(parents=True, exist_ok=True)
-    bench.RESULTS.mkdir(parents=True, exist_ok=True)
+    args, tools, wasmtime, wasmfx = bench.against_wasmtime(title)
     run = ["run"] + (["--invoke", invoke] if invoke else [])
     engines = {
-        "wasmfx": [str(bench.ROOT / "target" / "release" / "wasmfx"), *run],
+        "wasmfx": [wasmfx, *run],
         "wasmtime": [wasmtime, *run],
     }
     baseline = next(iter(builds))

@@ -6,7 +6,6 @@ compilation caches on both sides (the warm-up runs compile). Both engines must p
 result. Prints the median and min-max of each and wasmfx over wasmtime. Options: --runs N
 (default 5), --warmup N (default 1)."""
 
-import argparse
 import subprocess
 import sys
 
@@ -21,19 +20,8 @@ PROGRAMS = [
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=1)
-    args = parser.parse_args()
-    tools = bench.setup_tools()
-    wasmtime = subprocess.run([str(bench.ROOT / "ci" / "install-wasmtime")], check=True,
-                              capture_output=True, text=True).stdout.strip()
-    bench.run(["cargo", "build", "--release", "--quiet", "-p", "wasmfx-cli"], cwd=bench.ROOT)
-    bench.RESULTS.mkdir(parents=True, exist_ok=True)
-    engines = {
-        "wasmfx": str(bench.ROOT / "target" / "release" / "wasmfx"),
-        "wasmtime": wasmtime,
-    }
+    args, tools, wasmtime, wasmfx = bench.against_wasmtime(__doc__.splitlines()[0])
+    engines = {"wasmfx": wasmfx, "wasmtime": wasmtime}
     print("| program | wasmfx median | min–max | wasmtime median | min–max | wasmfx ÷ wasmtime |")
     print("|---|---|---|---|---|---|")
     for export, file, argument in PROGRAMS:

@@ -5,8 +5,6 @@ by the prebuilt wasmtime CLI 49 (installed by ci/install-wasmtime) in the same s
 hyperfine. Prints median, min-max and peak RSS per engine and the time and RSS ratios.
 Options: --runs N (default 5), --warmup N (default 1)."""
 
-import argparse
-import subprocess
 import sys
 
 import bench
@@ -17,17 +15,10 @@ WASMTIME_FLAGS = ["-W", "gc=y,function-references=y,stack-switching=y,exceptions
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=1)
-    args = parser.parse_args()
-    hyperfine = bench.setup_tools()["HYPERFINE"]
-    wasmtime = subprocess.run([str(bench.ROOT / "ci" / "install-wasmtime")], check=True,
-                              capture_output=True, text=True).stdout.strip()
-    bench.run(["cargo", "build", "--release", "--quiet"], cwd=bench.ROOT)
-    bench.RESULTS.mkdir(parents=True, exist_ok=True)
+    args, tools, wasmtime, wasmfx = bench.against_wasmtime(__doc__.splitlines()[0])
+    hyperfine = tools["HYPERFINE"]
     engines = {
-        "wasmfx": [str(bench.ROOT / "target" / "release" / "wasmfx"), "run"],
+        "wasmfx": [wasmfx, "run"],
         "wasmtime": [wasmtime, "run", *WASMTIME_FLAGS],
     }
     print("| workload | engine | median | min-max | peak RSS | time ÷ wasmtime | RSS ÷ wasmtime |")
