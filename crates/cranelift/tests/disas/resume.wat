@@ -29,83 +29,87 @@
 ;;                                     v10 = iconst.i64 1
 ;;                                     v11 = iadd v7, v10  ; v10 = 1
 ;;                                     store notrap aligned v11, v6
-;;                                     v13 = load.i32 notrap aligned v6+76
-;;                                     v12 = iconst.i32 0
-;;                                     store notrap aligned v12, v6+76  ; v12 = 0
-;;                                     v14 = stack_addr.i64 ss0
-;;                                     store notrap aligned v6, v14
-;;                                     v15 = load.i64 notrap aligned readonly can_move v0+64
-;;                                     store notrap aligned v15, v14+8
-;;                                     store notrap aligned v14, v6+64
-;;                                     v16 = iconst.i32 1
-;;                                     store notrap aligned v16, v6+72  ; v16 = 1
-;;                                     v17 = load.i64 notrap aligned readonly can_move v0+8
-;;                                     v18 = load.i64 notrap aligned v17+8
-;;                                     store notrap aligned v18, v6+8
-;;                                     v19 = load.i64 notrap aligned v17
-;;                                     store notrap aligned v19, v6+56
-;;                                     v20 = load.i64 notrap aligned v6+16
-;;                                     store notrap aligned v20, v17+8
-;;                                     v21 = load.i64 notrap aligned v20+48
-;;                                     store notrap aligned v21, v17
-;;                                     v22 = load.i64 notrap aligned v6+96
-;;                                     v23 = iconst.i64 24
-;;                                     v24 = iadd v20, v23  ; v23 = 24
-;; <0>                                 v27 = stack_switch v22, v24, v6
-;;                                     v29 = load.i64 notrap aligned v14
-;;                                     v31 = load.i64 notrap aligned v29+8
-;;                                     store notrap aligned v31, v17+8
-;;                                     v32 = load.i64 notrap aligned v29+56
-;;                                     store notrap aligned v32, v17
-;;                                     v33 = ireduce.i32 v27
-;;                                     v36 = icmp eq v33, v12  ; v12 = 0
-;;                                     brif v36, block3, block4
+;;                                     v12 = load.i64 notrap aligned v6+16
+;;                                     v13 = load.i64 notrap aligned v12+24
+;;                                     v14 = load.i64 aligned v13
+;;                                     v15 = load.i64 notrap aligned v12+32
+;;                                     v16 = load.i64 aligned v15
+;;                                     v18 = load.i32 notrap aligned v6+76
+;;                                     v17 = iconst.i32 0
+;;                                     store notrap aligned v17, v6+76  ; v17 = 0
+;;                                     v19 = stack_addr.i64 ss0
+;;                                     store notrap aligned v6, v19
+;;                                     v20 = load.i64 notrap aligned readonly can_move v0+64
+;;                                     store notrap aligned v20, v19+8
+;;                                     store notrap aligned v19, v6+64
+;;                                     v21 = iconst.i32 1
+;;                                     store notrap aligned v21, v6+72  ; v21 = 1
+;;                                     v22 = load.i64 notrap aligned readonly can_move v0+8
+;;                                     v23 = load.i64 notrap aligned v22+8
+;;                                     store notrap aligned v23, v6+8
+;;                                     v24 = load.i64 notrap aligned v22
+;;                                     store notrap aligned v24, v6+56
+;;                                     store notrap aligned v12, v22+8
+;;                                     v25 = load.i64 notrap aligned v12+48
+;;                                     store notrap aligned v25, v22
+;;                                     v26 = load.i64 notrap aligned v6+96
+;;                                     v27 = iconst.i64 24
+;;                                     v28 = iadd v12, v27  ; v27 = 24
+;; <0>                                 v31 = stack_switch v26, v28, v6
+;;                                     v33 = load.i64 notrap aligned v19
+;;                                     v35 = load.i64 notrap aligned v33+8
+;;                                     store notrap aligned v35, v22+8
+;;                                     v36 = load.i64 notrap aligned v33+56
+;;                                     store notrap aligned v36, v22
+;;                                     v37 = ireduce.i32 v31
+;;                                     v40 = icmp eq v37, v17  ; v17 = 0
+;;                                     brif v40, block3, block4
 ;;
 ;;                                 block4:
-;;                                     v37 = iconst.i32 2
-;;                                     v38 = icmp.i32 eq v33, v37  ; v37 = 2
-;;                                     brif v38, block5, block6
+;;                                     v41 = iconst.i32 2
+;;                                     v42 = icmp.i32 eq v37, v41  ; v41 = 2
+;;                                     brif v42, block5, block6
 ;;
 ;;                                 block3:
-;;                                     v39 = load.i64 notrap aligned v29+392
-;;                                     v40 = load.i32 notrap aligned v39
-;;                                     v42 = load.i64 notrap aligned v17+40
-;;                                     store notrap aligned v42, v29+8
-;;                                     store.i64 notrap aligned v29, v17+40
+;;                                     v43 = load.i64 notrap aligned v33+392
+;;                                     v44 = load.i32 notrap aligned v43
+;;                                     v46 = load.i64 notrap aligned v22+40
+;;                                     store notrap aligned v46, v33+8
+;;                                     store.i64 notrap aligned v33, v22+40
 ;;                                     jump block7
 ;;
 ;;                                 block5:
-;;                                     v43 = load.i64 notrap aligned v29+80
-;;                                     v44 = load.i64 notrap aligned v43
-;;                                     v46 = load.i64 notrap aligned v17+40
-;;                                     store notrap aligned v46, v29+8
-;;                                     store.i64 notrap aligned v29, v17+40
-;;                                     v47 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v48 = load.i64 notrap aligned readonly can_move v47+112
-;;                                     v49 = call_indirect sig0, v48(v0, v44)
+;;                                     v47 = load.i64 notrap aligned v33+80
+;;                                     v48 = load.i64 notrap aligned v47
+;;                                     v50 = load.i64 notrap aligned v22+40
+;;                                     store notrap aligned v50, v33+8
+;;                                     store.i64 notrap aligned v33, v22+40
+;;                                     v51 = load.i64 notrap aligned readonly can_move v0+16
+;;                                     v52 = load.i64 notrap aligned readonly can_move v51+112
+;;                                     v53 = call_indirect sig0, v52(v0, v48)
 ;;                                     trap user16
 ;;
 ;;                                 block6:
-;;                                     v50 = iconst.i64 32
-;;                                     v51 = ushr.i64 v27, v50  ; v50 = 32
-;;                                     v52 = ireduce.i32 v51
-;;                                     br_table v52, block8, [block9]
+;;                                     v54 = iconst.i64 32
+;;                                     v55 = ushr.i64 v31, v54  ; v54 = 32
+;;                                     v56 = ireduce.i32 v55
+;;                                     br_table v56, block8, [block9]
 ;;
 ;;                                 block9:
-;;                                     v53 = load.i64 notrap aligned v29+80
-;;                                     v54 = load.i32 notrap aligned v53
-;;                                     v55 = load.i64 notrap aligned v29
+;;                                     v57 = load.i64 notrap aligned v33+80
+;;                                     v58 = load.i32 notrap aligned v57
+;;                                     v59 = load.i64 notrap aligned v33
 ;;                                     jump block2
 ;;
 ;;                                 block8:
 ;;                                     trap user1
 ;;
 ;;                                 block7:
-;;                                     return v40
+;;                                     return v44
 ;;
 ;;                                 block2:
 ;;                                     jump block1
 ;;
 ;;                                 block1:
-;;                                     return v54
+;;                                     return v58
 ;; }

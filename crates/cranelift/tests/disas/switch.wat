@@ -23,8 +23,8 @@
 ;;                                 block0(v0: i64, v1: i64, v2: i128):
 ;;                                     v3 = iconst.i64 0
 ;;                                     v4 = uextend.i128 v3  ; v3 = 0
-;;                                     v64 = stack_addr.i64 ss1
-;;                                     store notrap aligned v4, v64
+;;                                     v68 = stack_addr.i64 ss1
+;;                                     store notrap aligned v4, v68
 ;;                                     v5, v6 = isplit v2
 ;;                                     trapz v5, user13
 ;;                                     v7 = load.i64 notrap aligned v5
@@ -33,88 +33,92 @@
 ;;                                     v9 = iconst.i64 1
 ;;                                     v10 = iadd v6, v9  ; v9 = 1
 ;;                                     store notrap aligned v10, v5
-;;                                     v12 = load.i32 notrap aligned v5+76
-;;                                     v15 = load.i32 notrap aligned v5+88
-;;                                     v13 = iconst.i32 1
-;;                                     v14 = iadd v12, v13  ; v13 = 1
-;;                                     v16 = icmp ult v15, v14
-;;                                     brif v16, block2, block3
+;;                                     v11 = load.i64 notrap aligned v5+16
+;;                                     v12 = load.i64 notrap aligned v11+24
+;;                                     v13 = load.i64 aligned v12
+;;                                     v14 = load.i64 notrap aligned v11+32
+;;                                     v15 = load.i64 aligned v14
+;;                                     v17 = load.i32 notrap aligned v5+76
+;;                                     v20 = load.i32 notrap aligned v5+88
+;;                                     v18 = iconst.i32 1
+;;                                     v19 = iadd v17, v18  ; v18 = 1
+;;                                     v21 = icmp ult v20, v19
+;;                                     brif v21, block2, block3
 ;;
 ;;                                 block2:
-;;                                     v17 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v18 = load.i64 notrap aligned readonly can_move v17+128
-;;                                     v68 = iadd.i32 v12, v13  ; v13 = 1
-;;                                     call_indirect sig0, v18(v0, v5, v68), stack_map=[i128 @ ss1+0]
+;;                                     v22 = load.i64 notrap aligned readonly can_move v0+16
+;;                                     v23 = load.i64 notrap aligned readonly can_move v22+128
+;;                                     v72 = iadd.i32 v17, v18  ; v18 = 1
+;;                                     call_indirect sig0, v23(v0, v5, v72), stack_map=[i128 @ ss1+0]
 ;;                                     jump block3
 ;;
 ;;                                 block3:
-;;                                     v19 = load.i64 notrap aligned v5+80
-;;                                     v63 = load.i128 notrap aligned v64
-;;                                     v20 = uextend.i64 v12
-;;                                     v65 = iconst.i64 4
-;;                                     v66 = ishl v20, v65  ; v65 = 4
-;;                                     v23 = iadd v19, v66
-;;                                     store notrap aligned v63, v23
-;;                                     v11 = iconst.i32 0
-;;                                     store notrap aligned v11, v5+76  ; v11 = 0
-;;                                     v24 = stack_addr.i64 ss0
-;;                                     store.i64 notrap aligned v5, v24
-;;                                     v25 = load.i64 notrap aligned readonly can_move v0+72
-;;                                     v69 = iconst.i64 1
-;;                                     v70 = bor v25, v69  ; v69 = 1
-;;                                     store notrap aligned v70, v24+8
-;;                                     store notrap aligned v24, v5+64
-;;                                     v71 = iconst.i32 1
-;;                                     store notrap aligned v71, v5+72  ; v71 = 1
-;;                                     v29 = load.i64 notrap aligned readonly can_move v0+8
-;;                                     v30 = load.i64 notrap aligned v29+8
-;;                                     store notrap aligned v30, v5+8
-;;                                     v31 = load.i64 notrap aligned v29
-;;                                     store notrap aligned v31, v5+56
-;;                                     v32 = load.i64 notrap aligned v5+16
-;;                                     store notrap aligned v32, v29+8
-;;                                     v33 = load.i64 notrap aligned v32+48
-;;                                     store notrap aligned v33, v29
-;;                                     v34 = load.i64 notrap aligned v5+96
-;;                                     v35 = iconst.i64 24
-;;                                     v36 = iadd v32, v35  ; v35 = 24
-;; <0>                                 v39 = stack_switch v34, v36, v5
-;;                                     v41 = load.i64 notrap aligned v24
-;;                                     v43 = load.i64 notrap aligned v41+8
-;;                                     store notrap aligned v43, v29+8
-;;                                     v44 = load.i64 notrap aligned v41+56
-;;                                     store notrap aligned v44, v29
-;;                                     v45 = ireduce.i32 v39
-;;                                     v47 = icmp eq v45, v11  ; v11 = 0
-;;                                     brif v47, block4, block5
+;;                                     v24 = load.i64 notrap aligned v5+80
+;;                                     v67 = load.i128 notrap aligned v68
+;;                                     v25 = uextend.i64 v17
+;;                                     v69 = iconst.i64 4
+;;                                     v70 = ishl v25, v69  ; v69 = 4
+;;                                     v28 = iadd v24, v70
+;;                                     store notrap aligned v67, v28
+;;                                     v16 = iconst.i32 0
+;;                                     store notrap aligned v16, v5+76  ; v16 = 0
+;;                                     v29 = stack_addr.i64 ss0
+;;                                     store.i64 notrap aligned v5, v29
+;;                                     v30 = load.i64 notrap aligned readonly can_move v0+72
+;;                                     v73 = iconst.i64 1
+;;                                     v74 = bor v30, v73  ; v73 = 1
+;;                                     store notrap aligned v74, v29+8
+;;                                     store notrap aligned v29, v5+64
+;;                                     v75 = iconst.i32 1
+;;                                     store notrap aligned v75, v5+72  ; v75 = 1
+;;                                     v34 = load.i64 notrap aligned readonly can_move v0+8
+;;                                     v35 = load.i64 notrap aligned v34+8
+;;                                     store notrap aligned v35, v5+8
+;;                                     v36 = load.i64 notrap aligned v34
+;;                                     store notrap aligned v36, v5+56
+;;                                     store.i64 notrap aligned v11, v34+8
+;;                                     v37 = load.i64 notrap aligned v11+48
+;;                                     store notrap aligned v37, v34
+;;                                     v38 = load.i64 notrap aligned v5+96
+;;                                     v39 = iconst.i64 24
+;;                                     v40 = iadd.i64 v11, v39  ; v39 = 24
+;; <0>                                 v43 = stack_switch v38, v40, v5
+;;                                     v45 = load.i64 notrap aligned v29
+;;                                     v47 = load.i64 notrap aligned v45+8
+;;                                     store notrap aligned v47, v34+8
+;;                                     v48 = load.i64 notrap aligned v45+56
+;;                                     store notrap aligned v48, v34
+;;                                     v49 = ireduce.i32 v43
+;;                                     v51 = icmp eq v49, v16  ; v16 = 0
+;;                                     brif v51, block4, block5
 ;;
 ;;                                 block5:
-;;                                     v48 = iconst.i32 2
-;;                                     v49 = icmp.i32 eq v45, v48  ; v48 = 2
-;;                                     brif v49, block6, block7
+;;                                     v52 = iconst.i32 2
+;;                                     v53 = icmp.i32 eq v49, v52  ; v52 = 2
+;;                                     brif v53, block6, block7
 ;;
 ;;                                 block4:
-;;                                     v51 = load.i64 notrap aligned v29+40
-;;                                     store notrap aligned v51, v41+8
-;;                                     store.i64 notrap aligned v41, v29+40
+;;                                     v55 = load.i64 notrap aligned v34+40
+;;                                     store notrap aligned v55, v45+8
+;;                                     store.i64 notrap aligned v45, v34+40
 ;;                                     jump block8
 ;;
 ;;                                 block6:
-;;                                     v52 = load.i64 notrap aligned v41+80
-;;                                     v53 = load.i64 notrap aligned v52
-;;                                     v55 = load.i64 notrap aligned v29+40
-;;                                     store notrap aligned v55, v41+8
-;;                                     store.i64 notrap aligned v41, v29+40
-;;                                     v72 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v57 = load.i64 notrap aligned readonly can_move v72+112
-;;                                     v58 = call_indirect sig1, v57(v0, v53)
+;;                                     v56 = load.i64 notrap aligned v45+80
+;;                                     v57 = load.i64 notrap aligned v56
+;;                                     v59 = load.i64 notrap aligned v34+40
+;;                                     store notrap aligned v59, v45+8
+;;                                     store.i64 notrap aligned v45, v34+40
+;;                                     v76 = load.i64 notrap aligned readonly can_move v0+16
+;;                                     v61 = load.i64 notrap aligned readonly can_move v76+112
+;;                                     v62 = call_indirect sig1, v61(v0, v57)
 ;;                                     trap user16
 ;;
 ;;                                 block7:
-;;                                     v59 = iconst.i64 32
-;;                                     v60 = ushr.i64 v39, v59  ; v59 = 32
-;;                                     v61 = ireduce.i32 v60
-;;                                     br_table v61, block9, [block9]
+;;                                     v63 = iconst.i64 32
+;;                                     v64 = ushr.i64 v43, v63  ; v63 = 32
+;;                                     v65 = ireduce.i32 v64
+;;                                     br_table v65, block9, [block9]
 ;;
 ;;                                 block9:
 ;;                                     trap user1
@@ -144,120 +148,124 @@
 ;;                                     v7 = iconst.i64 1
 ;;                                     v8 = iadd v4, v7  ; v7 = 1
 ;;                                     store notrap aligned v8, v3
-;;                                     v12 = load.i64 notrap aligned readonly can_move v0+8
-;;                                     v13 = load.i64 notrap aligned v12+8
-;;                                     jump block2(v13)
+;;                                     v9 = load.i64 notrap aligned v3+16
+;;                                     v10 = load.i64 notrap aligned v9+24
+;;                                     v11 = load.i64 aligned v10
+;;                                     v12 = load.i64 notrap aligned v9+32
+;;                                     v13 = load.i64 aligned v12
+;;                                     v17 = load.i64 notrap aligned readonly can_move v0+8
+;;                                     v18 = load.i64 notrap aligned v17+8
+;;                                     jump block2(v18)
 ;;
-;;                                 block2(v14: i64):
-;;                                     brif v14, block7, block5
+;;                                 block2(v19: i64):
+;;                                     brif v19, block7, block5
 ;;
 ;;                                 block7:
-;;                                     v17 = load.i32 notrap aligned v14+72
-;;                                     v18 = load.i64 notrap aligned v14+64
-;;                                     v19 = iconst.i32 0
-;;                                     v76 = iconst.i64 3
-;;                                     v84 = load.i64 notrap aligned readonly can_move v0+72
-;;                                     v85 = iconst.i64 1
-;;                                     v86 = bor v84, v85  ; v85 = 1
-;;                                     v27 = iconst.i32 1
-;;                                     jump block3(v19)  ; v19 = 0
+;;                                     v22 = load.i32 notrap aligned v19+72
+;;                                     v23 = load.i64 notrap aligned v19+64
+;;                                     v24 = iconst.i32 0
+;;                                     v80 = iconst.i64 3
+;;                                     v88 = load.i64 notrap aligned readonly can_move v0+72
+;;                                     v89 = iconst.i64 1
+;;                                     v90 = bor v88, v89  ; v89 = 1
+;;                                     v32 = iconst.i32 1
+;;                                     jump block3(v24)  ; v24 = 0
 ;;
-;;                                 block3(v15: i32):
-;;                                     v20 = icmp uge v15, v17
-;;                                     brif v20, block4, block8
+;;                                 block3(v20: i32):
+;;                                     v25 = icmp uge v20, v22
+;;                                     brif v25, block4, block8
 ;;
 ;;                                 block8:
-;;                                     v21 = uextend.i64 v15
-;;                                     v82 = iconst.i64 3
-;;                                     v83 = ishl v21, v82  ; v82 = 3
-;;                                     v24 = iadd.i64 v18, v83
-;;                                     v25 = load.i64 notrap aligned v24+8
-;;                                     v26 = icmp eq v25, v86
-;;                                     v87 = iconst.i32 1
-;;                                     v88 = iadd.i32 v15, v87  ; v87 = 1
-;;                                     brif v26, block6(v15), block3(v88)
+;;                                     v26 = uextend.i64 v20
+;;                                     v86 = iconst.i64 3
+;;                                     v87 = ishl v26, v86  ; v86 = 3
+;;                                     v29 = iadd.i64 v23, v87
+;;                                     v30 = load.i64 notrap aligned v29+8
+;;                                     v31 = icmp eq v30, v90
+;;                                     v91 = iconst.i32 1
+;;                                     v92 = iadd.i32 v20, v91  ; v91 = 1
+;;                                     brif v31, block6(v20), block3(v92)
 ;;
 ;;                                 block4:
-;;                                     v29 = load.i64 notrap aligned v14+8
-;;                                     jump block2(v29)
+;;                                     v34 = load.i64 notrap aligned v19+8
+;;                                     jump block2(v34)
 ;;
 ;;                                 block5:
-;;                                     v30 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v31 = load.i64 notrap aligned readonly can_move v30+136
-;;                                     v9 = load.i64 notrap aligned readonly can_move v0+72
-;;                                     call_indirect sig0, v31(v0, v9)
+;;                                     v35 = load.i64 notrap aligned readonly can_move v0+16
+;;                                     v36 = load.i64 notrap aligned readonly can_move v35+136
+;;                                     v14 = load.i64 notrap aligned readonly can_move v0+72
+;;                                     call_indirect sig0, v36(v0, v14)
 ;;                                     trap user16
 ;;
-;;                                 block6(v16: i32):
-;;                                     store.i64 notrap aligned v13, v14+16
-;;                                     v32 = load.i64 notrap aligned v14
-;;                                     v34 = load.i32 notrap aligned v3+76
-;;                                     v37 = load.i32 notrap aligned v3+88
-;;                                     v89 = iconst.i32 1
-;;                                     v90 = iadd v34, v89  ; v89 = 1
-;;                                     v38 = icmp ult v37, v90
-;;                                     brif v38, block9, block10
+;;                                 block6(v21: i32):
+;;                                     store.i64 notrap aligned v18, v19+16
+;;                                     v37 = load.i64 notrap aligned v19
+;;                                     v39 = load.i32 notrap aligned v3+76
+;;                                     v42 = load.i32 notrap aligned v3+88
+;;                                     v93 = iconst.i32 1
+;;                                     v94 = iadd v39, v93  ; v93 = 1
+;;                                     v43 = icmp ult v42, v94
+;;                                     brif v43, block9, block10
 ;;
 ;;                                 block9:
-;;                                     v91 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v40 = load.i64 notrap aligned readonly can_move v91+128
-;;                                     call_indirect sig1, v40(v0, v3, v90)
+;;                                     v95 = load.i64 notrap aligned readonly can_move v0+16
+;;                                     v45 = load.i64 notrap aligned readonly can_move v95+128
+;;                                     call_indirect sig1, v45(v0, v3, v94)
 ;;                                     jump block10
 ;;
 ;;                                 block10:
-;;                                     v41 = load.i64 notrap aligned v3+80
-;;                                     v33 = iconcat.i64 v14, v32
-;;                                     v42 = uextend.i64 v34
-;;                                     v79 = iconst.i64 4
-;;                                     v80 = ishl v42, v79  ; v79 = 4
-;;                                     v45 = iadd v41, v80
-;;                                     store notrap aligned v33, v45
-;;                                     v92 = iconst.i32 0
-;;                                     store notrap aligned v92, v3+76  ; v92 = 0
-;;                                     v47 = load.i64 notrap aligned v14+8
-;;                                     store notrap aligned v47, v3+8
-;;                                     v48 = load.i64 notrap aligned v14+56
-;;                                     store notrap aligned v48, v3+56
-;;                                     v49 = load.i64 notrap aligned v14+64
-;;                                     store notrap aligned v49, v3+64
-;;                                     v50 = load.i32 notrap aligned v14+72
-;;                                     store notrap aligned v50, v3+72
-;;                                     v51 = load.i64 notrap aligned v14+96
-;;                                     v52 = load.i64 notrap aligned v3+96
-;;                                     v53 = load.i64 notrap aligned v51
-;;                                     store notrap aligned v53, v52
-;;                                     v54 = load.i64 notrap aligned v51+8
-;;                                     store notrap aligned v54, v52+8
-;;                                     v55 = load.i64 notrap aligned v51+16
-;;                                     store notrap aligned v55, v52+16
-;;                                     store.i64 notrap aligned v3, v49
-;;                                     v56 = load.i64 notrap aligned v3+16
-;;                                     store notrap aligned v56, v12+8
-;;                                     v57 = load.i64 notrap aligned v56+48
-;;                                     store notrap aligned v57, v12
-;;                                     v58 = iconst.i64 24
-;;                                     v59 = iadd.i64 v13, v58  ; v58 = 24
-;;                                     v61 = iadd v56, v58  ; v58 = 24
-;; <0>                                 v64 = stack_switch v59, v61, v3
-;;                                     v67 = iconst.i64 63
-;;                                     v68 = band v64, v67  ; v67 = 63
-;;                                     brif v68, block11, block12
+;;                                     v46 = load.i64 notrap aligned v3+80
+;;                                     v38 = iconcat.i64 v19, v37
+;;                                     v47 = uextend.i64 v39
+;;                                     v83 = iconst.i64 4
+;;                                     v84 = ishl v47, v83  ; v83 = 4
+;;                                     v50 = iadd v46, v84
+;;                                     store notrap aligned v38, v50
+;;                                     v96 = iconst.i32 0
+;;                                     store notrap aligned v96, v3+76  ; v96 = 0
+;;                                     v52 = load.i64 notrap aligned v19+8
+;;                                     store notrap aligned v52, v3+8
+;;                                     v53 = load.i64 notrap aligned v19+56
+;;                                     store notrap aligned v53, v3+56
+;;                                     v54 = load.i64 notrap aligned v19+64
+;;                                     store notrap aligned v54, v3+64
+;;                                     v55 = load.i32 notrap aligned v19+72
+;;                                     store notrap aligned v55, v3+72
+;;                                     v56 = load.i64 notrap aligned v19+96
+;;                                     v57 = load.i64 notrap aligned v3+96
+;;                                     v58 = load.i64 notrap aligned v56
+;;                                     store notrap aligned v58, v57
+;;                                     v59 = load.i64 notrap aligned v56+8
+;;                                     store notrap aligned v59, v57+8
+;;                                     v60 = load.i64 notrap aligned v56+16
+;;                                     store notrap aligned v60, v57+16
+;;                                     store.i64 notrap aligned v3, v54
+;;                                     store.i64 notrap aligned v9, v17+8
+;;                                     v61 = load.i64 notrap aligned v9+48
+;;                                     store notrap aligned v61, v17
+;;                                     v62 = iconst.i64 24
+;;                                     v63 = iadd.i64 v18, v62  ; v62 = 24
+;;                                     v65 = iadd.i64 v9, v62  ; v62 = 24
+;; <0>                                 v68 = stack_switch v63, v65, v3
+;;                                     v71 = iconst.i64 63
+;;                                     v72 = band v68, v71  ; v71 = 63
+;;                                     brif v72, block11, block12
 ;;
 ;;                                 block11:
-;;                                     v93 = iconst.i64 -64
-;;                                     v94 = band.i64 v64, v93  ; v93 = -64
-;;                                     v69 = load.i64 notrap aligned v94+80
-;;                                     v70 = load.i64 notrap aligned v69
-;;                                     v95 = load.i64 notrap aligned readonly can_move v0+16
-;;                                     v72 = load.i64 notrap aligned readonly can_move v95+112
-;;                                     v73 = call_indirect sig2, v72(v0, v70)
+;;                                     v97 = iconst.i64 -64
+;;                                     v98 = band.i64 v68, v97  ; v97 = -64
+;;                                     v73 = load.i64 notrap aligned v98+80
+;;                                     v74 = load.i64 notrap aligned v73
+;;                                     v99 = load.i64 notrap aligned readonly can_move v0+16
+;;                                     v76 = load.i64 notrap aligned readonly can_move v99+112
+;;                                     v77 = call_indirect sig2, v76(v0, v74)
 ;;                                     trap user16
 ;;
 ;;                                 block12:
-;;                                     v65 = iconst.i64 -64
-;;                                     v66 = band.i64 v64, v65  ; v65 = -64
-;;                                     v74 = load.i64 notrap aligned v66+80
-;;                                     v75 = load.i128 notrap aligned v74
+;;                                     v69 = iconst.i64 -64
+;;                                     v70 = band.i64 v68, v69  ; v69 = -64
+;;                                     v78 = load.i64 notrap aligned v70+80
+;;                                     v79 = load.i128 notrap aligned v78
 ;;                                     jump block1
 ;;
 ;;                                 block1:
