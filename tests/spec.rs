@@ -30,6 +30,9 @@ const THREADS: usize = 2;
 /// Stack size of each worker: deep expressions in the scripts make the
 /// parser recurse, and wasm code runs on this stack.
 const STACK_SIZE: usize = 16 << 20;
+/// The longest one script may run before the test gives up on it (a script whose threads
+/// wait for each other forever would otherwise hang the test; the slowest take seconds).
+const SCRIPT_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(600);
 /// Scripts with more failing directives than this are blessed as `path:*`.
 const WILDCARD_THRESHOLD: usize = 20;
 /// Failure reasons are cut to about this many characters when blessed.
@@ -275,6 +278,32 @@ fn collect_scripts(suite: &Path, folder: &str, scripts: &mut Vec<String>) -> Res
     Ok(())
 }
 
+/// Ends the test, naming the script, when a script has run for longer than
+/// [`SCRIPT_TIME_LIMIT`]; returns once all `workers` have finished.
+fn watch_time_limit(
+    in_flight: &Mutex<Vec<Option<(usize, std::time::Instant)>>>,
+    finished_workers: &AtomicUsize,
+    workers: usize,
+    scripts: &[String],
+) {
+    while finished_workers.load(Ordering::SeqCst) < workers {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let overdue = lock(in_flight)
+            .iter()
+            .flatten()
+            .find(|(_, started)| started.elapsed() > SCRIPT_TIME_LIMIT)
+            .map(|(index, _)| *index);
+        if let Some(index) = overdue {
+            eprintln!(
+                "spec: {} has run for more than {} s: it hangs (threads waiting forever?)",
+                scripts[index],
+                SCRIPT_TIME_LIMIT.as_secs()
+            );
+            std::process::exit(1);
+        }
+    }
+}
+
 /// Runs the scripts on [`THREADS`] workers (or `WASMFX_SPEC_THREADS`), each taking the next script from
 /// a shared index. A panicking script is recorded as such; the worker that
 /// panicked stops and the other ones carry on.
@@ -288,22 +317,28 @@ fn run_scripts(suite: &Path, scripts: &[String]) -> Vec<ScriptRun> {
         .and_then(|v| v.parse::<usize>().ok())
         .filter(|n| *n > 0)
         .unwrap_or(THREADS);
-    let in_flight: Mutex<Vec<Option<usize>>> = Mutex::new(vec![None; threads]);
+    // With when it started.
+    let in_flight: Mutex<Vec<Option<(usize, std::time::Instant)>>> =
+        Mutex::new(vec![None; threads]);
+    let finished_workers = AtomicUsize::new(0);
     let verbose = std::env::var("WASMFX_SPEC_VERBOSE").is_ok_and(|v| v == "1");
 
     std::thread::scope(|scope| {
+        scope.spawn(|| watch_time_limit(&in_flight, &finished_workers, threads, scripts));
         let mut handles = Vec::new();
         for worker in 0..threads {
             let (next, results, in_flight) = (&next, &results, &in_flight);
+            let finished_workers = &finished_workers;
             let handle = std::thread::Builder::new()
                 .name(format!("spec-{worker}"))
                 .stack_size(STACK_SIZE)
                 .spawn_scoped(scope, move || loop {
                     let index = next.fetch_add(1, Ordering::SeqCst);
                     let Some(name) = scripts.get(index) else {
+                        finished_workers.fetch_add(1, Ordering::SeqCst);
                         break;
                     };
-                    lock(in_flight)[worker] = Some(index);
+                    lock(in_flight)[worker] = Some((index, std::time::Instant::now()));
                     if verbose {
                         eprintln!("spec: running {name}");
                     }
@@ -320,8 +355,9 @@ fn run_scripts(suite: &Path, scripts: &[String]) -> Vec<ScriptRun> {
         }
         for (worker, handle) in handles.into_iter().enumerate() {
             if let Err(payload) = handle.join() {
+                finished_workers.fetch_add(1, Ordering::SeqCst);
                 let message = panic_message(payload.as_ref());
-                if let Some(index) = lock(&in_flight)[worker] {
+                if let Some((index, _)) = lock(&in_flight)[worker] {
                     lock(&results)[index] = Some(ScriptRun {
                         name: scripts[index].clone(),
                         results: Err(format!("panicked: {message}")),
