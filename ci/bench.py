@@ -90,6 +90,14 @@ def against_wasmtime(description):
     return args, tools, wasmtime, str(ROOT / "target" / "release" / "wasmfx")
 
 
+def output_of(cmd):
+    """What `cmd` prints, failing loudly unless it exits 0."""
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed: {out.stderr.strip()}")
+    return out.stdout
+
+
 def stale(target, sources):
     return not target.exists() or any(s.stat().st_mtime > target.stat().st_mtime for s in sources)
 

@@ -7,7 +7,6 @@ print the same. Prints, per program, the median and min-max of each build on eac
 each build over the first build on the same engine, and wasmfx over wasmtime on the same
 file. Options: --runs N (default 5), --warmup N (default 1)."""
 
-import subprocess
 import sys
 
 import bench
@@ -20,13 +19,6 @@ def build(cc, source, name, flags):
         bench.log(f"building {target.name}")
         bench.run([cc, *flags, str(source), "-o", str(target)])
     return target
-
-
-def output_of(cmd):
-    out = subprocess.run(cmd, capture_output=True, text=True)
-    if out.returncode != 0:
-        sys.exit(f"bench: {' '.join(cmd)} failed: {out.stderr.strip()}")
-    return out.stdout
 
 
 def compare_builds(title, programs, workloads, builds, invoke=None):
@@ -50,7 +42,7 @@ def compare_builds(title, programs, workloads, builds, invoke=None):
         for name, path in files.items():
             for engine, command in engines.items():
                 cmd = [*command, str(path), *program_args]
-                outputs.add(output_of(cmd))
+                outputs.add(bench.output_of(cmd))
                 times[name, engine] = bench.measure(tools["HYPERFINE"], cmd,
                                                     f"{program}-{name}-{engine}",
                                                     args.runs, args.warmup)

@@ -6,7 +6,6 @@ compilation caches on both sides (the warm-up runs compile). Both engines must p
 result. Prints the median and min-max of each and wasmfx over wasmtime. Options: --runs N
 (default 5), --warmup N (default 1)."""
 
-import subprocess
 import sys
 
 import bench
@@ -30,10 +29,7 @@ def main():
         outputs = set()
         for engine, exe in engines.items():
             cmd = [exe, "run", "--invoke", export, path, argument]
-            out = subprocess.run(cmd, capture_output=True, text=True)
-            if out.returncode != 0:
-                sys.exit(f"bench: {' '.join(cmd)} failed: {out.stderr.strip()}")
-            outputs.add(out.stdout)
+            outputs.add(bench.output_of(cmd))
             times[engine] = bench.measure(tools["HYPERFINE"], cmd, f"core-{export}-{engine}",
                                           args.runs, args.warmup)
         if len(outputs) != 1:

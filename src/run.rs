@@ -117,7 +117,7 @@ impl RunCommand {
                 self.file().display()
             );
         }
-        if settings.wasi_threads {
+        if uses_threads {
             wasmfx_wasi::threads::add_to_linker(&mut linker, |host: &Host| {
                 host.threads.as_deref()
             })?;

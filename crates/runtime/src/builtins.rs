@@ -151,8 +151,7 @@ extern "C" fn data_drop(vmctx: *mut u8, data: u32) {
 
 /// The native address of byte `offset` of memory `memory` (checked by generated code).
 fn shared_address(vmctx: *mut u8, memory: u32, offset: u64) -> usize {
-    // SAFETY: the definition is live while its instance runs; its base never changes.
-    unsafe { (*instance(vmctx).memory_def(memory)).base as usize + offset as usize }
+    instance(vmctx).memory(memory).base() as usize + offset as usize
 }
 
 extern "C" fn memory_atomic_notify(vmctx: *mut u8, memory: u32, offset: u64, count: u32) -> u32 {

@@ -246,12 +246,14 @@ impl Memory {
     /// The address of the `len` bytes at `offset`, or `None` if they are not all inside the
     /// memory. Accesses through it race with other threads when the memory is shared.
     pub fn range_ptr(&self, offset: u64, len: u64) -> Option<*mut u8> {
-        let end = offset.checked_add(len)?;
-        if end > self.len_bytes() as u64 {
-            return None;
-        }
-        // SAFETY: `offset` is within the mapped length, so the pointer stays in the mapping.
-        Some(unsafe { self.def.base.add(offset as usize) })
+        let r = crate::instance::range(offset, len, self.len_bytes())?;
+        // SAFETY: the range is within the mapped length, so the pointer stays in the mapping.
+        Some(unsafe { self.def.base.add(r.start) })
+    }
+
+    /// The address of byte 0; it never changes.
+    pub fn base(&self) -> *mut u8 {
+        self.def.base
     }
 
     /// The memory's bytes.

@@ -1,7 +1,7 @@
 //! [`SharedMemory`]: a linear memory declared `shared` (threads proposal), owned by no store,
 //! which stores of one engine on several threads import and use at the same time.
 
-use crate::{Engine, MemoryType};
+use crate::{Engine, MemoryType, Trap};
 use anyhow::{anyhow, bail, Result};
 use std::cell::UnsafeCell;
 use std::sync::Arc;
@@ -100,11 +100,7 @@ impl SharedMemory {
 
     /// The memory's bytes as cells: other threads may change them at any time.
     pub fn data(&self) -> &[UnsafeCell<u8>] {
-        let len = self.memory.len_bytes();
-        let base = self
-            .memory
-            .range_ptr(0, len as u64)
-            .expect("the whole memory is inside it");
+        let (base, len) = (self.memory.base(), self.memory.len_bytes());
         // SAFETY: `len` bytes from `base` are mapped for as long as the memory lives (it
         // only grows), and `UnsafeCell<u8>` has the layout of `u8`.
         unsafe { std::slice::from_raw_parts(base as *const UnsafeCell<u8>, len) }
@@ -113,12 +109,12 @@ impl SharedMemory {
     /// The address of the aligned `width`-byte location at `addr`, or the trap's message.
     fn location(&self, addr: u64, width: u64) -> Result<usize> {
         if !addr.is_multiple_of(width) {
-            bail!("unaligned atomic");
+            bail!(Trap::UnalignedAtomic.message());
         }
         let at = self
             .memory
             .range_ptr(addr, width)
-            .ok_or_else(|| anyhow!("out of bounds memory access"))?;
+            .ok_or_else(|| anyhow!(Trap::MemoryOutOfBounds.message()))?;
         Ok(at as usize)
     }
 

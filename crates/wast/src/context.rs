@@ -155,8 +155,9 @@ impl WastContext {
         let mut lexer = Lexer::new(text);
         // `names.wast` deliberately uses bidirectional-override characters.
         lexer.allow_confusing_unicode(true);
-        let parsed = ParseBuffer::new_with_lexer(lexer)
-            .and_then(|buf| parser::parse::<Wast<'_>>(&buf).map(|wast| self.run_wast(wast, text)));
+        let parsed = ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
+            parser::parse::<Wast<'_>>(&buf).map(|wast| self.run_directives(wast.directives, text))
+        });
         match parsed {
             Ok(directives) => results.directives = directives,
             Err(mut err) => {
@@ -171,11 +172,6 @@ impl WastContext {
             }
         }
         results
-    }
-
-    /// Runs every directive of a parsed script.
-    fn run_wast(&mut self, wast: Wast<'_>, text: &str) -> Vec<DirectiveResult> {
-        self.run_directives(wast.directives, text)
     }
 
     /// Runs `directives`; threads they start and do not wait for are joined at the end and
