@@ -372,6 +372,13 @@ const OPTIONS: &[OptionDef] = {
              load modules compiled before from there; on by default",
         ),
         option(
+            Codegen,
+            "inlining",
+            Feature(Config::compiler_inlining),
+            "translate small functions in place of direct calls to them (backtraces still \
+             list them); on by default",
+        ),
+        option(
             Wasi,
             "threads",
             WasiThreads,

@@ -23,6 +23,7 @@
 mod atomics;
 mod func_env;
 mod gc;
+mod inline;
 mod simd;
 mod stack_maps;
 mod stack_switching;
@@ -40,7 +41,9 @@ use cranelift_codegen::{
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use wasmfx_environ::{ExnCallSite, ExnHandler, FunctionBodyData, ModuleInfo, StackMaps, Trap};
+use wasmfx_environ::{
+    ExnCallSite, ExnHandler, FunctionBodyData, InlinedRange, ModuleInfo, StackMaps, Trap,
+};
 
 pub use func_env::{value_type, wasm_signature};
 
@@ -81,6 +84,8 @@ pub struct CompiledText {
     pub exn_sites: Vec<ExnCallSite>,
     /// Where GC references live in frames waiting at calls and at stack switches.
     pub stack_maps: StackMaps,
+    /// The code translated from inlined functions, sorted by offset.
+    pub inlined: Vec<InlinedRange>,
 }
 
 impl CompiledText {
@@ -100,6 +105,12 @@ impl CompiledText {
         self.exn_sites
             .extend(other.exn_sites.iter().map(|site| relocate_site(site, base)));
         self.stack_maps.append(&other.stack_maps, base);
+        self.inlined
+            .extend(other.inlined.iter().map(|range| InlinedRange {
+                start: base + range.start,
+                end: base + range.end,
+                funcs: range.funcs.clone(),
+            }));
         base
     }
 
@@ -109,7 +120,7 @@ impl CompiledText {
         &mut self,
         code: &cranelift_codegen::CompiledCode,
         func: &ir::Function,
-        switches: &stack_maps::SwitchEntries,
+        translated: &Translated,
         call_targets: &mut Vec<(u32, u32, i64)>,
     ) -> Result<()> {
         while !self.text.len().is_multiple_of(16) {
@@ -172,13 +183,60 @@ impl CompiledText {
         }
         let calls = stack_maps::sites(code.buffer.user_stack_maps(), start)?;
         self.stack_maps.calls.extend(calls);
-        if !switches.is_empty() {
-            let switch_sites = stack_maps::switch_sites(code, switches, start)?;
+        if !translated.switches.is_empty() {
+            let switch_sites = stack_maps::switch_sites(code, &translated.switches, start)?;
             self.stack_maps.switches.extend(switch_sites);
+        }
+        if !translated.inline_sites.is_empty() {
+            self.push_inlined(code, &translated.inline_sites, start)?;
         }
         self.funcs.push((start, code.code_buffer().len() as u32));
         Ok(())
     }
+
+    /// Records the code ranges of a function's code (placed at `start`) whose source location
+    /// is one of its inline sites, with the functions inlined there.
+    fn push_inlined(
+        &mut self,
+        code: &cranelift_codegen::CompiledCode,
+        sites: &[translate::InlineSite],
+        start: u32,
+    ) -> Result<()> {
+        for loc in code.buffer.get_srclocs_sorted() {
+            if loc.loc.is_default() || loc.start == loc.end {
+                continue;
+            }
+            let mut funcs = Vec::new();
+            let mut site = loc.loc.bits();
+            while site != 0 {
+                let &(func, parent) = sites
+                    .get(site as usize - 1)
+                    .ok_or_else(|| anyhow!("code with an unknown inline site {site}"))?;
+                funcs.push(func);
+                site = parent;
+            }
+            let (range_start, range_end) = (start + loc.start, start + loc.end);
+            match self.inlined.last_mut() {
+                Some(last) if last.end == range_start && last.funcs == funcs => {
+                    last.end = range_end
+                }
+                _ => self.inlined.push(InlinedRange {
+                    start: range_start,
+                    end: range_end,
+                    funcs,
+                }),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What translating one function gives besides its Cranelift function.
+struct Translated {
+    /// The stack map entries of its stack switches.
+    switches: stack_maps::SwitchEntries,
+    /// The calls inlined into it.
+    inline_sites: Vec<translate::InlineSite>,
 }
 
 /// Runs `f`, turning a panic (a compiler bug) into an error so the embedder does not lose the
@@ -284,9 +342,11 @@ impl Compiler {
         let wasmfx_environ::Tunables {
             consume_fuel,
             epoch_interruption,
+            inlining,
         } = self.tunables;
         settings.push(("consume_fuel".into(), consume_fuel.to_string()));
         settings.push(("epoch_interruption".into(), epoch_interruption.to_string()));
+        settings.push(("inlining".into(), inlining.to_string()));
         settings
     }
 
@@ -311,16 +371,21 @@ impl Compiler {
         bodies: Vec<FunctionBodyData<'_>>,
     ) -> Result<CompiledText> {
         catching_panics(|| {
+            let inliner = self
+                .tunables
+                .inlining
+                .then(|| inline::Inliner::new(module, &bodies));
             // Each function is translated and compiled on its own, on every core; the results
             // are laid out in order, so the output does not depend on the scheduling.
             let compiled: Vec<Result<CompiledFunction>> = bodies
-                .into_par_iter()
+                .par_iter()
                 .enumerate()
                 .map_init(Workspace::default, |workspace, (i, body)| {
-                    let switches = self.translate_one(module, i, body, workspace)?;
+                    let translated =
+                        self.translate_one(module, i, body, workspace, inliner.as_ref())?;
                     let mut text = CompiledText::default();
                     let mut calls = Vec::new();
-                    self.compile_into(&mut workspace.ctx, &switches, &mut text, &mut calls)?;
+                    self.compile_into(&mut workspace.ctx, &translated, &mut text, &mut calls)?;
                     Ok((text, calls))
                 })
                 .collect();
@@ -366,7 +431,7 @@ impl Compiler {
     ) -> Result<Vec<String>> {
         catching_panics(|| {
             let mut clif = Vec::new();
-            self.translate_each(module, bodies, |ctx, _| {
+            self.translate_each(module, &bodies, |ctx, _| {
                 ctx.optimize(&*self.isa, &mut Default::default())
                     .map_err(|e| {
                         anyhow!("Cranelift failed to optimise {}: {e:?}", ctx.func.name)
@@ -383,29 +448,52 @@ impl Compiler {
     fn translate_each(
         &self,
         module: &ModuleInfo,
-        bodies: Vec<FunctionBodyData<'_>>,
-        mut each: impl FnMut(&mut Context, &stack_maps::SwitchEntries) -> Result<()>,
+        bodies: &[FunctionBodyData<'_>],
+        mut each: impl FnMut(&mut Context, &Translated) -> Result<()>,
     ) -> Result<()> {
+        let inliner = self
+            .tunables
+            .inlining
+            .then(|| inline::Inliner::new(module, bodies));
         let mut workspace = Workspace::default();
-        for (i, body) in bodies.into_iter().enumerate() {
-            let switches = self.translate_one(module, i, body, &mut workspace)?;
-            each(&mut workspace.ctx, &switches)?;
+        for (i, body) in bodies.iter().enumerate() {
+            let translated =
+                self.translate_one(module, i, body, &mut workspace, inliner.as_ref())?;
+            each(&mut workspace.ctx, &translated)?;
         }
         Ok(())
     }
 
     /// Translates (and validates) the body of defined function `i` of `module` into the
-    /// Cranelift function of `workspace.ctx`; the stack map entries of its stack switches.
-    fn translate_one(
+    /// Cranelift function of `workspace.ctx`, inlining the candidates of `inliner` if given.
+    /// When that fails, translates it again without inlining: its own errors then come out
+    /// as they would without inlining.
+    fn translate_one<'d>(
         &self,
         module: &ModuleInfo,
         i: usize,
-        body: FunctionBodyData<'_>,
+        body: &FunctionBodyData<'d>,
         workspace: &mut Workspace,
-    ) -> Result<stack_maps::SwitchEntries> {
+        inliner: Option<&inline::Inliner<'d>>,
+    ) -> Result<Translated> {
+        match self.translate_with(module, i, body, workspace, inliner) {
+            Err(_) if inliner.is_some() => self.translate_with(module, i, body, workspace, None),
+            translated => translated,
+        }
+    }
+
+    /// [`Compiler::translate_one`], inlining as `inliner` says.
+    fn translate_with<'d>(
+        &self,
+        module: &ModuleInfo,
+        i: usize,
+        body: &FunctionBodyData<'d>,
+        workspace: &mut Workspace,
+        inliner: Option<&inline::Inliner<'d>>,
+    ) -> Result<Translated> {
         let func_index = module.num_imported_funcs + i as u32;
         let allocs = std::mem::take(&mut workspace.validator_allocs);
-        let mut validator = body.validator.into_validator(allocs);
+        let mut validator = inline::copy_validator(&body.validator).into_validator(allocs);
         let sig = match wasm_signature(module, module.func_type(func_index)) {
             Ok(s) => s,
             Err(e) => {
@@ -420,7 +508,7 @@ impl Compiler {
         let builder = FunctionBuilder::new(&mut ctx.func, &mut workspace.builder);
         let mut env = func_env::FuncEnv::new(module, self.native_call_conv());
         env.tunables = self.tunables;
-        let translated = translate::FuncTranslator::new(builder, env).translate(
+        let translated = translate::FuncTranslator::new(builder, env, inliner).translate(
             func_index,
             &body.body,
             &mut validator,
@@ -431,15 +519,22 @@ impl Compiler {
             // function (on this thread) starts from a fresh one.
             workspace.builder = FunctionBuilderContext::new();
         }
-        translated?;
+        let inline_sites = translated?;
         workspace.validator_allocs = validator.into_allocations();
-        Ok(stack_maps::detach_from_switches(&mut ctx.func))
+        Ok(Translated {
+            switches: stack_maps::detach_from_switches(&mut ctx.func),
+            inline_sites,
+        })
     }
 
     fn compile_single(&self, func: ir::Function) -> Result<CompiledText> {
         let mut ctx = Context::for_function(func);
         let mut out = CompiledText::default();
-        self.compile_into(&mut ctx, &Vec::new(), &mut out, &mut Vec::new())?;
+        let translated = Translated {
+            switches: Vec::new(),
+            inline_sites: Vec::new(),
+        };
+        self.compile_into(&mut ctx, &translated, &mut out, &mut Vec::new())?;
         Ok(out)
     }
 
@@ -448,13 +543,13 @@ impl Compiler {
     fn compile_into(
         &self,
         ctx: &mut Context,
-        switches: &stack_maps::SwitchEntries,
+        translated: &Translated,
         out: &mut CompiledText,
         calls: &mut Vec<(u32, u32, i64)>,
     ) -> Result<()> {
         ctx.compile(&*self.isa, &mut Default::default())
             .map_err(|e| anyhow!("Cranelift failed to compile {}: {:?}", e.func.name, e.inner))?;
         let code = ctx.compiled_code().expect("just compiled");
-        out.push(code, &ctx.func, switches, calls)
+        out.push(code, &ctx.func, translated, calls)
     }
 }

@@ -1,8 +1,11 @@
 //! Translation of one wasm function body into Cranelift IR: the operand stack, control frames,
-//! locals, and one arm per operator. Every operator is validated before it is translated.
+//! locals, and one arm per operator. Every operator is validated before it is translated. The
+//! bodies of small callees are translated in place of direct calls to them (see
+//! [`crate::inline`]); their code carries the inlined call's site as its source location.
 
 use crate::func_env::{self, trusted_flags, value_slot_flags, FuncEnv};
 use crate::gc::Extend;
+use crate::inline::{Inliner, MAX_INLINE_DEPTH};
 use crate::trap_code;
 use anyhow::{bail, Result};
 use cranelift_codegen::ir::{
@@ -11,7 +14,7 @@ use cranelift_codegen::ir::{
 };
 use cranelift_frontend::{FunctionBuilder, Variable};
 use wasmfx_environ::wasmparser::{
-    self, BlockType, FuncValidator, FunctionBody, MemArg, Operator, ValidatorResources,
+    self, BlockType, FuncType, FuncValidator, FunctionBody, MemArg, Operator, ValidatorResources,
 };
 use wasmfx_environ::{Builtin, Trap, VMOffsets, MEMORY_RESERVATION};
 
@@ -93,6 +96,22 @@ enum Callee {
     Indirect(ir::SigRef, Value),
 }
 
+/// One call inlined into the function being compiled: the callee (a defined function index)
+/// and the site it was inlined into (0 for the compiled function itself, else `site + 1` is
+/// the index of that site's entry). A site's number is its index plus one, and is the source
+/// location of the code translated from the callee's body.
+pub type InlineSite = (u32, u32);
+
+/// What the translator puts aside while it translates an inlined body.
+struct CallerState {
+    stack: Vec<Value>,
+    stack_checked: usize,
+    frames: Vec<Frame>,
+    locals: Vec<Variable>,
+    outer_handlers: Vec<(Option<u32>, ir::Block)>,
+    site: u32,
+}
+
 /// Translates one function body.
 pub struct FuncTranslator<'a, 'm> {
     pub(crate) b: FunctionBuilder<'a>,
@@ -106,6 +125,18 @@ pub struct FuncTranslator<'a, 'm> {
     reachable: bool,
     /// Instructions translated since fuel was last charged.
     fuel_pending: i64,
+    /// The inlining candidates, when inlining is on.
+    inliner: Option<&'m Inliner<'m>>,
+    /// The functions whose bodies are being translated, the compiled one first, then the
+    /// inlined ones, innermost last.
+    inline_chain: Vec<u32>,
+    /// Every call inlined so far.
+    inline_sites: Vec<InlineSite>,
+    /// The site whose body is being translated (0: the compiled function's own).
+    current_site: u32,
+    /// While an inlined body is translated: the exception handlers around its call in the
+    /// functions it is inlined into, innermost first.
+    outer_handlers: Vec<(Option<u32>, ir::Block)>,
 }
 
 fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
@@ -167,7 +198,9 @@ pub(crate) fn trap(t: Trap) -> ir::TrapCode {
 
 impl<'a, 'm> FuncTranslator<'a, 'm> {
     /// Prepares to translate into `b`, a builder of a function with the wasm signature.
-    pub fn new(b: FunctionBuilder<'a>, env: FuncEnv<'m>) -> Self {
+    /// Prepares to translate into `b`, a builder of a function with the wasm signature,
+    /// inlining the candidates of `inliner` when given.
+    pub fn new(b: FunctionBuilder<'a>, env: FuncEnv<'m>, inliner: Option<&'m Inliner<'m>>) -> Self {
         FuncTranslator {
             b,
             env,
@@ -177,17 +210,23 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             locals: Vec::new(),
             reachable: true,
             fuel_pending: 0,
+            inliner,
+            inline_chain: Vec::new(),
+            inline_sites: Vec::new(),
+            current_site: 0,
+            outer_handlers: Vec::new(),
         }
     }
 
-    /// Translates `body` (of function `func_index`), validating it with `validator`.
+    /// Translates `body` (of function `func_index`), validating it with `validator`; returns
+    /// the calls it inlined.
     pub fn translate(
         mut self,
         func_index: u32,
         body: &FunctionBody<'_>,
         validator: &mut FuncValidator<ValidatorResources>,
         frontend_config: cranelift_codegen::isa::TargetFrontendConfig,
-    ) -> Result<()> {
+    ) -> Result<Vec<InlineSite>> {
         let ty = self.env.module.func_type(func_index).clone();
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
@@ -226,6 +265,25 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         });
         self.b.func.stack_limit = Some(limit);
 
+        self.inline_chain.push(func_index);
+        if let Some(rets) = self.translate_body(&ty, body, validator, &params[2..])? {
+            self.b.ins().return_(&rets);
+        }
+        self.b.seal_all_blocks();
+        self.b.finalize(frontend_config);
+        Ok(self.inline_sites)
+    }
+
+    /// Translates `body`, of a function of type `ty` whose parameters are `args`, from the
+    /// current block: its locals, then its operators. Returns its results, in the block the
+    /// builder is left in, when the end of the body is reachable.
+    fn translate_body(
+        &mut self,
+        ty: &FuncType,
+        body: &FunctionBody<'_>,
+        validator: &mut FuncValidator<ValidatorResources>,
+        args: &[Value],
+    ) -> Result<Option<Vec<Value>>> {
         let body_offset = body.range().start;
         for (i, p) in ty.params().iter().enumerate() {
             let cty = self
@@ -236,7 +294,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             if self.env.needs_stack_map(*p) {
                 self.b.declare_var_needs_stack_map(var);
             }
-            self.b.def_var(var, params[i + 2]);
+            self.b.def_var(var, args[i]);
             self.locals.push(var);
         }
         let mut locals_reader = body.get_locals_reader()?;
@@ -273,7 +331,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             exit_branched: false,
         });
 
-        // A call costs one unit of fuel; runaway recursion meets the checks here.
+        // A call (inlined or not) costs one unit of fuel; runaway recursion meets the checks
+        // here.
         self.fuel_pending = 1;
         self.check_interruption();
 
@@ -288,14 +347,58 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         }
         reader.finish()?;
 
-        // The function's final `end` left us at the exit block (if it is reachable).
-        if self.reachable {
-            let rets = self.stack.clone();
-            self.b.ins().return_(&rets);
+        // The body's final `end` left us at the exit block (if it is reachable).
+        Ok(self.reachable.then(|| self.stack.clone()))
+    }
+
+    /// Translates a `call` of `func_index` as the callee's body, when it is an inlining
+    /// candidate, not already being translated and not nested too deep; whether it did.
+    fn inline_call(&mut self, func_index: u32) -> Result<bool> {
+        let Some(inliner) = self.inliner else {
+            return Ok(false);
+        };
+        if self.inline_chain.len() > MAX_INLINE_DEPTH || self.inline_chain.contains(&func_index) {
+            return Ok(false);
         }
-        self.b.seal_all_blocks();
-        self.b.finalize(frontend_config);
-        Ok(())
+        let Some((body, mut validator)) = inliner.callee(func_index) else {
+            return Ok(false);
+        };
+        let ty = self.env.module.func_type(func_index).clone();
+        let args = self.pop_n(ty.params().len());
+        let handlers = self.handlers_in_scope();
+        let caller = CallerState {
+            stack: std::mem::take(&mut self.stack),
+            stack_checked: std::mem::take(&mut self.stack_checked),
+            frames: std::mem::take(&mut self.frames),
+            locals: std::mem::take(&mut self.locals),
+            outer_handlers: std::mem::replace(&mut self.outer_handlers, handlers),
+            site: self.current_site,
+        };
+        let defined = func_index - self.env.module.num_imported_funcs;
+        self.inline_sites.push((defined, self.current_site));
+        self.current_site = self.inline_sites.len() as u32;
+        self.b.set_srcloc(ir::SourceLoc::new(self.current_site));
+        self.inline_chain.push(func_index);
+        let results = self.translate_body(&ty, body, &mut validator, &args)?;
+        self.inline_chain.pop();
+        self.stack = caller.stack;
+        self.stack_checked = caller.stack_checked;
+        self.frames = caller.frames;
+        self.locals = caller.locals;
+        self.outer_handlers = caller.outer_handlers;
+        self.current_site = caller.site;
+        self.b.set_srcloc(match caller.site {
+            0 => ir::SourceLoc::default(),
+            site => ir::SourceLoc::new(site),
+        });
+        match results {
+            Some(results) => {
+                self.stack.extend(results);
+                self.reachable = true;
+            }
+            None => self.reachable = false,
+        }
+        Ok(true)
     }
 
     /// Declares the GC references among the values pushed since the last call (the validator,
@@ -834,9 +937,16 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 self.reachable = false;
             }
             Operator::Return => {
-                let n = self.frames[0].num_results;
-                let rets = self.peek_n(n);
-                self.b.ins().return_(&rets);
+                if self.inline_chain.len() > 1 {
+                    // From an inlined body: to the code after its call.
+                    let (target, n) = self.branch_target_of(0);
+                    let rets = self.peek_n(n);
+                    self.b.ins().jump(target, &args(&rets));
+                } else {
+                    let n = self.frames[0].num_results;
+                    let rets = self.peek_n(n);
+                    self.b.ins().return_(&rets);
+                }
                 self.reachable = false;
             }
             Operator::Call { function_index } => self.call(function_index, false)?,
@@ -1456,7 +1566,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     }
 
     /// The exception handlers in scope, innermost first: the landing pad of every catch
-    /// clause of every enclosing `try_table`.
+    /// clause of every enclosing `try_table`, in this body and around its inlined calls.
     fn handlers_in_scope(&self) -> Vec<(Option<u32>, ir::Block)> {
         let mut handlers = Vec::new();
         for frame in self.frames.iter().rev() {
@@ -1464,6 +1574,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
                 handlers.extend(pads.iter().map(|p| (p.tag, p.block)));
             }
         }
+        handlers.extend(self.outer_handlers.iter().copied());
         handlers
     }
 
@@ -1592,6 +1703,9 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
 
     /// `call` (or `return_call` when `tail`).
     fn call(&mut self, function_index: u32, tail: bool) -> Result<()> {
+        if !tail && self.inline_call(function_index)? {
+            return Ok(());
+        }
         let type_index = self.env.module.functions[function_index as usize];
         let n = self.env.module.func_type_at(type_index).params().len();
         let sig = self.env.wasm_sig(&mut self.b, type_index)?;

@@ -1,5 +1,5 @@
 //! The tables that describe a unit of compiled code (its functions and their names, trap
-//! sites, exception call sites and stack maps) as one flat array of 32-bit words, read in
+//! sites, exception call sites, stack maps and the code of functions inlined into others) as one flat array of 32-bit words, read in
 //! place: from memory when the code was just compiled, and straight from the mapped file when
 //! it was loaded from a precompiled module, so that loading a large module reads only the
 //! entries its run looks up.
@@ -10,7 +10,9 @@
 //! word), trap offsets (sorted), trap codes (one byte each, packed), exception call sites
 //! (return address, frame offset, vmctx offset, first handler), handlers (tag offset plus one
 //! or 0 for `catch_all`, target), stack maps at calls and at switches (return address, first
-//! distance, reference count, continuation count) and the distances they list.
+//! distance, reference count, continuation count), the distances they list, inlined code
+//! ranges (start, end, first function, function count; sorted, disjoint) and the functions
+//! they list (defined function indices, innermost first).
 
 use crate::{ExnCallSite, ExnHandler, StackMapSite, StackMaps, Trap};
 use anyhow::{bail, Result};
@@ -18,10 +20,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 /// Words of the header.
-pub const HEADER_WORDS: usize = 10;
+pub const HEADER_WORDS: usize = 12;
 
-/// The first word of every table array ("CTB1").
-const FORMAT: u32 = u32::from_le_bytes(*b"CTB1");
+/// The first word of every table array ("CTB2").
+const FORMAT: u32 = u32::from_le_bytes(*b"CTB2");
 
 /// A function's name start that means "no name" (trampolines).
 const NO_NAME: u32 = u32::MAX;
@@ -41,6 +43,18 @@ impl WordSource for Vec<u32> {
 /// A function of the code, as [`CodeTables::encode`] takes it: start offset, length, name.
 pub type FuncEntry = (u32, u32, Option<String>);
 
+/// A range of machine code translated from functions inlined into the function containing it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinedRange {
+    /// First code offset of the range.
+    pub start: u32,
+    /// One past its last code offset.
+    pub end: u32,
+    /// The inlined functions (defined function indices), innermost first: the first was
+    /// inlined into the second, and so on, the last into the function containing the range.
+    pub funcs: Vec<u32>,
+}
+
 /// The sections' word ranges, computed from the header.
 #[derive(Debug, Clone)]
 struct Layout {
@@ -55,6 +69,8 @@ struct Layout {
     call_maps: Range<usize>,
     switch_maps: Range<usize>,
     distances: Range<usize>,
+    inlined: Range<usize>,
+    inlined_funcs: Range<usize>,
 }
 
 impl Layout {
@@ -81,6 +97,8 @@ impl Layout {
         let call_maps = take(count(7).checked_mul(4))?;
         let switch_maps = take(count(8).checked_mul(4))?;
         let distances = take(Some(count(9)))?;
+        let inlined = take(count(10).checked_mul(4))?;
+        let inlined_funcs = take(Some(count(11)))?;
         (at == words.len()).then_some(Layout {
             code_len: header[1],
             funcs,
@@ -93,6 +111,8 @@ impl Layout {
             call_maps,
             switch_maps,
             distances,
+            inlined,
+            inlined_funcs,
         })
     }
 }
@@ -187,13 +207,14 @@ impl CodeTables {
     }
 
     /// The words describing code of `code_len` bytes with these functions (sorted by start),
-    /// trap sites, exception call sites and stack maps (each sorted by offset).
+    /// trap sites, exception call sites, stack maps and inlined ranges (each sorted by offset).
     pub fn encode(
         code_len: u32,
         funcs: &[FuncEntry],
         traps: &[(u32, Trap)],
         exn_sites: &[ExnCallSite],
         stack_maps: &StackMaps,
+        inlined: &[InlinedRange],
     ) -> Vec<u32> {
         let mut names = Vec::new();
         let mut func_words = Vec::with_capacity(funcs.len() * 4);
@@ -226,6 +247,17 @@ impl CodeTables {
         let mut distances = Vec::new();
         let call_maps = map_sites(&stack_maps.calls, &mut distances);
         let switch_maps = map_sites(&stack_maps.switches, &mut distances);
+        let mut inlined_funcs: Vec<u32> = Vec::new();
+        let mut inlined_words = Vec::with_capacity(inlined.len() * 4);
+        for range in inlined {
+            inlined_words.extend([
+                range.start,
+                range.end,
+                inlined_funcs.len() as u32,
+                range.funcs.len() as u32,
+            ]);
+            inlined_funcs.extend(&range.funcs);
+        }
 
         let mut words = vec![
             FORMAT,
@@ -238,6 +270,8 @@ impl CodeTables {
             stack_maps.calls.len() as u32,
             stack_maps.switches.len() as u32,
             distances.len() as u32,
+            inlined.len() as u32,
+            inlined_funcs.len() as u32,
         ];
         words.extend(func_words);
         words.extend(pack_bytes(&names));
@@ -260,6 +294,8 @@ impl CodeTables {
         words.extend(call_maps);
         words.extend(switch_maps);
         words.extend(distances);
+        words.extend(inlined_words);
+        words.extend(inlined_funcs);
         words
     }
 
@@ -360,6 +396,28 @@ impl CodeTables {
             .flatten()
     }
 
+    /// The functions inlined at code offset `offset` (defined function indices, innermost
+    /// first; empty where no inlined code is). Entries outside the function list (only in a
+    /// damaged file) are left out.
+    pub fn inlined_at(&self, offset: u32) -> impl Iterator<Item = usize> + '_ {
+        let ranges = self.records::<4>(&self.layout.inlined);
+        let i = ranges.partition_point(|r| r[0] <= offset);
+        let funcs = match i.checked_sub(1).map(|i| ranges[i]) {
+            Some([_, end, first, len]) if offset < end => {
+                let words = self.words(&self.layout.inlined_funcs);
+                let first = first as usize;
+                let end = first.saturating_add(len as usize).min(words.len());
+                words.get(first..end).unwrap_or(&[])
+            }
+            _ => &[],
+        };
+        let count = self.func_count();
+        funcs
+            .iter()
+            .map(|&f| f as usize)
+            .filter(move |&f| f < count)
+    }
+
     /// The distances of a stack map site record (checked by `new`; `None` only if the
     /// words changed since, as a mapped file changed under the module could).
     fn stack_map(&self, [_, start, refs, conts]: [u32; 4]) -> Option<StackMap<'_>> {
@@ -433,7 +491,19 @@ mod tests {
             calls: vec![site(10, &[8, 16], &[32]), site(30, &[], &[48])],
             switches: vec![site(40, &[24], &[])],
         };
-        let words = CodeTables::encode(56, &funcs, &traps, &exn_sites, &stack_maps);
+        let inlined = [
+            InlinedRange {
+                start: 2,
+                end: 6,
+                funcs: vec![2],
+            },
+            InlinedRange {
+                start: 20,
+                end: 24,
+                funcs: vec![0, 2],
+            },
+        ];
+        let words = CodeTables::encode(56, &funcs, &traps, &exn_sites, &stack_maps, &inlined);
         CodeTables::from_words(words).unwrap()
     }
 
@@ -481,6 +551,14 @@ mod tests {
         assert_eq!(t.switch_map(45).unwrap().refs, &[24]);
         assert!(t.switch_map(39).is_none());
         assert!(t.switch_map(40 + StackMaps::MAX_SWITCH_LEN + 1).is_none());
+
+        let inlined = |offset| t.inlined_at(offset).collect::<Vec<_>>();
+        assert_eq!(inlined(1), []);
+        assert_eq!(inlined(2), [2]);
+        assert_eq!(inlined(5), [2]);
+        assert_eq!(inlined(6), []);
+        assert_eq!(inlined(23), [0, 2]);
+        assert_eq!(inlined(24), []);
     }
 
     #[test]
@@ -489,8 +567,10 @@ mod tests {
         words.pop();
         assert!(CodeTables::from_words(words).is_err());
         let mut words = sample().all_words().to_vec();
-        // The last distance (of the switch map) made unaligned.
-        *words.last_mut().unwrap() = 12;
+        // The last distance (of the switch map, before the two inlined ranges' 8 words and
+        // their 3 functions) made unaligned.
+        let last_distance = words.len() - 12;
+        words[last_distance] = 12;
         assert!(CodeTables::from_words(words).is_err());
         assert!(CodeTables::from_words(vec![0; HEADER_WORDS]).is_err());
     }

@@ -20,7 +20,7 @@ mod type_registry;
 mod types;
 
 pub use builtins::{Builtin, BuiltinType, GROW_TRAPPED, WAIT_TRAPPED};
-pub use code_tables::{CodeTables, ExnSite, FuncEntry, StackMap, WordSource};
+pub use code_tables::{CodeTables, ExnSite, FuncEntry, InlinedRange, StackMap, WordSource};
 pub use exn_table::{ExnCallSite, ExnHandler};
 pub use gc_layout::*;
 pub use module::*;

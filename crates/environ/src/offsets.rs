@@ -75,6 +75,8 @@ pub struct Tunables {
     pub consume_fuel: bool,
     /// Check the engine's epoch against the store's deadline in function entries and loops.
     pub epoch_interruption: bool,
+    /// Translate small functions in place of direct calls to them.
+    pub inlining: bool,
 }
 
 /// Layout of `VMContRef`, a continuation object (one per continuation stack).

@@ -108,7 +108,8 @@ pub struct FrameSymbol {
     pub module_name: Option<String>,
     /// The function's name (from the name section, or its index).
     pub func_name: String,
-    /// Offset of the instruction in the function's machine code.
+    /// Offset of the instruction in the machine code of the function containing it (for an
+    /// inlined function, of the function it was inlined into).
     pub code_offset: u32,
 }
 
@@ -284,12 +285,16 @@ fn symbolize(pcs: &[usize], truncated: bool) -> WasmBacktrace {
         let Some(func) = info.tables.func_at(offset) else {
             continue;
         };
-        if let Some(name) = info.tables.func_name(func) {
-            frames.push(FrameSymbol {
-                module_name: info.module_name.clone(),
-                func_name: name,
-                code_offset: offset - info.tables.func(func).0,
-            });
+        let code_offset = offset - info.tables.func(func).0;
+        // Functions inlined at `pc` are frames of their own, inside the one containing it.
+        for func in info.tables.inlined_at(offset).chain([func]) {
+            if let Some(name) = info.tables.func_name(func) {
+                frames.push(FrameSymbol {
+                    module_name: info.module_name.clone(),
+                    func_name: name,
+                    code_offset,
+                });
+            }
         }
     }
     WasmBacktrace { frames, truncated }

@@ -63,7 +63,10 @@ impl Config {
             continuation_stack_size: 64 * 1024,
             continuation_red_zone: 16 * 1024,
             allocation_strategy: crate::InstanceAllocationStrategy::OnDemand,
-            tunables: wasmfx_environ::Tunables::default(),
+            tunables: wasmfx_environ::Tunables {
+                inlining: true,
+                ..wasmfx_environ::Tunables::default()
+            },
             profiler: ProfilingStrategy::None,
             cache_directory: None,
         }
@@ -196,6 +199,13 @@ impl Config {
     /// has passed. A store's deadline starts at the engine's current epoch (already passed).
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.tunables.epoch_interruption = enable;
+        self
+    }
+
+    /// Translates the bodies of small functions in place of direct calls to them (on by
+    /// default). Trap backtraces still list the inlined functions.
+    pub fn compiler_inlining(&mut self, enable: bool) -> &mut Self {
+        self.tunables.inlining = enable;
         self
     }
 

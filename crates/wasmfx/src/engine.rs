@@ -225,6 +225,7 @@ impl Engine {
             &text.traps,
             &[],
             &Default::default(),
+            &[],
         );
         code.register(FrameInfo {
             module_name: None,

@@ -414,6 +414,7 @@ fn compile_code(
         traps,
         exn_sites,
         stack_maps,
+        inlined,
     } = text;
     let num_defined = info.num_defined_funcs() as usize;
     let funcs: Vec<FuncEntry> = funcs
@@ -427,7 +428,7 @@ fn compile_code(
         })
         .collect();
     let code_len = u32::try_from(text.len()).context("the module's code exceeds 4 GiB")?;
-    let words = CodeTables::encode(code_len, &funcs, &traps, &exn_sites, &stack_maps);
+    let words = CodeTables::encode(code_len, &funcs, &traps, &exn_sites, &stack_maps, &inlined);
     Ok(CompiledCode {
         text,
         tables: CodeTables::from_words(words)?,

@@ -1,0 +1,116 @@
+//! Which direct calls are inlined: the translator translates a small callee's body in place
+//! of a `call` to it. Every candidate body was validated up front, so translating it again
+//! inside a caller cannot meet a validation error of its own.
+
+use rayon::prelude::*;
+use wasmfx_environ::wasmparser::{
+    FuncToValidate, FuncValidator, FunctionBody, Operator, ValidatorResources,
+};
+use wasmfx_environ::{FunctionBodyData, ModuleInfo};
+
+/// Bodies of at most this many bytes (locals and operators) are inlined. The fiber-library
+/// functions that wrap one `resume` or `suspend` (with their table accesses) fit.
+pub(crate) const MAX_INLINED_BODY: u64 = 96;
+
+/// How many inlined bodies may nest in one another at one call site.
+pub(crate) const MAX_INLINE_DEPTH: usize = 2;
+
+/// A function that may be inlined: its body and what validates it.
+struct Candidate<'d> {
+    body: FunctionBody<'d>,
+    validator: FuncToValidate<ValidatorResources>,
+}
+
+/// A copy of `validator` (wasmparser's type is not `Clone`), to validate its body again.
+pub(crate) fn copy_validator(
+    validator: &FuncToValidate<ValidatorResources>,
+) -> FuncToValidate<ValidatorResources> {
+    FuncToValidate {
+        resources: validator.resources.clone(),
+        index: validator.index,
+        ty: validator.ty,
+        features: validator.features,
+    }
+}
+
+/// The inlining candidates among a module's defined functions.
+pub(crate) struct Inliner<'d> {
+    num_imported_funcs: u32,
+    /// Per defined function, the candidate it is, if it is one.
+    candidates: Vec<Option<Candidate<'d>>>,
+}
+
+impl<'d> Inliner<'d> {
+    /// The candidates among `bodies` (the defined functions of `module`): bodies of at most
+    /// [`MAX_INLINED_BODY`] bytes that validate, make no tail call (a tail call inside an
+    /// inlined body would have to return from the caller) and have no `unreachable` outside
+    /// their blocks. Such a function always traps when it gets there, and Cranelift may fold
+    /// a trap that ends the inlined code into its caller's branch, where the trap would lose
+    /// the inlined function's frame; it is no loss, as trapping is not a fast path.
+    pub(crate) fn new(module: &ModuleInfo, bodies: &[FunctionBodyData<'d>]) -> Inliner<'d> {
+        let candidates = bodies
+            .par_iter()
+            .map(|data| {
+                let body = &data.body;
+                if body.range().end - body.range().start > MAX_INLINED_BODY || !may_inline(data) {
+                    return None;
+                }
+                Some(Candidate {
+                    body: body.clone(),
+                    validator: copy_validator(&data.validator),
+                })
+            })
+            .collect();
+        Inliner {
+            num_imported_funcs: module.num_imported_funcs,
+            candidates,
+        }
+    }
+
+    /// The body of function `func_index` with a fresh validator for it, if it is a candidate.
+    pub(crate) fn callee(
+        &self,
+        func_index: u32,
+    ) -> Option<(&FunctionBody<'d>, FuncValidator<ValidatorResources>)> {
+        let defined = func_index.checked_sub(self.num_imported_funcs)?;
+        let candidate = self.candidates.get(defined as usize)?.as_ref()?;
+        let validator = copy_validator(&candidate.validator).into_validator(Default::default());
+        Some((&candidate.body, validator))
+    }
+}
+
+/// Whether `data`'s body validates, makes no tail call and has no `unreachable` at its top
+/// level.
+fn may_inline(data: &FunctionBodyData<'_>) -> bool {
+    let mut validator = copy_validator(&data.validator).into_validator(Default::default());
+    let mut check = || -> wasmfx_environ::wasmparser::Result<bool> {
+        let mut locals = data.body.get_locals_reader()?;
+        for _ in 0..locals.get_count() {
+            let offset = locals.original_position();
+            let (count, ty) = locals.read()?;
+            validator.define_locals(offset, count, ty)?;
+        }
+        let mut reader = data.body.get_operators_reader()?;
+        let mut depth = 0usize;
+        while !reader.eof() {
+            let offset = reader.original_position();
+            let op = reader.read()?;
+            validator.op(offset, &op)?;
+            match op {
+                Operator::ReturnCall { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::ReturnCallRef { .. } => return Ok(false),
+                Operator::Unreachable if depth == 0 => return Ok(false),
+                Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::TryTable { .. } => depth += 1,
+                Operator::End => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        reader.finish()?;
+        Ok(true)
+    };
+    check().unwrap_or(false)
+}
