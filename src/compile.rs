@@ -1,6 +1,7 @@
 //! `wasmfx compile`: compiles a `.wasm` or `.wat` module ahead of time to a precompiled
 //! `.cwasm` file, which `wasmfx run --allow-precompiled` runs without compiling again. The
-//! file records the wasmfx build and the code generation settings (`-W` options), and only
+//! file records the wasmfx build and the code generation settings (`-W` options and `-O
+//! inlining`), and only
 //! an engine with the same ones loads it.
 
 use std::path::PathBuf;

@@ -27,8 +27,8 @@ enum Command {
     Run(run::RunCommand),
     /// Compile a module ahead of time to a `.cwasm` file for `run --allow-precompiled`.
     ///
-    /// The `-W` options that change the generated code (proposals, `fuel`, `timeout`) must be
-    /// given to `run` too.
+    /// The options that change the generated code (the `-W` proposals, `fuel` and `timeout`,
+    /// and `-O inlining`) must be given to `run` too.
     Compile(compile::CompileCommand),
     /// Run `.wast` spec scripts and report passed, failed and skipped directives.
     ///

@@ -299,6 +299,13 @@ const OPTIONS: &[OptionDef] = {
         ),
         option(
             Optimize,
+            "inlining",
+            Feature(Config::compiler_inlining),
+            "translate small functions in place of direct calls to them (backtraces still \
+             list them); on by default",
+        ),
+        option(
+            Optimize,
             "pooling-allocator",
             PoolingAllocator,
             "take instances' memories and tables, and continuation stacks, from regions \
@@ -370,13 +377,6 @@ const OPTIONS: &[OptionDef] = {
             Cache,
             "keep compiled code in $XDG_CACHE_HOME/wasmfx (by default ~/.cache/wasmfx) and \
              load modules compiled before from there; on by default",
-        ),
-        option(
-            Codegen,
-            "inlining",
-            Feature(Config::compiler_inlining),
-            "translate small functions in place of direct calls to them (backtraces still \
-             list them); on by default",
         ),
         option(
             Wasi,

@@ -34,6 +34,18 @@ fn fib_example() {
     let output = wasmfx(&["run", "--invoke", "fib", "examples/fib.wat", "30"]);
     assert!(output.status.success(), "stderr: {}", stderr(&output));
     assert_eq!(stdout(&output), "832040\n");
+    // The same without inlining.
+    let output = wasmfx(&[
+        "run",
+        "-O",
+        "inlining=n",
+        "--invoke",
+        "fib",
+        "examples/fib.wat",
+        "30",
+    ]);
+    assert!(output.status.success(), "stderr: {}", stderr(&output));
+    assert_eq!(stdout(&output), "832040\n");
 }
 
 #[test]
@@ -213,7 +225,7 @@ fn wasm_options() {
     let err = stderr(&output);
     assert!(
         err.contains(
-            "unknown `-O` option `pooling-everything`; known options: pooling-allocator, "
+            "unknown `-O` option `pooling-everything`; known options: inlining, pooling-allocator, "
         ),
         "stderr: {err}"
     );
@@ -453,6 +465,21 @@ fn compile_then_run_precompiled() {
     assert_eq!(mismatch.status.code(), Some(1));
     assert!(
         stderr(&mismatch).contains("consume_fuel is false in the module but true in this engine"),
+        "{}",
+        stderr(&mismatch)
+    );
+    let mismatch = wasmfx(&[
+        "run",
+        "-O",
+        "inlining=n",
+        "--allow-precompiled",
+        "--invoke",
+        "fib",
+        cwasm,
+        "30",
+    ]);
+    assert!(
+        stderr(&mismatch).contains("inlining is true in the module but false in this engine"),
         "{}",
         stderr(&mismatch)
     );

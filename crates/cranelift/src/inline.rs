@@ -15,6 +15,25 @@ pub(crate) const MAX_INLINED_BODY: u64 = 96;
 /// How many inlined bodies may nest in one another at one call site.
 pub(crate) const MAX_INLINE_DEPTH: usize = 2;
 
+/// The bytes of callee bodies one function may inline: its own size, but at least
+/// [`MIN_INLINE_BUDGET`] and at most [`MAX_INLINE_BUDGET`], so that inlining at most doubles
+/// a function and adds little to the large ones (whose compilation time and memory grow
+/// faster than their size).
+pub(crate) fn inline_budget(body_bytes: u64) -> u64 {
+    body_bytes.clamp(MIN_INLINE_BUDGET, MAX_INLINE_BUDGET)
+}
+
+/// See [`inline_budget`].
+const MIN_INLINE_BUDGET: u64 = 1024;
+
+/// See [`inline_budget`].
+const MAX_INLINE_BUDGET: u64 = 8192;
+
+/// The size of a body in bytes (locals and operators).
+pub(crate) fn body_bytes(body: &FunctionBody<'_>) -> u64 {
+    body.range().end - body.range().start
+}
+
 /// A function that may be inlined: its body and what validates it.
 struct Candidate<'d> {
     body: FunctionBody<'d>,
@@ -52,7 +71,7 @@ impl<'d> Inliner<'d> {
             .par_iter()
             .map(|data| {
                 let body = &data.body;
-                if body.range().end - body.range().start > MAX_INLINED_BODY || !may_inline(data) {
+                if body_bytes(body) > MAX_INLINED_BODY || !may_inline(data) {
                     return None;
                 }
                 Some(Candidate {

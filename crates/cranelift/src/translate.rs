@@ -5,7 +5,7 @@
 
 use crate::func_env::{self, trusted_flags, value_slot_flags, FuncEnv};
 use crate::gc::Extend;
-use crate::inline::{Inliner, MAX_INLINE_DEPTH};
+use crate::inline::{body_bytes, inline_budget, Inliner, MAX_INLINE_DEPTH};
 use crate::trap_code;
 use anyhow::{bail, Result};
 use cranelift_codegen::ir::{
@@ -137,6 +137,8 @@ pub struct FuncTranslator<'a, 'm> {
     /// While an inlined body is translated: the exception handlers around its call in the
     /// functions it is inlined into, innermost first.
     outer_handlers: Vec<(Option<u32>, ir::Block)>,
+    /// Bytes of callee bodies this function may still inline.
+    inline_budget: u64,
 }
 
 fn block_arity(env: &FuncEnv, ty: BlockType) -> Result<(Vec<Type>, Vec<Type>)> {
@@ -215,6 +217,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             inline_sites: Vec::new(),
             current_site: 0,
             outer_handlers: Vec::new(),
+            inline_budget: 0,
         }
     }
 
@@ -266,6 +269,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.b.func.stack_limit = Some(limit);
 
         self.inline_chain.push(func_index);
+        self.inline_budget = inline_budget(body_bytes(body));
         if let Some(rets) = self.translate_body(&ty, body, validator, &params[2..])? {
             self.b.ins().return_(&rets);
         }
@@ -352,7 +356,8 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
     }
 
     /// Translates a `call` of `func_index` as the callee's body, when it is an inlining
-    /// candidate, not already being translated and not nested too deep; whether it did.
+    /// candidate, not already being translated, not nested too deep and within the
+    /// function's inlining budget; whether it did.
     fn inline_call(&mut self, func_index: u32) -> Result<bool> {
         let Some(inliner) = self.inliner else {
             return Ok(false);
@@ -363,6 +368,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         let Some((body, mut validator)) = inliner.callee(func_index) else {
             return Ok(false);
         };
+        let Some(budget_left) = self.inline_budget.checked_sub(body_bytes(body)) else {
+            return Ok(false);
+        };
+        self.inline_budget = budget_left;
         let ty = self.env.module.func_type(func_index).clone();
         let args = self.pop_n(ty.params().len());
         let handlers = self.handlers_in_scope();
