@@ -371,10 +371,7 @@ impl Compiler {
         bodies: Vec<FunctionBodyData<'_>>,
     ) -> Result<CompiledText> {
         catching_panics(|| {
-            let inliner = self
-                .tunables
-                .inlining
-                .then(|| inline::Inliner::new(module, &bodies));
+            let inliner = self.inliner(module, &bodies);
             // Each function is translated and compiled on its own, on every core; the results
             // are laid out in order, so the output does not depend on the scheduling.
             let compiled: Vec<Result<CompiledFunction>> = bodies
@@ -451,10 +448,7 @@ impl Compiler {
         bodies: &[FunctionBodyData<'_>],
         mut each: impl FnMut(&mut Context, &Translated) -> Result<()>,
     ) -> Result<()> {
-        let inliner = self
-            .tunables
-            .inlining
-            .then(|| inline::Inliner::new(module, bodies));
+        let inliner = self.inliner(module, bodies);
         let mut workspace = Workspace::default();
         for (i, body) in bodies.iter().enumerate() {
             let translated =
@@ -462,6 +456,17 @@ impl Compiler {
             each(&mut workspace.ctx, &translated)?;
         }
         Ok(())
+    }
+
+    /// The inlining candidates among `bodies`, when inlining is on.
+    fn inliner<'d>(
+        &self,
+        module: &ModuleInfo,
+        bodies: &[FunctionBodyData<'d>],
+    ) -> Option<inline::Inliner<'d>> {
+        self.tunables
+            .inlining
+            .then(|| inline::Inliner::new(module, bodies))
     }
 
     /// Translates (and validates) the body of defined function `i` of `module` into the

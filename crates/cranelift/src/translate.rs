@@ -97,9 +97,9 @@ enum Callee {
 }
 
 /// One call inlined into the function being compiled: the callee (a defined function index)
-/// and the site it was inlined into (0 for the compiled function itself, else `site + 1` is
-/// the index of that site's entry). A site's number is its index plus one, and is the source
-/// location of the code translated from the callee's body.
+/// and where the call was, as a site number: 0 for the compiled function's own code, `n` for
+/// the body inlined at entry `n - 1` of the function's list of sites. A site's number is also
+/// the source location of the code translated from its callee's body.
 pub type InlineSite = (u32, u32);
 
 /// What the translator puts aside while it translates an inlined body.
@@ -199,7 +199,6 @@ pub(crate) fn trap(t: Trap) -> ir::TrapCode {
 }
 
 impl<'a, 'm> FuncTranslator<'a, 'm> {
-    /// Prepares to translate into `b`, a builder of a function with the wasm signature.
     /// Prepares to translate into `b`, a builder of a function with the wasm signature,
     /// inlining the candidates of `inliner` when given.
     pub fn new(b: FunctionBuilder<'a>, env: FuncEnv<'m>, inliner: Option<&'m Inliner<'m>>) -> Self {
