@@ -48,6 +48,44 @@ const MODULE: &str = r#"
         (call $throw_if_odd (local.get 0)))
       (i32.const -1)))
 
+  ;; An exception thrown by a function too large to inline (over 96 bytes), called from inlined
+  ;; code.
+  (func $throw_big (param i32)
+    (local $i i32)
+    (loop $l
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 3))))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 3)) (i32.const 5)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 7)) (i32.const 11)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 13)) (i32.const 17)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 19)) (i32.const 23)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 29)) (i32.const 31)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 37)) (i32.const 41)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 43)) (i32.const 47)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 53)) (i32.const 59)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 61)) (i32.const 67)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 71)) (i32.const 73)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 79)) (i32.const 83)))
+    (drop (i32.add (i32.mul (local.get $i) (i32.const 89)) (i32.const 97)))
+    (throw $oops (i32.add (local.get 0) (local.get $i))))
+  (func $relay (param i32) (call $throw_big (local.get 0)))
+  (func (export "catch_through") (param i32) (result i32)
+    (block $caught (result i32)
+      (try_table (catch $oops $caught)
+        (call $relay (local.get 0)))
+      (i32.const -1)))
+
+  ;; Several results, returned from inside nested blocks.
+  (func $split (param i32) (result i32 i32)
+    (block $out
+      (block $inner
+        (br_if $inner (i32.eqz (local.get 0)))
+        (return (i32.const 1) (local.get 0)))
+      (br $out))
+    (i32.const 0) (i32.const 0))
+  (func (export "split") (param i32) (result i32)
+    (i32.add (i32.mul (call $split (local.get 0))) (i32.const 100)))
+
   ;; Continuations: suspend and resume inside inlined functions.
   (func $yield_once (suspend $yield))
   (func $worker (call $yield_once) (call $yield_once))
@@ -109,6 +147,15 @@ fn inlined_code_computes_what_calls_do() {
             .unwrap();
         assert_eq!(catch.call(&mut store, 7).unwrap(), 7);
         assert_eq!(catch.call(&mut store, 8).unwrap(), -1);
+        let catch_through = instance
+            .get_typed_func::<i32, i32>(&mut store, "catch_through")
+            .unwrap();
+        assert_eq!(catch_through.call(&mut store, 4).unwrap(), 7);
+        let split = instance
+            .get_typed_func::<i32, i32>(&mut store, "split")
+            .unwrap();
+        assert_eq!(split.call(&mut store, 9).unwrap(), 109);
+        assert_eq!(split.call(&mut store, 0).unwrap(), 100);
         let yields = instance
             .get_typed_func::<(), i32>(&mut store, "yields")
             .unwrap();
