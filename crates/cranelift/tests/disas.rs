@@ -1,7 +1,8 @@
 //! Snapshot tests of the compiler: every `tests/disas/*.wat` file holds a module and, below a
 //! marker line, the optimised Cranelift IR of its defined functions (what goes to lowering) in
-//! comment lines. The test compiles each module with wasmfx's default features and settings and
-//! fails with a line diff when the IR differs from the expectation.
+//! comment lines. The test compiles each module with wasmfx's default features and settings
+//! (without inlining, so that every function shows its own code, unless the file has the line
+//! [`INLINING_ON`]) and fails with a line diff when the IR differs from the expectation.
 //!
 //! `WASMFX_BLESS=1 cargo test -p wasmfx-cranelift --test disas` rewrites the expectations.
 
@@ -14,6 +15,9 @@ use wasmfx_environ::Tunables;
 const MARKER: &str =
     ";; ==== optimised CLIF; regenerate: WASMFX_BLESS=1 cargo test -p wasmfx-cranelift --test disas";
 
+/// The line that makes a file's module compile with inlining.
+const INLINING_ON: &str = ";; inlining: on";
+
 /// How each line of the expected IR starts (an empty line is the prefix without its space).
 const LINE_PREFIX: &str = ";; ";
 
@@ -24,11 +28,16 @@ const DIFF_CONTEXT: usize = 3;
 fn disas_snapshots() {
     let bless = std::env::var("WASMFX_BLESS").is_ok_and(|v| v == "1");
     let compiler = Compiler::new(Tunables::default()).expect("a compiler for the host");
+    let inlining = Compiler::new(Tunables {
+        inlining: true,
+        ..Tunables::default()
+    })
+    .expect("a compiler for the host");
     let mut failures = Vec::new();
     let files = snapshot_files().expect("listing tests/disas");
     assert!(!files.is_empty(), "no .wat files in tests/disas");
     for path in &files {
-        if let Err(failure) = check_file(&compiler, path, bless) {
+        if let Err(failure) = check_file(&compiler, &inlining, path, bless) {
             failures.push(format!("{}: {failure:#}", path.display()));
         }
     }
@@ -56,13 +65,18 @@ fn snapshot_files() -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Compiles the module in `path` and compares its IR with the file's expectation, or with
-/// `bless` rewrites the expectation.
-fn check_file(compiler: &Compiler, path: &Path, bless: bool) -> Result<()> {
+/// Compiles the module in `path` (with `inlining` when it asks for it, else with `compiler`)
+/// and compares its IR with the file's expectation, or with `bless` rewrites the expectation.
+fn check_file(compiler: &Compiler, inlining: &Compiler, path: &Path, bless: bool) -> Result<()> {
     let text = std::fs::read_to_string(path).context("reading the file")?;
     let (module_text, expected) = match text.split_once(&format!("\n{MARKER}\n")) {
         Some((module_text, expected)) => (module_text, Some(expected)),
         None => (text.as_str(), None),
+    };
+    let compiler = if module_text.lines().any(|line| line.trim() == INLINING_ON) {
+        inlining
+    } else {
+        compiler
     };
     let actual = optimized_clif(compiler, module_text)?;
     if bless {
