@@ -382,6 +382,10 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             outer_handlers: std::mem::replace(&mut self.outer_handlers, handlers),
             site: self.current_site,
         };
+        // Cranelift stores source locations relative to the first one set, and a location
+        // below that base would wrap around to the value meaning "none": the base is the
+        // lowest site number, 1 (a nested site's code can come before its parent's).
+        self.b.func.params.ensure_base_srcloc(ir::SourceLoc::new(1));
         let defined = func_index - self.env.module.num_imported_funcs;
         self.inline_sites.push((defined, self.current_site));
         self.current_site = self.inline_sites.len() as u32;

@@ -40,6 +40,12 @@ const MODULE: &str = r#"
   (func (export "divide") (param i32 i32) (result i32) (call $outer (local.get 0) (local.get 1)))
   (func (export "divide_once") (param i32 i32) (result i32)
     (call $divide (local.get 0) (local.get 1)))
+  ;; `$divide_next`'s code starts with the code inlined into it, `$next`'s.
+  (func $next (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+  (func $divide_next (param i32 i32) (result i32)
+    (i32.div_s (call $next (local.get 0)) (local.get 1)))
+  (func (export "divide_next") (param i32 i32) (result i32)
+    (call $divide_next (local.get 0) (local.get 1)))
 
   ;; An exception thrown by inlined code, caught by the caller's try_table.
   (func (export "catch") (param i32) (result i32)
@@ -214,6 +220,17 @@ fn backtraces_list_inlined_functions() {
         assert_eq!(names, ["divide", "<wasm function 8>"], "{backtrace}");
         let offsets: Vec<u32> = backtrace.frames.iter().map(|f| f.code_offset).collect();
         assert_eq!(offsets[0] == offsets[1], inlining, "{offsets:?}");
+
+        // A trap in an inlined function's code that comes after the code of a function
+        // inlined into it.
+        let divide_next = instance
+            .get_typed_func::<(i32, i32), i32>(&mut store, "divide_next")
+            .unwrap();
+        let err = divide_next.call(&mut store, (1, 0)).unwrap_err();
+        assert_eq!(trap_of(&err), Some(Trap::IntegerDivisionByZero), "{err:?}");
+        let backtrace = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+        let names: Vec<&str> = backtrace.frames.iter().map(|f| &*f.func_name).collect();
+        assert_eq!(names, ["divide_next", "<wasm function 11>"], "{backtrace}");
     }
 }
 
