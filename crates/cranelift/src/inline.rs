@@ -12,6 +12,10 @@ use wasmfx_environ::{FunctionBodyData, ModuleInfo};
 /// functions that wrap one `resume` or `suspend` (with their table accesses) fit.
 pub(crate) const MAX_INLINED_BODY: u64 = 96;
 
+/// The most parameters and locals an inlined function may have: each inlined copy defines
+/// every one of them again, and a few bytes of local declarations can declare thousands.
+const MAX_INLINED_LOCALS: usize = 32;
+
 /// How many inlined bodies may nest in one another at one call site.
 pub(crate) const MAX_INLINE_DEPTH: usize = 2;
 
@@ -61,7 +65,8 @@ pub(crate) struct Inliner<'d> {
 
 impl<'d> Inliner<'d> {
     /// The candidates among `bodies` (the defined functions of `module`): bodies of at most
-    /// [`MAX_INLINED_BODY`] bytes that validate, make no tail call (a tail call inside an
+    /// [`MAX_INLINED_BODY`] bytes with at most [`MAX_INLINED_LOCALS`] parameters and locals
+    /// that validate, make no tail call (a tail call inside an
     /// inlined body would have to return from the caller) and have no `unreachable` outside
     /// their blocks. Such a function always traps when it gets there, and Cranelift may fold
     /// a trap that ends the inlined code into its caller's branch, where the trap would lose
@@ -71,7 +76,8 @@ impl<'d> Inliner<'d> {
             .par_iter()
             .map(|data| {
                 let body = &data.body;
-                if body_bytes(body) > MAX_INLINED_BODY || !may_inline(data) {
+                let params = module.func_type_at(data.validator.ty).params().len();
+                if body_bytes(body) > MAX_INLINED_BODY || !may_inline(data, params) {
                     return None;
                 }
                 Some(Candidate {
@@ -98,15 +104,20 @@ impl<'d> Inliner<'d> {
     }
 }
 
-/// Whether `data`'s body validates, makes no tail call and has no `unreachable` at its top
-/// level.
-fn may_inline(data: &FunctionBodyData<'_>) -> bool {
+/// Whether `data`'s body (of a function with `params` parameters) declares few enough locals,
+/// validates, makes no tail call and has no `unreachable` at its top level.
+fn may_inline(data: &FunctionBodyData<'_>, params: usize) -> bool {
     let mut validator = copy_validator(&data.validator).into_validator(Default::default());
     let mut check = || -> wasmfx_environ::wasmparser::Result<bool> {
         let mut locals = data.body.get_locals_reader()?;
+        let mut declared = params;
         for _ in 0..locals.get_count() {
             let offset = locals.original_position();
             let (count, ty) = locals.read()?;
+            declared = declared.saturating_add(count as usize);
+            if declared > MAX_INLINED_LOCALS {
+                return Ok(false);
+            }
             validator.define_locals(offset, count, ty)?;
         }
         let mut reader = data.body.get_operators_reader()?;

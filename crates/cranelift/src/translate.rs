@@ -390,6 +390,13 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.inline_sites.push((defined, self.current_site));
         self.current_site = self.inline_sites.len() as u32;
         self.b.set_srcloc(ir::SourceLoc::new(self.current_site));
+        // The body starts a block of its own: the code generator folds a load into an
+        // instruction using it only within a block, and a load of the caller folded into the
+        // callee's first instruction would fault with the callee's location.
+        let body_block = self.b.create_block();
+        self.b.ins().jump(body_block, &[]);
+        self.b.switch_to_block(body_block);
+        self.b.seal_block(body_block);
         self.inline_chain.push(func_index);
         let results = self.translate_body(&ty, body, &mut validator, &args)?;
         self.inline_chain.pop();

@@ -120,6 +120,14 @@ const MODULE: &str = r#"
       (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
     (i32.add (local.get $sum) (struct.get $pair 0 (local.get $keep))))
 
+  ;; Many locals (cheap to declare, each defined again by every inlined copy): called.
+  (func $many_locals (param i32 i32) (result i32)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64)
+    (i32.div_s (local.get 0) (local.get 1)))
+  (func (export "many_locals") (param i32 i32) (result i32)
+    (call $many_locals (local.get 0) (local.get 1)))
+
   ;; Recursion is never inlined into itself.
   (func $fact (param i32) (result i32)
     (if (result i32) (i32.le_s (local.get 0) (i32.const 1))
@@ -232,6 +240,24 @@ fn backtraces_list_inlined_functions() {
         let names: Vec<&str> = backtrace.frames.iter().map(|f| &*f.func_name).collect();
         assert_eq!(names, ["divide_next", "<wasm function 11>"], "{backtrace}");
     }
+}
+
+#[test]
+fn functions_with_many_locals_are_called() {
+    let (mut store, instance) = instantiate(true);
+    let many_locals = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "many_locals")
+        .unwrap();
+    assert_eq!(many_locals.call(&mut store, (9, 3)).unwrap(), 3);
+    let err = many_locals.call(&mut store, (9, 0)).unwrap_err();
+    let backtrace = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    let names: Vec<&str> = backtrace.frames.iter().map(|f| &*f.func_name).collect();
+    assert_eq!(names[0], "many_locals", "{backtrace}");
+    // Two machine frames, each at its own code offset: not inlined.
+    assert_ne!(
+        backtrace.frames[0].code_offset,
+        backtrace.frames[1].code_offset
+    );
 }
 
 #[test]

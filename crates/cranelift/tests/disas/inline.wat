@@ -64,30 +64,36 @@
 ;;     stack_limit = gv2
 ;;
 ;;                                 block0(v0: i64, v1: i64, v2: i32):
+;; @0001                               jump block2
+;;
+;;                                 block2:
 ;; @0001                               v5 = load.i64 notrap aligned readonly can_move v0+88
 ;; @0001                               v6 = uextend.i64 v2
 ;; @0001                               v7 = iadd v5, v6
 ;; @0001                               v8 = load.i32 v7
-;; @0001                               jump block2
+;; @0001                               jump block3
 ;;
-;;                                 block2:
-;; @0002                               v10 = iconst.i32 0
-;; @0002                               v11 = icmp.i32 eq v8, v10  ; v10 = 0
-;; @0002                               brif v11, block5, block6
-;;
-;;                                 block5:
-;;                                     v16 = iconst.i32 1
-;; @0002                               jump block3(v16)  ; v16 = 1
-;;
-;;                                 block6:
+;;                                 block3:
 ;; @0002                               jump block4
 ;;
 ;;                                 block4:
+;; @0002                               v10 = iconst.i32 0
+;; @0002                               v11 = icmp.i32 eq v8, v10  ; v10 = 0
+;; @0002                               brif v11, block7, block8
+;;
+;;                                 block7:
+;;                                     v16 = iconst.i32 1
+;; @0002                               jump block5(v16)  ; v16 = 1
+;;
+;;                                 block8:
+;; @0002                               jump block6
+;;
+;;                                 block6:
 ;; @0002                               v14 = iconst.i32 1
 ;; @0002                               v15 = iadd.i32 v8, v14  ; v14 = 1
-;; @0002                               jump block3(v15)
+;; @0002                               jump block5(v15)
 ;;
-;;                                 block3(v9: i32):
+;;                                 block5(v9: i32):
 ;;                                     jump block1(v9)
 ;;
 ;;                                 block1(v3: i32):
