@@ -1,6 +1,7 @@
 //! Which direct calls are inlined: the translator translates a small callee's body in place
-//! of a `call` to it. Every candidate body was validated up front, so translating it again
-//! inside a caller cannot meet a validation error of its own.
+//! of a `call` to it. Candidates are chosen by their shape only; an invalid one fails the
+//! caller's translation, which the compiler then does again without inlining (so the error
+//! is the callee's own, reported when the callee is compiled).
 
 use rayon::prelude::*;
 use wasmfx_environ::wasmparser::{
@@ -66,11 +67,11 @@ pub(crate) struct Inliner<'d> {
 impl<'d> Inliner<'d> {
     /// The candidates among `bodies` (the defined functions of `module`): bodies of at most
     /// [`MAX_INLINED_BODY`] bytes with at most [`MAX_INLINED_LOCALS`] parameters and locals
-    /// that validate, make no tail call (a tail call inside an
-    /// inlined body would have to return from the caller) and have no `unreachable` outside
-    /// their blocks. Such a function always traps when it gets there, and Cranelift may fold
-    /// a trap that ends the inlined code into its caller's branch, where the trap would lose
-    /// the inlined function's frame; it is no loss, as trapping is not a fast path.
+    /// that make no tail call (a tail call inside an inlined body would have to return from
+    /// the caller) and have no `unreachable` outside their blocks. Such a function always
+    /// traps when it gets there, and Cranelift may fold a trap that ends the inlined code into
+    /// its caller's branch, where the trap would lose the inlined function's frame; it is no
+    /// loss, as trapping is not a fast path.
     pub(crate) fn new(module: &ModuleInfo, bodies: &[FunctionBodyData<'d>]) -> Inliner<'d> {
         let candidates = bodies
             .par_iter()
@@ -104,29 +105,23 @@ impl<'d> Inliner<'d> {
     }
 }
 
-/// Whether `data`'s body (of a function with `params` parameters) declares few enough locals,
-/// validates, makes no tail call and has no `unreachable` at its top level.
+/// Whether `data`'s body (of a function with `params` parameters) reads, declares few enough
+/// locals, makes no tail call and has no `unreachable` at its top level.
 fn may_inline(data: &FunctionBodyData<'_>, params: usize) -> bool {
-    let mut validator = copy_validator(&data.validator).into_validator(Default::default());
-    let mut check = || -> wasmfx_environ::wasmparser::Result<bool> {
+    let check = || -> wasmfx_environ::wasmparser::Result<bool> {
         let mut locals = data.body.get_locals_reader()?;
         let mut declared = params;
         for _ in 0..locals.get_count() {
-            let offset = locals.original_position();
-            let (count, ty) = locals.read()?;
+            let (count, _) = locals.read()?;
             declared = declared.saturating_add(count as usize);
             if declared > MAX_INLINED_LOCALS {
                 return Ok(false);
             }
-            validator.define_locals(offset, count, ty)?;
         }
         let mut reader = data.body.get_operators_reader()?;
         let mut depth = 0usize;
         while !reader.eof() {
-            let offset = reader.original_position();
-            let op = reader.read()?;
-            validator.op(offset, &op)?;
-            match op {
+            match reader.read()? {
                 Operator::ReturnCall { .. }
                 | Operator::ReturnCallIndirect { .. }
                 | Operator::ReturnCallRef { .. } => return Ok(false),

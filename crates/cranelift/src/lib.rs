@@ -202,28 +202,37 @@ impl CompiledText {
         sites: &[translate::InlineSite],
         start: u32,
     ) -> Result<()> {
+        // Each site's functions, innermost first: its callee, then its parent site's. A
+        // parent comes before its children in the list.
+        let mut chains: Vec<Vec<u32>> = Vec::with_capacity(sites.len());
+        for &(func, parent) in sites {
+            let mut chain = vec![func];
+            if parent != 0 {
+                let outer = chains
+                    .get(parent as usize - 1)
+                    .ok_or_else(|| anyhow!("inline site {parent} used before it was made"))?;
+                chain.extend_from_slice(outer);
+            }
+            chains.push(chain);
+        }
         for loc in code.buffer.get_srclocs_sorted() {
             if loc.loc.is_default() || loc.start == loc.end {
                 continue;
             }
-            let mut funcs = Vec::new();
-            let mut site = loc.loc.bits();
-            while site != 0 {
-                let &(func, parent) = sites
-                    .get(site as usize - 1)
-                    .ok_or_else(|| anyhow!("code with an unknown inline site {site}"))?;
-                funcs.push(func);
-                site = parent;
-            }
+            let site = loc.loc.bits();
+            let funcs = site
+                .checked_sub(1)
+                .and_then(|i| chains.get(i as usize))
+                .ok_or_else(|| anyhow!("code with an unknown inline site {site}"))?;
             let (range_start, range_end) = (start + loc.start, start + loc.end);
             match self.inlined.last_mut() {
-                Some(last) if last.end == range_start && last.funcs == funcs => {
+                Some(last) if last.end == range_start && last.funcs == *funcs => {
                     last.end = range_end
                 }
                 _ => self.inlined.push(InlinedRange {
                     start: range_start,
                     end: range_end,
-                    funcs,
+                    funcs: funcs.clone(),
                 }),
             }
         }
@@ -232,6 +241,7 @@ impl CompiledText {
 }
 
 /// What translating one function gives besides its Cranelift function.
+#[derive(Default)]
 struct Translated {
     /// The stack map entries of its stack switches.
     switches: stack_maps::SwitchEntries,
@@ -535,11 +545,7 @@ impl Compiler {
     fn compile_single(&self, func: ir::Function) -> Result<CompiledText> {
         let mut ctx = Context::for_function(func);
         let mut out = CompiledText::default();
-        let translated = Translated {
-            switches: Vec::new(),
-            inline_sites: Vec::new(),
-        };
-        self.compile_into(&mut ctx, &translated, &mut out, &mut Vec::new())?;
+        self.compile_into(&mut ctx, &Translated::default(), &mut out, &mut Vec::new())?;
         Ok(out)
     }
 

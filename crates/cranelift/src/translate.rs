@@ -109,7 +109,7 @@ struct CallerState {
     frames: Vec<Frame>,
     locals: Vec<Variable>,
     outer_handlers: Vec<(Option<u32>, ir::Block)>,
-    site: u32,
+    srcloc: ir::SourceLoc,
 }
 
 /// Translates one function body.
@@ -130,10 +130,9 @@ pub struct FuncTranslator<'a, 'm> {
     /// The functions whose bodies are being translated, the compiled one first, then the
     /// inlined ones, innermost last.
     inline_chain: Vec<u32>,
-    /// Every call inlined so far.
+    /// Every call inlined so far; the builder's source location is the number of the site
+    /// whose body is being translated (none in the compiled function's own).
     inline_sites: Vec<InlineSite>,
-    /// The site whose body is being translated (0: the compiled function's own).
-    current_site: u32,
     /// While an inlined body is translated: the exception handlers around its call in the
     /// functions it is inlined into, innermost first.
     outer_handlers: Vec<(Option<u32>, ir::Block)>,
@@ -214,7 +213,6 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             inliner,
             inline_chain: Vec::new(),
             inline_sites: Vec::new(),
-            current_site: 0,
             outer_handlers: Vec::new(),
             inline_budget: 0,
         }
@@ -380,16 +378,20 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
             frames: std::mem::take(&mut self.frames),
             locals: std::mem::take(&mut self.locals),
             outer_handlers: std::mem::replace(&mut self.outer_handlers, handlers),
-            site: self.current_site,
+            srcloc: self.b.srcloc(),
         };
         // Cranelift stores source locations relative to the first one set, and a location
         // below that base would wrap around to the value meaning "none": the base is the
         // lowest site number, 1 (a nested site's code can come before its parent's).
         self.b.func.params.ensure_base_srcloc(ir::SourceLoc::new(1));
         let defined = func_index - self.env.module.num_imported_funcs;
-        self.inline_sites.push((defined, self.current_site));
-        self.current_site = self.inline_sites.len() as u32;
-        self.b.set_srcloc(ir::SourceLoc::new(self.current_site));
+        let parent = match caller.srcloc {
+            loc if loc.is_default() => 0,
+            loc => loc.bits(),
+        };
+        self.inline_sites.push((defined, parent));
+        self.b
+            .set_srcloc(ir::SourceLoc::new(self.inline_sites.len() as u32));
         // The body starts a block of its own: the code generator folds a load into an
         // instruction using it only within a block, and a load of the caller folded into the
         // callee's first instruction would fault with the callee's location.
@@ -405,11 +407,7 @@ impl<'a, 'm> FuncTranslator<'a, 'm> {
         self.frames = caller.frames;
         self.locals = caller.locals;
         self.outer_handlers = caller.outer_handlers;
-        self.current_site = caller.site;
-        self.b.set_srcloc(match caller.site {
-            0 => ir::SourceLoc::default(),
-            site => ir::SourceLoc::new(site),
-        });
+        self.b.set_srcloc(caller.srcloc);
         match results {
             Some(results) => {
                 self.stack.extend(results);

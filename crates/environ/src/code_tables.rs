@@ -1,8 +1,8 @@
 //! The tables that describe a unit of compiled code (its functions and their names, trap
-//! sites, exception call sites, stack maps and the code of functions inlined into others) as one flat array of 32-bit words, read in
-//! place: from memory when the code was just compiled, and straight from the mapped file when
-//! it was loaded from a precompiled module, so that loading a large module reads only the
-//! entries its run looks up.
+//! sites, exception call sites, stack maps and the code of functions inlined into others) as
+//! one flat array of 32-bit words, read in place: from memory when the code was just compiled,
+//! and straight from the mapped file when it was loaded from a precompiled module, so that
+//! loading a large module reads only the entries its run looks up.
 //!
 //! Layout (every number a little-endian `u32`, the byte order of every target wasmfx runs on): a header of [`HEADER_WORDS`] words (a format
 //! tag, the code length, then the count of each section below), then the sections in this

@@ -147,6 +147,28 @@ fn instantiate(inlining: bool) -> (Store<()>, Instance) {
     (store, instance)
 }
 
+/// What calling export `name` with `args` traps with: the trap, then its backtrace's function
+/// names and code offsets, innermost first.
+fn trap_frames(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    args: (i32, i32),
+) -> (Option<Trap>, Vec<String>, Vec<u32>) {
+    let func = instance
+        .get_typed_func::<(i32, i32), i32>(&mut *store, name)
+        .unwrap();
+    let err = func.call(store, args).unwrap_err();
+    let backtrace = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
+    let names = backtrace
+        .frames
+        .iter()
+        .map(|f| f.func_name.clone())
+        .collect();
+    let offsets = backtrace.frames.iter().map(|f| f.code_offset).collect();
+    (trap_of(&err), names, offsets)
+}
+
 #[test]
 fn inlined_code_computes_what_calls_do() {
     for inlining in [true, false] {
@@ -218,27 +240,16 @@ fn backtraces_list_inlined_functions() {
         assert_eq!(divide.call(&mut store, (9, 3)).unwrap(), 4);
 
         // A trap in inlined code itself.
-        let divide_once = instance
-            .get_typed_func::<(i32, i32), i32>(&mut store, "divide_once")
-            .unwrap();
-        let err = divide_once.call(&mut store, (1, 0)).unwrap_err();
-        assert_eq!(trap_of(&err), Some(Trap::IntegerDivisionByZero), "{err:?}");
-        let backtrace = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
-        let names: Vec<&str> = backtrace.frames.iter().map(|f| &*f.func_name).collect();
-        assert_eq!(names, ["divide", "<wasm function 8>"], "{backtrace}");
-        let offsets: Vec<u32> = backtrace.frames.iter().map(|f| f.code_offset).collect();
+        let (trap, names, offsets) = trap_frames(&mut store, &instance, "divide_once", (1, 0));
+        assert_eq!(trap, Some(Trap::IntegerDivisionByZero));
+        assert_eq!(names, ["divide", "<wasm function 8>"]);
         assert_eq!(offsets[0] == offsets[1], inlining, "{offsets:?}");
 
         // A trap in an inlined function's code that comes after the code of a function
         // inlined into it.
-        let divide_next = instance
-            .get_typed_func::<(i32, i32), i32>(&mut store, "divide_next")
-            .unwrap();
-        let err = divide_next.call(&mut store, (1, 0)).unwrap_err();
-        assert_eq!(trap_of(&err), Some(Trap::IntegerDivisionByZero), "{err:?}");
-        let backtrace = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
-        let names: Vec<&str> = backtrace.frames.iter().map(|f| &*f.func_name).collect();
-        assert_eq!(names, ["divide_next", "<wasm function 11>"], "{backtrace}");
+        let (trap, names, _) = trap_frames(&mut store, &instance, "divide_next", (1, 0));
+        assert_eq!(trap, Some(Trap::IntegerDivisionByZero));
+        assert_eq!(names, ["divide_next", "<wasm function 11>"]);
     }
 }
 
@@ -249,15 +260,10 @@ fn functions_with_many_locals_are_called() {
         .get_typed_func::<(i32, i32), i32>(&mut store, "many_locals")
         .unwrap();
     assert_eq!(many_locals.call(&mut store, (9, 3)).unwrap(), 3);
-    let err = many_locals.call(&mut store, (9, 0)).unwrap_err();
-    let backtrace = err.downcast_ref::<WasmBacktrace>().expect("a backtrace");
-    let names: Vec<&str> = backtrace.frames.iter().map(|f| &*f.func_name).collect();
-    assert_eq!(names[0], "many_locals", "{backtrace}");
+    let (_, names, offsets) = trap_frames(&mut store, &instance, "many_locals", (9, 0));
+    assert_eq!(names[0], "many_locals");
     // Two machine frames, each at its own code offset: not inlined.
-    assert_ne!(
-        backtrace.frames[0].code_offset,
-        backtrace.frames[1].code_offset
-    );
+    assert_ne!(offsets[0], offsets[1]);
 }
 
 #[test]
